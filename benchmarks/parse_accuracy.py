@@ -1,0 +1,218 @@
+"""Parse accuracy on the labelled prompts (shared/eval/prompts.jsonl) and the MusicBench captions.
+
+Scored per the eval README; writes benchmarks/results/parse_accuracy.json.
+Run: .venv/bin/python -m benchmarks.parse_accuracy
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+from typing import Any
+
+from benchmarks.common import eval_dir, read_jsonl, write_results
+from soundstar.audio.analysis import keys_equal
+from soundstar.aurora.pipeline import Aurora, Understanding
+from soundstar.knowledge import KnowledgeBase, load_knowledge
+from soundstar.models import PROMPT_MAX_CHARS
+from soundstar.theory import pitch_class
+
+TEMPO_BINS = (40, 60, 70, 90, 110, 140, 160, 210)
+
+
+def _norm(text: str) -> str:
+    return text.lower().replace("-", " ").strip()
+
+
+def _genre_ok(kb: KnowledgeBase, u: Understanding, accepted: list[str]) -> bool:
+    names = {_norm(n) for n in (u.parameters.genre, u.parameters.sub_genre) if n}
+    ids = set()
+    for n in list(names):
+        g = kb.find_genre(n)
+        if g is not None:
+            ids.add(g.id)
+    for want in accepted:
+        if _norm(want) in names:
+            return True
+        g = kb.find_genre(want)
+        if g is not None and g.id in ids:
+            return True
+    return False
+
+
+def _instrument_hits(kb: KnowledgeBase, u: Understanding, wanted: list[str]) -> tuple[int, int]:
+    have = {i.name for i in u.parameters.instrumentation}
+    families = {kb.instruments[i].family for i in have if i in kb.instruments}
+    hits = 0
+    for want in wanted:
+        inst = kb.find_instrument(want)
+        if (
+            (inst is not None and inst.id in have)
+            or (
+                _norm(want)
+                in {"strings", "brass", "woodwinds", "percussion", "drums", "synthesizer", "bass"}
+                and (
+                    _norm(want).rstrip("s") in {f.rstrip("s") for f in families}
+                    or (_norm(want) == "synthesizer" and "synth" in families)
+                )
+            )
+            or (
+                inst is not None
+                and inst.family in families
+                and _norm(want) in (inst.family, inst.family + "s")
+            )
+        ):
+            hits += 1
+    return hits, len(wanted)
+
+
+def score_prompt(kb: KnowledgeBase, u: Understanding, expect: dict[str, Any]) -> dict[str, float]:
+    p = u.parameters
+    out: dict[str, float] = {}
+    if "genre" in expect:
+        out["genre"] = float(_genre_ok(kb, u, expect["genre"]))
+    if "tempo_bpm" in expect:
+        out["tempo_bpm"] = float(abs(p.tempo_bpm - expect["tempo_bpm"]) <= 1)
+    if "tempo_range" in expect:
+        lo, hi = expect["tempo_range"]
+        out["tempo_range"] = float(lo <= p.tempo_bpm <= hi)
+    if "key" in expect:
+        out["key"] = float(keys_equal(p.key, expect["key"]))
+    if "key_tonic" in expect:
+        out["key_tonic"] = float(pitch_class(p.tonic) == pitch_class(expect["key_tonic"]))
+    if "time_signature" in expect:
+        out["time_signature"] = float(p.time_signature == expect["time_signature"])
+    if "moods" in expect:
+        have = {_norm(m) for m in p.mood}
+        found = sum(
+            1
+            for m in expect["moods"]
+            if ((mood := kb.find_mood(m)) is not None and _norm(mood.id) in have)
+            or _norm(m) in have
+        )
+        out["moods"] = found / len(expect["moods"])
+    if "instruments" in expect:
+        hits, total = _instrument_hits(kb, u, expect["instruments"])
+        out["instruments"] = hits / total
+    if "excluded" in expect:
+        present = (
+            {i.name for i in p.instrumentation}
+            | {kb.instruments[i.name].family for i in p.instrumentation if i.name in kb.instruments}
+            | {i.role.value for i in p.instrumentation}
+        )
+        out["excluded"] = float(
+            not any(
+                _norm(x).rstrip("s") in {q.rstrip("s") for q in present} for x in expect["excluded"]
+            )
+        )
+    if "artists" in expect:
+        have = {_norm(a) for a in p.reference_artists}
+        out["artists"] = sum(1 for a in expect["artists"] if _norm(a) in have) / len(
+            expect["artists"]
+        )
+    if "era" in expect:
+        out["era"] = float(p.era == expect["era"])
+    if "duration" in expect:
+        out["duration"] = float(abs(p.duration_seconds - expect["duration"]) < 0.5)
+    if "structure" in expect:
+        out["structure"] = float(
+            _norm(expect["structure"]) in {_norm(p.structure), _norm(u.plan.structure_type)}
+            or (kb.find_structure(expect["structure"]) or object())
+            == kb.find_structure(p.structure)
+        )
+    if "structure_has" in expect:
+        names = {_norm(s.name).rstrip("0123456789 ") for s in u.plan.sections}
+        out["structure_has"] = sum(1 for s in expect["structure_has"] if _norm(s) in names) / len(
+            expect["structure_has"]
+        )
+    if "energy_min" in expect:
+        out["energy_min"] = float(p.energy_level >= expect["energy_min"])
+    if "energy_max" in expect:
+        out["energy_max"] = float(p.energy_level <= expect["energy_max"])
+    if "danceability_min" in expect:
+        out["danceability_min"] = float(p.danceability >= expect["danceability_min"])
+    if "energy_rising" in expect:
+        out["energy_rising"] = float(
+            u.plan.sections[-1].energy_level > u.plan.sections[0].energy_level
+        )
+    return out
+
+
+def tempo_bin(bpm: float) -> int:
+    return sum(1 for edge in TEMPO_BINS if bpm >= edge)
+
+
+def main() -> None:
+    kb = load_knowledge()
+    aurora = Aurora()
+    data = eval_dir()
+    per_field: dict[str, list[float]] = defaultdict(list)
+    failures: list[dict[str, Any]] = []
+    latencies = []
+    for item in read_jsonl(data / "prompts.jsonl"):
+        start = time.perf_counter()
+        u = aurora.understand(item["prompt"], check_length=False)
+        latencies.append((time.perf_counter() - start) * 1000)
+        scores = score_prompt(kb, u, item["expect"])
+        for field, value in scores.items():
+            per_field[field].append(value)
+        missed = [f for f, v in scores.items() if v < 1.0]
+        if missed:
+            failures.append({"id": item["id"], "missed": missed})
+    dev = {f: round(statistics.mean(v), 3) for f, v in sorted(per_field.items())}
+    all_scores = [x for v in per_field.values() for x in v]
+
+    mb: dict[str, list[float]] = defaultdict(list)
+    long_captions = 0
+    for item in read_jsonl(data / "external" / "musicbench_test100.jsonl"):
+        caption = item["caption"]
+        long_captions += len(caption) > PROMPT_MAX_CHARS
+        u = aurora.understand(caption, check_length=False)
+        p = u.parameters
+        if item.get("bpm"):
+            mb["TB"].append(float(tempo_bin(p.tempo_bpm) == tempo_bin(item["bpm"])))
+            mb["TBT"].append(float(abs(tempo_bin(p.tempo_bpm) - tempo_bin(item["bpm"])) <= 1))
+            mb["bpm_within_1"].append(float(abs(p.tempo_bpm - item["bpm"]) <= 1))
+        if item.get("key"):
+            mb["CK"].append(float(keys_equal(p.key, item["key"])))
+        if item.get("beats_per_bar"):
+            mb["beats_per_bar"].append(
+                float(int(p.time_signature.split("/")[0]) == item["beats_per_bar"])
+            )
+        chords = u.plan.chord_progression.chords
+        if item.get("chords"):
+            mb["chords_exact"].append(
+                float(
+                    [c.replace("maj", "") for c in chords]
+                    == [c.replace("maj", "") for c in item["chords"]]
+                )
+            )
+    musicbench = {k: round(statistics.mean(v), 3) for k, v in mb.items()}
+    path = write_results(
+        "parse_accuracy",
+        {
+            "dev_prompts": {
+                "n": len(latencies),
+                "overall": round(statistics.mean(all_scores), 3),
+                "per_field": dev,
+                "misses": failures,
+            },
+            "musicbench_test100": {
+                "n": len(mb["TB"]),
+                "captions_over_500_chars": long_captions,
+                "metrics": musicbench,
+            },
+            "latency_ms": {
+                "median": round(statistics.median(latencies), 2),
+                "p90": round(sorted(latencies)[int(0.9 * len(latencies)) - 1], 2),
+            },
+        },
+    )
+    print(f"dev overall {statistics.mean(all_scores):.3f}; per field {dev}")
+    print(f"musicbench {musicbench}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install everything Soundstar needs on a fresh Debian/Ubuntu machine with Python 3.11:
+# system packages (when missing), a virtual environment in .venv, and the package itself.
+#   ./setup.sh          the runtime (enough to render tracks)
+#   ./setup.sh --dev    also the test, lint and analysis tools
+set -euo pipefail
+cd "$(dirname "$0")"
+
+extras=""
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras="[dev]" ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+python_bin="${PYTHON:-}"
+if [ -z "$python_bin" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then python_bin="$candidate"; break; fi
+  done
+fi
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
+    echo "setup.sh: need root (or sudo) to run: $*" >&2; exit 1; fi
+}
+
+apt_packages=()
+if [ -z "$python_bin" ]; then apt_packages+=(python3 python3-venv python3-dev); python_bin=python3; fi
+if ! "$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_packages+=(python3-venv); fi
+if ! command -v gcc >/dev/null 2>&1; then apt_packages+=(build-essential); fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup.sh: installing system packages: ${apt_packages[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${apt_packages[@]}"
+  else
+    echo "setup.sh: please install: ${apt_packages[*]}" >&2; exit 1
+  fi
+fi
+
+if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "setup.sh: Soundstar needs Python 3.11 or newer ($python_bin is $("$python_bin" --version 2>&1))" >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$python_bin" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".${extras}"
+echo "setup.sh: ready — run .venv/bin/soundstar --help"

@@ -1,0 +1,73 @@
+"""The one place configuration becomes Aurora backends (STYLE.md: builders)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soundstar.aurora.backends.defaults import DefaultsBackend
+from soundstar.aurora.backends.rules import RuleBasedBackend
+from soundstar.aurora.mapper import MapHints
+from soundstar.aurora.pipeline import Aurora
+from soundstar.config import Settings
+from soundstar.models import Implementation, MusicalParameters, ParsedParameters, StructuralPlan
+
+
+class LLMAdapter:
+    """Gives an LLM backend the chain's interface: parse answers carry no offline hints."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.name: Implementation = backend.name
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._backend.configured)
+
+    def parse(self, text: str, *, original: str | None = None) -> tuple[ParsedParameters, MapHints]:
+        return self._backend.parse(text, original=original), MapHints()
+
+    def plan(self, params: MusicalParameters) -> StructuralPlan:
+        result: StructuralPlan = self._backend.plan(params)
+        return result
+
+
+def build_aurora(settings: Settings) -> Aurora:
+    """codex → local_llm → rule_based → defaults, from the `aurora.implementations` settings."""
+    impl = settings.aurora.implementations
+    threshold = settings.aurora.modules.semantic_parser.confidence_threshold
+    backends: list[Any] = []
+    primary_key = impl.primary.api_key.get_secret_value() if impl.primary.api_key else None
+    if primary_key:
+        from soundstar.aurora.backends.llm import LLMBackend
+
+        backends.append(
+            LLMAdapter(
+                LLMBackend(
+                    Implementation.CODEX,
+                    base_url=impl.primary.api_url,
+                    api_key=primary_key,
+                    model=impl.primary.model,
+                    timeout_s=impl.primary.timeout_ms / 1000,
+                    max_retries=impl.primary.max_retries,
+                    confidence_threshold=threshold,
+                )
+            )
+        )
+    if impl.secondary.endpoint:
+        from soundstar.aurora.backends.llm import LLMBackend
+
+        backends.append(
+            LLMAdapter(
+                LLMBackend(
+                    Implementation.LOCAL_LLM,
+                    base_url=impl.secondary.endpoint,
+                    api_key="not-needed",
+                    model=impl.secondary.model,
+                    timeout_s=impl.secondary.timeout_ms / 1000,
+                    max_retries=impl.secondary.max_retries,
+                    confidence_threshold=threshold,
+                )
+            )
+        )
+    backends.extend([RuleBasedBackend(), DefaultsBackend()])
+    return Aurora(backends)

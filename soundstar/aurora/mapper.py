@@ -1,0 +1,235 @@
+"""Stage 4: ParsedParameters → MusicalParameters — normalized, defaulted, coherence-checked.
+
+Every rule that changes what was asked is reported as a notice; nothing is
+changed silently (spec v1 §4.4–4.5, v2 §6.2 stage 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
+from soundstar.models import (
+    DURATION_MAX_S,
+    DURATION_MIN_S,
+    TEMPO_MAX_BPM,
+    TEMPO_MIN_BPM,
+    InstrumentSpec,
+    MusicalParameters,
+    ParsedParameters,
+    Role,
+)
+
+DEFAULT_DURATION_S = 30.0
+_DEFAULT_TONIC = {
+    "minor": "A",
+    "major": "C",
+    "dorian": "D",
+    "phrygian": "E",
+    "lydian": "F",
+    "mixolydian": "G",
+    "locrian": "B",
+    "harmonic minor": "A",
+    "melodic minor": "A",
+}
+_CORE_ROLES = ("drums", "bass", "chords", "lead")
+_TEMPO_OUTSIDE_FACTOR = (0.75, 1.3)
+
+
+@dataclass(frozen=True)
+class MapHints:
+    """What the offline parser knows beyond ParsedParameters (an LLM answer has none of it)."""
+
+    tempo_multiplier: float | None = None
+    tempo_cap: float | None = None
+    solo: bool = False
+    mode_hint: str | None = None
+    tonic_hint: str | None = None
+
+
+@dataclass
+class Mapped:
+    parameters: MusicalParameters
+    notices: list[str] = field(default_factory=list)
+
+
+def _genres(kb: KnowledgeBase, parsed: ParsedParameters) -> tuple[Genre, Genre | None]:
+    genre = kb.find_genre(parsed.genre.value) or kb.find_genre("pop")
+    sub = kb.find_genre(parsed.sub_genre.value) if parsed.sub_genre.value else None
+    if genre is None:  # pragma: no cover - the knowledge base always has pop
+        raise LookupError("the knowledge base has no 'pop' genre")
+    return genre, sub
+
+
+def _excluded(inst_id: str, role: str, kb: KnowledgeBase, excluded: set[str]) -> bool:
+    inst = kb.instruments.get(inst_id)
+    family = inst.family if inst else ""
+    if inst_id in excluded or family in excluded or role in excluded:
+        return True
+    return "drums" in excluded and (
+        role in ("drums", "percussion") or family in ("drums", "percussion")
+    )
+
+
+def _tempo(parsed: ParsedParameters, genre: Genre, hints: MapHints, notices: list[str]) -> float:
+    bpm = parsed.tempo.bpm
+    lo, hi = genre.bpm
+    if parsed.tempo.type == "explicit":
+        if bpm < lo * _TEMPO_OUTSIDE_FACTOR[0] or bpm > hi * _TEMPO_OUTSIDE_FACTOR[1]:
+            notices.append(
+                f"{bpm:g} BPM is far from the {lo}–{hi} BPM usual for {genre.name}; kept as asked"
+            )
+        return min(max(bpm, TEMPO_MIN_BPM), TEMPO_MAX_BPM)
+    if hints.tempo_multiplier:
+        bpm *= hints.tempo_multiplier
+        notices.append(
+            f"tempo set to {bpm:g} BPM for the {'double' if hints.tempo_multiplier > 1 else 'half'}-time feel"
+        )
+    if hints.tempo_cap is not None and bpm > hints.tempo_cap:
+        notices.append(
+            f"tempo lowered from {bpm:g} to {hints.tempo_cap:g} BPM: not too fast was asked"
+        )
+        bpm = hints.tempo_cap
+    return float(round(min(max(bpm, TEMPO_MIN_BPM), TEMPO_MAX_BPM), 2))
+
+
+def _key(parsed: ParsedParameters, genre: Genre, mood_bias: str | None, hints: MapHints) -> str:
+    if parsed.key_signature.value:
+        return parsed.key_signature.value
+    mode = hints.mode_hint or mood_bias or (genre.modes[0] if genre.modes else "major")
+    if hints.tonic_hint:
+        return f"{hints.tonic_hint} {mode}"
+    for key in genre.keys:
+        if key.split(" ", 1)[1] == mode:
+            return key
+    return f"{_DEFAULT_TONIC.get(mode, 'C')} {mode}"
+
+
+def map_parameters(
+    parsed: ParsedParameters,
+    *,
+    hints: MapHints | None = None,
+    duration_seconds: float | None = None,
+) -> Mapped:
+    """Resolve names against the knowledge base, fill defaults, settle contradictions."""
+    hints = hints or MapHints()
+    kb = load_knowledge()
+    notices: list[str] = []
+    genre, sub = _genres(kb, parsed)
+    effective = sub or genre
+
+    moods = [
+        kb.moods[m.value] if m.value in kb.moods else kb.find_mood(m.value) for m in parsed.mood
+    ]
+    mood_records = [m for m in moods if m is not None]
+    excluded = {e for e in parsed.excluded if not e.startswith("mood:")}
+    excluded_moods = {e.split(":", 1)[1] for e in parsed.excluded if e.startswith("mood:")}
+    mood_records = [m for m in mood_records if m.id not in excluded_moods]
+    if mood_records:
+        valence = sum(m.valence for m in mood_records) / len(mood_records)
+        arousal = sum(m.arousal for m in mood_records) / len(mood_records)
+        biases: list[str] = [m.mode_bias for m in mood_records if m.mode_bias]
+        mood_bias = max(set(biases), key=biases.count) if biases else None
+    else:
+        valence, arousal, mood_bias = effective.valence, effective.energy, None
+
+    energy = parsed.energy_level.value
+    if mood_records and abs(energy - arousal) > 0.45 and parsed.energy_level.confidence >= 0.6:
+        settled = round((energy + arousal) / 2, 3)
+        notices.append(
+            f"the moods ({', '.join(m.id for m in mood_records)}) and the energy asked for disagree; "
+            f"energy set to {settled:.2f}, between the two"
+        )
+        energy = settled
+
+    tempo = _tempo(parsed, effective, hints, notices)
+    key = _key(parsed, effective, mood_bias, hints)
+
+    instrumentation: list[InstrumentSpec] = []
+    for mention in parsed.instrumentation:
+        inst = kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
+        if inst is None:
+            notices.append(f"unknown instrument {mention.name!r} left out")
+            continue
+        role_text = mention.role if mention.role in Role.__members__.values() else inst.role
+        if _excluded(inst.id, role_text, kb, excluded):
+            notices.append(f"{inst.name} was both asked for and excluded; left out")
+            continue
+        if all(i.name != inst.id for i in instrumentation):
+            instrumentation.append(
+                InstrumentSpec(name=inst.id, role=Role(role_text), descriptor=mention.descriptor)
+            )
+    if not hints.solo:
+        present = {i.role.value for i in instrumentation}
+        for role in (*_CORE_ROLES, "pad"):
+            if role in present or role in excluded:
+                continue
+            if role == "pad" and "pad" not in effective.instrumentation:
+                continue
+            if role == "chords" and "pad" in present:
+                continue
+            for candidate in {str(k): v for k, v in effective.instrumentation.items()}.get(
+                role, ()
+            ):
+                if candidate in kb.instruments and not _excluded(candidate, role, kb, excluded):
+                    instrumentation.append(InstrumentSpec(name=candidate, role=Role(role)))
+                    break
+    if not instrumentation:
+        fallback = (
+            "piano"
+            if "piano" in kb.instruments and not _excluded("piano", "chords", kb, excluded)
+            else None
+        )
+        fallback = fallback or next(
+            (
+                i.id
+                for i in kb.instruments.values()
+                if not i.drum and not _excluded(i.id, i.role, kb, excluded)
+            ),
+            "piano",
+        )
+        instrumentation.append(InstrumentSpec(name=fallback, role=Role.CHORDS))
+        notices.append(f"no instrument left to play; using {kb.instruments[fallback].name}")
+
+    structure = kb.find_structure(parsed.structure.value)
+    structure_id = (
+        structure.id
+        if structure
+        else (effective.structures[0] if effective.structures else "verse_chorus")
+    )
+
+    duration = duration_seconds if duration_seconds is not None else parsed.duration_seconds
+    if duration is None:
+        duration = DEFAULT_DURATION_S
+    elif not DURATION_MIN_S <= duration <= DURATION_MAX_S:
+        clamped = min(max(duration, DURATION_MIN_S), DURATION_MAX_S)
+        notices.append(
+            f"a duration of {duration:g} s is outside {DURATION_MIN_S:g}–{DURATION_MAX_S:g} s; using {clamped:g} s"
+        )
+        duration = clamped
+
+    danceability = effective.danceability
+    if not parsed.time_signature.value.startswith(("4/", "2/")):
+        danceability *= 0.7
+    danceability = min(1.0, max(0.0, danceability + 0.2 * (energy - 0.5)))
+
+    params = MusicalParameters(
+        genre=genre.name,
+        sub_genre=sub.name if sub else None,
+        tempo_bpm=tempo,
+        key=key,
+        time_signature=parsed.time_signature.value,
+        mood=[m.id for m in mood_records],
+        valence=round(min(max(valence, 0.0), 1.0), 3),
+        energy_level=round(min(max(energy, 0.0), 1.0), 3),
+        danceability=round(danceability, 3),
+        instrumentation=instrumentation,
+        structure=structure_id,
+        reference_artists=[a.name for a in parsed.reference_artists],
+        era=parsed.era.value if parsed.era else effective.era,
+        duration_seconds=float(duration),
+        excluded=sorted(excluded),
+        chord_progression=parsed.chord_progression,
+        section_names=parsed.section_names,
+    )
+    return Mapped(params, notices)

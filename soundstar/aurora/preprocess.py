@@ -1,0 +1,147 @@
+"""Stage 1 (spec v1 §4.2, v2 §6.2): normalize, correct, expand, moderate, check length."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from soundstar.errors import ContentPolicyError, InvalidPromptError
+from soundstar.knowledge import load_knowledge
+from soundstar.models import PROMPT_MAX_CHARS, PROMPT_MIN_CHARS
+
+_DATA = Path(__file__).parent / "data"
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z][a-z0-9&']*")
+_PUNCT_MAP = str.maketrans(
+    {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "♯": "#", "♭": "b"}
+)
+_MIN_FUZZY_LEN = 6
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    original: str
+    text: str
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+    expansions: list[tuple[str, str]] = field(default_factory=list)
+
+
+def normalize(text: str) -> str:
+    """NFKC, unify dashes and quotes, lowercase, collapse whitespace."""
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+@lru_cache(maxsize=1)
+def _moderation_rules() -> list[tuple[str, re.Pattern[str]]]:
+    data = yaml.safe_load((_DATA / "moderation.yaml").read_text(encoding="utf-8"))
+    return [(rule["category"], re.compile(p)) for rule in data["rules"] for p in rule["patterns"]]
+
+
+def moderate(text: str) -> str | None:
+    """The category of disallowed content found in normalized text, or None."""
+    for category, pattern in _moderation_rules():
+        if pattern.search(text):
+            return category
+    return None
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[frozenset[str], dict[str, str], list[str]]:
+    """Known words, multi-word music terms (space-joined) and single-word music terms."""
+    kb = load_knowledge()
+    surfaces = [s.replace("-", " ") for s in kb.vocabulary()]
+    words = frozenset(w for s in surfaces for w in s.split())
+    multi = {s: s for s in surfaces if " " in s}
+    single = sorted({s for s in surfaces if " " not in s and len(s) >= _MIN_FUZZY_LEN - 1})
+    return words, multi, single
+
+
+def _correct(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Fix misspelt music terms: two-word terms first ("bossa noav"), then single words."""
+    known, multi, single = _vocabulary()
+    tokens = text.split(" ")
+    corrections: list[tuple[str, str]] = []
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens):
+            pair = f"{tokens[i]} {tokens[i + 1]}"
+            bare = pair.strip(".,;:!?")
+            if bare not in multi and not (
+                tokens[i] in known and tokens[i + 1].strip(".,;:!?") in known
+            ):
+                match = difflib.get_close_matches(bare, multi.keys(), n=1, cutoff=0.8)
+                if match and match[0].split()[0][:2] == bare[:2]:
+                    corrections.append((bare, match[0]))
+                    out.append(pair.replace(bare, match[0]))
+                    i += 2
+                    continue
+        token = tokens[i]
+        bare = token.strip(".,;:!?")
+        if len(bare) >= _MIN_FUZZY_LEN and bare.isalpha() and bare not in known:
+            match = difflib.get_close_matches(bare, single, n=1, cutoff=0.86)
+            if match and match[0][0] == bare[0]:
+                corrections.append((bare, match[0]))
+                token = token.replace(bare, match[0])
+        out.append(token)
+        i += 1
+    return " ".join(out), corrections
+
+
+def _expand(text: str) -> tuple[str, list[tuple[str, str]]]:
+    kb = load_knowledge()
+    expansions: list[tuple[str, str]] = []
+
+    def replace(match: re.Match[str]) -> str:
+        short = match.group(0)
+        expansion = kb.abbreviations.get(short)
+        if expansion is None or expansion == short:
+            return short
+        expansions.append((short, expansion))
+        return expansion
+
+    shorts = sorted(kb.abbreviations, key=len, reverse=True)
+    if not shorts:
+        return text, expansions
+    pattern = re.compile(
+        r"(?<![\w&'-])(" + "|".join(re.escape(s) for s in shorts) + r")(?![\w&'-])"
+    )
+    return pattern.sub(replace, text), expansions
+
+
+def preprocess(raw: str, *, check_length: bool = True) -> Preprocessed:
+    """Normalize and clean a prompt; raise INVALID_PROMPT or CONTENT_POLICY_VIOLATION.
+
+    `check_length=False` is for library callers (benchmarks over long captions);
+    the service and CLI always check the 10–500 character rule.
+    """
+    if not isinstance(raw, str):
+        raise InvalidPromptError("the prompt must be text")
+    text = normalize(raw)
+    if check_length:
+        if len(text) < PROMPT_MIN_CHARS:
+            raise InvalidPromptError(
+                f"the prompt is too short ({len(text)} characters); describe the music in at least "
+                f"{PROMPT_MIN_CHARS} characters",
+                field="prompt",
+            )
+        if len(text) > PROMPT_MAX_CHARS:
+            raise InvalidPromptError(
+                f"the prompt is too long ({len(text)} characters); the limit is {PROMPT_MAX_CHARS}",
+                field="prompt",
+            )
+    category = moderate(text)
+    if category is not None:
+        raise ContentPolicyError(
+            f"the prompt contains disallowed content ({category})", field="prompt"
+        )
+    text, corrections = _correct(text)
+    text, expansions = _expand(text)
+    return Preprocessed(original=raw, text=text, corrections=corrections, expansions=expansions)

@@ -1,0 +1,72 @@
+"""Find knowledge-base terms (genres, moods, instruments, artists, eras, structures) in text.
+
+Longest match first, left to right, over tokens; hyphens count as spaces so
+"lo-fi", "lo fi" and the alias "lofi" all meet the same entry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from soundstar.knowledge import load_knowledge
+
+_TOKEN = re.compile(r"[a-z0-9&#'+]+")
+
+
+def tokenize(text: str) -> list[tuple[str, int]]:
+    """Lowercase tokens with their character offsets."""
+    return [
+        (m.group(0).strip("'"), m.start()) for m in _TOKEN.finditer(text.lower().replace("-", " "))
+    ]
+
+
+@dataclass(frozen=True)
+class Mention:
+    table: str
+    id: str
+    surface: str
+    start: int  # token index
+    end: int  # token index, exclusive
+    offset: int  # character offset in the text
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[tuple[str, ...], list[tuple[str, str]]], int]:
+    index: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    longest = 1
+    for surface, refs in load_knowledge().vocabulary_all().items():
+        key = tuple(t for t, _ in tokenize(surface))
+        if not key:
+            continue
+        bucket = index.setdefault(key, [])
+        for ref in refs:
+            if ref not in bucket:
+                bucket.append(ref)
+        longest = max(longest, len(key))
+    return index, longest
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every knowledge-base term in the text; a longer term hides the shorter ones inside it
+    ("drum and bass" is a genre, not two instruments); one surface in two tables counts for both."""
+    index, longest = _index()
+    tokens = tokenize(text)
+    words = [t for t, _ in tokens]
+    mentions: list[Mention] = []
+    covered: set[int] = set()
+    for size in range(min(longest, len(words)), 0, -1):
+        for start in range(0, len(words) - size + 1):
+            key = tuple(words[start : start + size])
+            refs = index.get(key)
+            span = set(range(start, start + size))
+            if not refs or span & covered:
+                continue
+            covered |= span
+            for table, ref_id in refs:
+                mentions.append(
+                    Mention(table, ref_id, " ".join(key), start, start + size, tokens[start][1])
+                )
+    mentions.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    return mentions

@@ -1,0 +1,586 @@
+"""The offline semantic parser: prompt text → ParsedParameters, every field with a confidence.
+
+It reads what is stated (BPM, key, meter, duration, chords, sections, negations)
+with patterns, and what is named (genres, moods, instruments, artists, eras,
+structures) with the knowledge base; what is neither is inferred from the
+genre and marked as inferred with a lower confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
+from soundstar.errors import ParameterError
+from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
+from soundstar.models import (
+    TEMPO_MAX_BPM,
+    TEMPO_MIN_BPM,
+    ArtistReference,
+    EnergyValue,
+    InstrumentMention,
+    OptionalValueWithConfidence,
+    ParsedParameters,
+    TempoValue,
+    ValueWithConfidence,
+)
+from soundstar.theory import numeral_to_chord, parse_chord
+
+_MODE_WORDS = {
+    "major": "major",
+    "maj": "major",
+    "minor": "minor",
+    "min": "minor",
+    "m": "minor",
+    "dorian": "dorian",
+    "phrygian": "phrygian",
+    "lydian": "lydian",
+    "mixolydian": "mixolydian",
+    "locrian": "locrian",
+    "harmonic minor": "harmonic minor",
+    "melodic minor": "melodic minor",
+    "aeolian": "minor",
+    "ionian": "major",
+}
+_MODE_ALT = "harmonic minor|melodic minor|major|minor|maj|min|dorian|phrygian|lydian|mixolydian|locrian|aeolian|ionian"
+_KEY_STATED = re.compile(
+    r"\b(?:in(?: the key of)?|key of|key is|key:|key)\s+([a-g])(\s?(?:#|b|sharp|flat))?\s*("
+    + _MODE_ALT
+    + r"|m)?\b"
+)
+_KEY_ANYWHERE = re.compile(r"\b([a-g])(#|b)?\s?(" + _MODE_ALT + r")\b")
+_MODE_ONLY = re.compile(
+    r"\b("
+    + _MODE_ALT
+    + r")\s+(?:key|mode|scale|tonality)\b|\b(dorian|phrygian|lydian|mixolydian|locrian)\b"
+)
+_BPM = re.compile(
+    r"(\d{2,3}(?:\.\d+)?)\s*(?:-|–|to)?\s*(\d{2,3}(?:\.\d+)?)?\s*(?:bpm|beats per minute|beats a minute|b\.p\.m)"
+)
+_TEMPO_OF = re.compile(r"\btempo\s*(?:of|is|at|around|about|:|=|~)?\s*(\d{2,3}(?:\.\d+)?)\b")
+_METER = re.compile(r"(?<![\d/])(\d{1,2})\s?/\s?(\d{1,2})(?![\d/])")
+_BEAT_IS = re.compile(
+    r"\bbeats? (?:is|counts to|count is) (\d{1,2})\b|\b(\d{1,2}) beats (?:per|to the|in a) (?:bar|measure)\b"
+)
+_AT_NUMBER = re.compile(
+    r"\bat (?:about |around )?(\d{2,3})(?:\.\d+)?\b(?!\s*(?:%|percent|hz|khz|db|seconds?|secs?|s\b|minutes?|mins?|years?|am\b|pm\b|o'clock|degrees|fps|kbps))"
+)
+_CHORDS_ARE = re.compile(
+    r"(?i:\bchord (?:progression|sequence|changes)\b[^.]*?\b(?:is|are|:))\s+([^.;!?\n]+)"
+)
+_DURATION = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*-?\s*(seconds?|secs?|s|minutes?|mins?)\b(?!\s*(?:of silence|later|ago))"
+)
+_MIN_SEC = re.compile(r"\b(\d{1,2}):([0-5]\d)\b(?!\s*(?:am|pm))")
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "half a": 0.5,
+    "a": 1,
+    "an": 1,
+}
+_DURATION_WORDS = re.compile(r"\b(half a|one|two|three|four|five|a|an)\s+(minute|minutes)\b")
+_NEGATION_CUES = {
+    "no",
+    "without",
+    "w/o",
+    "minus",
+    "sans",
+    "lacking",
+    "excluding",
+    "exclude",
+    "zero",
+    "not",
+    "never",
+    "avoid",
+}
+_NEGATION_SPAN = 4
+_FAMILY_WORDS = {
+    "drums": "drums",
+    "drum": "drums",
+    "beats": "drums",
+    "percussion": "percussion",
+    "strings": "strings",
+    "brass": "brass",
+    "horns": "brass",
+    "woodwinds": "woodwind",
+    "vocals": "vocal",
+    "vocal": "vocal",
+    "voice": "vocal",
+    "voices": "vocal",
+    "singing": "vocal",
+    "singer": "vocal",
+    "lyrics": "vocal",
+    "keys": "keys",
+    "guitars": "guitar",
+    "guitar": "guitar",
+    "synths": "synth",
+    "synth": "synth",
+    "synthesizers": "synth",
+    "bass": "bass",
+}
+_SECTION_WORDS = re.compile(
+    r"\b(intro|verse|pre[- ]chorus|chorus|bridge|breakdown|build ?up|build|drop|outro|solo|hook|interlude|coda|refrain|head)\b"
+)
+_ROLE_HINTS = {
+    "lead": "lead",
+    "solo": "lead",
+    "melody": "lead",
+    "pad": "pad",
+    "pads": "pad",
+    "arpeggio": "arp",
+    "arpeggios": "arp",
+    "arpeggiated": "arp",
+    "arp": "arp",
+    "arps": "arp",
+    "chords": "chords",
+    "comping": "chords",
+    "rhythm": "chords",
+    "strummed": "chords",
+    "drone": "texture",
+    "ambience": "texture",
+}
+_STOPWORDS = {
+    "a", "an", "the", "and", "with", "of", "some", "plus", "or", "to", "in", "on", "for", "by", "lots", "lot",
+    "heavy", "light", "featuring", "feat", "using", "has", "have", "is", "are", "its", "it's", "this", "that", "&",
+}  # fmt: skip
+_ENERGY_WORDS = {
+    "high energy": 0.9,
+    "high-energy": 0.9,
+    "energetic": 0.8,
+    "intense": 0.9,
+    "explosive": 0.95,
+    "hard hitting": 0.85,
+    "driving": 0.75,
+    "upbeat": 0.7,
+    "powerful": 0.8,
+    "low energy": 0.2,
+    "low-energy": 0.2,
+    "calm": 0.2,
+    "chill": 0.3,
+    "relaxed": 0.25,
+    "relaxing": 0.25,
+    "mellow": 0.3,
+    "gentle": 0.25,
+    "soft": 0.3,
+    "quiet": 0.2,
+    "sleepy": 0.1,
+    "laid back": 0.3,
+    "laid-back": 0.3,
+    "peaceful": 0.15,
+    "moderate": 0.5,
+}
+_CHORD_TOKEN = r"[A-G][#b♯♭]?(?:maj7|maj9|maj|min7|min|m7b5|mmaj7|m7|m9|m6|m|dim7|dim|aug|sus2|sus4|sus|add9|7sus4|ø7|ø|°7|°|o7|6|7|9|5|\+)?(?:/[A-G][#b]?)?"
+_CHORD_RUN = re.compile(
+    r"(?<![\w#])("
+    + _CHORD_TOKEN
+    + r")((?:\s*(?:,|-|–|—|\||→|->|and|then)?\s*"
+    + _CHORD_TOKEN
+    + r"(?![\w#]))+)"
+)
+_NUMERAL_TOKEN = r"[b#♭]?(?:VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(?:maj7|7|o7|ø7|o|°|\+|sus2|sus4|6|9|add9)?"
+_NUMERAL_RUN = re.compile(
+    r"(?<![\w#])("
+    + _NUMERAL_TOKEN
+    + r")((?:\s*(?:-|–|—|,|→|->)\s*"
+    + _NUMERAL_TOKEN
+    + r"(?![\w]))+)"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the parser found, with knowledge-base ids the mapper can use without re-parsing."""
+
+    parsed: ParsedParameters
+    genre_id: str | None
+    sub_genre_id: str | None
+    mood_ids: list[str]
+    instrument_ids: list[tuple[str, str, str | None]]  # (id, role, descriptor)
+    artist_names: list[str]
+    era_id: str | None
+    structure_id: str | None
+    tempo_multiplier: float | None
+    tempo_cap: float | None
+    solo: bool
+    mode_hint: str | None
+    tonic_hint: str | None = None
+
+
+def _negated(mention_start: int, tokens: list[str], text: str, offsets: list[int]) -> bool:
+    for k in range(max(0, mention_start - _NEGATION_SPAN), mention_start):
+        if tokens[k] in _NEGATION_CUES:
+            between = text[offsets[k] : offsets[mention_start]]
+            if not re.search(r"[.;!?]|\bbut\b|\bwith\b", between[len(tokens[k]) :]):
+                return True
+    return False
+
+
+def _is_descriptor(word: str) -> bool:
+    return bool(word) and word not in _STOPWORDS and word not in _ROLE_HINTS and word.isalpha()
+
+
+def _descriptor(before: str, surface: str, name: str) -> str | None:
+    """The adjective that colours an instrument: "pulsing bass", "dreamy pads"."""
+    if _is_descriptor(before) and before not in _NEGATION_CUES:
+        return before
+    words = surface.split()
+    name_words = {w for w, _ in tokenize(name)}
+    if len(words) > 1 and words[0] not in name_words and _is_descriptor(words[0]):
+        return words[0]
+    return None
+
+
+def _stated_tempo(text: str) -> float | None:
+    match = _BPM.search(text)
+    if match:
+        low = float(match.group(1))
+        high = float(match.group(2)) if match.group(2) else low
+        return (low + high) / 2
+    match = _TEMPO_OF.search(text)
+    if match:
+        return float(match.group(1))
+    match = _AT_NUMBER.search(text)
+    if match and TEMPO_MIN_BPM <= float(match.group(1)) <= TEMPO_MAX_BPM:
+        return float(match.group(1))
+    return None
+
+
+_BARE_TONIC = re.compile(r"\b(?:in|key of)\s+([A-G])([#b♯♭])?(?![\w#♯♭'-])")
+
+
+def _stated_key(text: str, original: str = "") -> tuple[str | None, str | None, float]:
+    """(tonic, mode, confidence); either may be None.
+
+    A capital letter alone after "in" ("a blues in E") names the tonic only in
+    the original text, where case tells it from the article "a".
+    """
+    match = _KEY_STATED.search(text)
+    if match and (match.group(2) or match.group(3) or "key" in match.group(0)):
+        tonic = match.group(1).upper()
+        accidental = (match.group(2) or "").strip()
+        tonic += "#" if accidental in ("#", "sharp") else "b" if accidental in ("b", "flat") else ""
+        mode = _MODE_WORDS.get(match.group(3) or "")
+        return tonic, mode, 0.95 if mode else 0.8
+    match = _KEY_ANYWHERE.search(text)
+    if match and not (
+        match.group(1) == "a"
+        and not match.group(2)
+        and match.group(3) in ("major", "minor")
+        and _article_use(text, match.start())
+    ):
+        tonic = match.group(1).upper() + (match.group(2) or "")
+        return tonic, _MODE_WORDS[match.group(3)], 0.85
+    match = _MODE_ONLY.search(text)
+    mode_only = _MODE_WORDS[match.group(1) or match.group(2)] if match else None
+    bare = _BARE_TONIC.search(original)
+    if bare:
+        accidental = (bare.group(2) or "").replace("♯", "#").replace("♭", "b")
+        return bare.group(1) + accidental, mode_only, 0.75
+    if mode_only:
+        return None, mode_only, 0.7
+    return None, None, 0.0
+
+
+def _article_use(text: str, start: int) -> bool:
+    """ "a minor change" uses "a" as an article; "in a minor" names a key."""
+    before = text[max(0, start - 12) : start]
+    after = text[start:].split(" ")
+    key_context = re.search(r"\b(in|key|of)\s*$", before)
+    noun_after = len(after) > 2 and after[2] not in ("key", "scale", "mode", "tonality", "")
+    return not key_context and noun_after
+
+
+def _stated_meter(text: str) -> str | None:
+    for match in _METER.finditer(text):
+        num, den = int(match.group(1)), int(match.group(2))
+        if 2 <= num <= 15 and den in (2, 4, 8, 16):
+            return f"{num}/{den}"
+    beat = _BEAT_IS.search(text)
+    if beat:
+        num = int(beat.group(1) or beat.group(2))
+        if 2 <= num <= 12:
+            return f"{num}/4"
+    if re.search(r"\bwaltz\b|\bin three\b|\btriple (meter|time)\b", text):
+        return "3/4"
+    if re.search(r"\bcompound (meter|time)\b|\bjig\b", text):
+        return "6/8"
+    return None
+
+
+def _stated_duration(text: str) -> float | None:
+    for match in _DURATION.finditer(text):
+        value = float(match.group(1))
+        unit = match.group(2)
+        if value <= 0:
+            continue
+        if (
+            unit == "s"
+            and value.is_integer()
+            and (10 <= value <= 90 or 1900 <= value <= 2090)
+            and value % 10 == 0
+        ):
+            continue  # "80s" is a decade, not eighty seconds
+        return value * 60 if unit.startswith("m") else value
+    clock = _MIN_SEC.search(text)
+    if clock and re.search(r"\b(long|length|duration|minutes?|track of|lasting)\b", text):
+        return int(clock.group(1)) * 60 + int(clock.group(2))
+    words = _DURATION_WORDS.search(text)
+    if words:
+        return _NUMBER_WORDS[words.group(1)] * 60
+    return None
+
+
+def stated_progression(original: str, key_hint: str | None) -> list[str] | None:
+    """Chord symbols the person wrote ("Am F C G", "ii–V–I"), as symbols; None when absent."""
+    text = original.replace("♯", "#").replace("♭", "b")
+    stated = _CHORDS_ARE.search(text)
+    if stated:
+        symbols: list[str] = []
+        for token in re.split(r"\s*(?:,|\band\b|\bthen\b|-|–|→|\s)\s*", stated.group(1).strip()):
+            if not token:
+                continue
+            try:
+                symbols.append(parse_chord(token).symbol)
+            except ParameterError:
+                break
+        if symbols:
+            return symbols
+    for match in _CHORD_RUN.finditer(text):
+        symbols = re.findall(_CHORD_TOKEN + r"(?![\w#])", match.group(0))
+        context = text[max(0, match.start() - 40) : match.start()].lower()
+        if len(symbols) >= 3 or (len(symbols) >= 2 and re.search(r"chord|progression", context)):
+            try:
+                return [parse_chord(s).symbol for s in symbols]
+            except ParameterError:
+                continue
+    if key_hint:
+        for match in _NUMERAL_RUN.finditer(text):
+            numerals = re.split(r"\s*(?:-|–|—|,|→|->)\s*", match.group(0).strip())
+            if len(numerals) < 3 and not re.search(r"progression|chords", text.lower()):
+                continue
+            relative = "major" if any(n[0] in "b#♭" for n in numerals) else "mode"
+            try:
+                return [numeral_to_chord(n, key_hint, relative_to=relative) for n in numerals]
+            except ParameterError:
+                continue
+    return None
+
+
+def _section_list(text: str) -> list[str] | None:
+    found = [m.group(1).replace("-", " ") for m in _SECTION_WORDS.finditer(text)]
+    if len(found) >= 3 and re.search(r"(,|->|→|\bthen\b|\bfollowed by\b)", text):
+        return [
+            re.sub(r"\s+", "-", f) if f.startswith("pre") else f.replace(" ", "") for f in found
+        ]
+    return None
+
+
+def _choose_genre(
+    kb: KnowledgeBase, mentions: list[Mention]
+) -> tuple[Genre | None, Genre | None, float]:
+    """(genre, sub_genre, confidence) from genre mentions; the most specific wins, then the first."""
+    found = [kb.genres[m.id] for m in mentions if m.table == "genres" and m.id in kb.genres]
+    if not found:
+        return None, None, 0.0
+    depth = {g.id: len(kb.genre_ancestors(g.id)) for g in found}
+    best = max(found, key=lambda g: (depth[g.id], -found.index(g)))
+    if best.parent:
+        parent = kb.genres.get(best.parent)
+        return parent, best, 0.9
+    return best, None, 0.9
+
+
+def parse_rules(text: str, *, original: str | None = None) -> Reading:
+    """Read a preprocessed (normalized) prompt. `original` keeps case for chord symbols."""
+    kb = load_knowledge()
+    original = original if original is not None else text
+    token_pairs = tokenize(text)
+    tokens = [t for t, _ in token_pairs]
+    offsets = [o for _, o in token_pairs]
+    mentions = find_mentions(text)
+
+    excluded: list[str] = []
+    positive: list[Mention] = []
+    for mention in mentions:
+        if _negated(mention.start, tokens, text, offsets):
+            if mention.table == "instruments":
+                excluded.append(mention.id)
+            elif mention.table == "moods":
+                excluded.append(f"mood:{mention.id}")
+            continue
+        positive.append(mention)
+    for k, token in enumerate(tokens):
+        if token in _NEGATION_CUES:
+            for j in range(k + 1, min(len(tokens), k + 1 + _NEGATION_SPAN)):
+                family = _FAMILY_WORDS.get(tokens[j])
+                if family and family not in excluded:
+                    excluded.append(family)
+    if re.search(r"\binstrumental\b|\bno vocals?\b", text) and "vocal" not in excluded:
+        excluded.append("vocal")
+    if re.search(r"\bdrumless\b|\bbeatless\b", text) and "drums" not in excluded:
+        excluded.append("drums")
+
+    genre, sub_genre, genre_conf = _choose_genre(kb, positive)
+    artists = [m for m in positive if m.table == "artists"]
+    artist_records = [a for a in (kb.find_artist(m.surface) for m in artists) if a is not None]
+    era_mention = next((m for m in positive if m.table == "eras"), None)
+    if genre is None and artist_records:
+        for gid in artist_records[0].genres:
+            if gid in kb.genres:
+                candidate = kb.genres[gid]
+                parent = kb.genres.get(candidate.parent) if candidate.parent else None
+                genre, sub_genre = (parent, candidate) if parent else (candidate, None)
+                genre_conf = 0.7
+                break
+    if genre is None and era_mention is not None:
+        era = kb.eras.get(era_mention.id)
+        if era and era.genres and era.genres[0] in kb.genres:
+            genre = kb.genres[era.genres[0]]
+            genre_conf = 0.45
+    inferred_genre = genre is None
+    if genre is None:
+        genre = kb.find_genre("pop")
+        genre_conf = 0.3
+    if genre is None:  # pragma: no cover - the knowledge base always has pop
+        raise LookupError("the knowledge base has no 'pop' genre")
+    effective = sub_genre or genre
+
+    moods = [m for m in positive if m.table == "moods"]
+    mood_ids = list(dict.fromkeys(m.id for m in moods))
+    mood_values = [
+        ValueWithConfidence(value=kb.moods[mid].id, confidence=0.85)
+        for mid in mood_ids
+        if mid in kb.moods
+    ]
+
+    instruments: list[tuple[str, str, str | None]] = []
+    for mention in positive:
+        if mention.table != "instruments" or mention.id not in kb.instruments:
+            continue
+        inst = kb.instruments[mention.id]
+        role: str = inst.role
+        after = tokens[mention.end] if mention.end < len(tokens) else ""
+        before = tokens[mention.start - 1] if mention.start > 0 else ""
+        role = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after, role)) if not inst.drum else "drums"
+        if inst.family == "bass" and role not in ("lead",):
+            role = "bass"
+        descriptor = _descriptor(before, mention.surface, inst.name)
+        if all(i[0] != inst.id for i in instruments):
+            instruments.append((inst.id, role, descriptor))
+    instrumentation = [
+        InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=desc)
+        for iid, role, desc in instruments
+    ]
+
+    stated_bpm = _stated_tempo(text)
+    multiplier = None
+    tempo_cap = None
+    term_bpm = None
+    for term in sorted(kb.tempo_terms, key=lambda t: -len(t.term)):
+        pattern = r"\b" + re.escape(term.term) + r"\b"
+        found = re.search(pattern, text)
+        if not found:
+            continue
+        negated = re.search(
+            r"\bnot (too |very |so )?$", text[max(0, found.start() - 12) : found.start()]
+        )
+        if term.multiplier is not None:
+            multiplier = term.multiplier
+        elif term.bpm is not None:
+            if negated:
+                tempo_cap = float(term.bpm[0])
+            elif term_bpm is None:
+                term_bpm = (term.bpm[0] + term.bpm[1]) / 2
+    if stated_bpm is not None:
+        tempo = TempoValue(
+            type="explicit", bpm=min(max(stated_bpm, TEMPO_MIN_BPM), TEMPO_MAX_BPM), confidence=0.95
+        )
+    elif term_bpm is not None:
+        tempo = TempoValue(
+            type="inferred", bpm=min(max(term_bpm, TEMPO_MIN_BPM), TEMPO_MAX_BPM), confidence=0.75
+        )
+    else:
+        bpm = float(effective.default_bpm)
+        if artist_records:
+            lo, hi = artist_records[0].bpm
+            bpm = min(max(bpm, lo), hi)
+        tempo = TempoValue(type="inferred", bpm=bpm, confidence=0.5 if not inferred_genre else 0.3)
+
+    tonic, mode, key_conf = _stated_key(text, original)
+    key_value = f"{tonic} {mode}" if tonic and mode else None
+    meter = _stated_meter(text)
+
+    energy_value = None
+    for phrase, value in sorted(_ENERGY_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if re.search(r"\b" + re.escape(phrase) + r"\b", text):
+            energy_value = value
+            break
+    if energy_value is not None:
+        energy = EnergyValue(value=energy_value, confidence=0.8)
+    elif mood_ids:
+        arousal = sum(kb.moods[m].arousal for m in mood_ids if m in kb.moods) / max(
+            1, len(mood_ids)
+        )
+        energy = EnergyValue(value=round(0.5 * arousal + 0.5 * effective.energy, 3), confidence=0.6)
+    else:
+        energy = EnergyValue(value=effective.energy, confidence=0.4)
+
+    structure_mention = next((m for m in positive if m.table == "structures"), None)
+    sections = _section_list(text)
+    structure_value = (
+        structure_mention.id
+        if structure_mention
+        else (effective.structures[0] if effective.structures else "verse-chorus")
+    )
+    key_for_numerals = key_value or f"C {mode or 'major'}"
+    progression = stated_progression(original, key_for_numerals)
+    era_id = era_mention.id if era_mention else None
+    solo = (
+        bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text)) and len(instruments) == 1
+    )
+
+    parsed = ParsedParameters(
+        genre=ValueWithConfidence(value=genre.name, confidence=genre_conf),
+        sub_genre=OptionalValueWithConfidence(
+            value=sub_genre.name if sub_genre else None, confidence=0.85 if sub_genre else 0.0
+        ),
+        tempo=tempo,
+        mood=mood_values,
+        instrumentation=instrumentation,
+        structure=ValueWithConfidence(
+            value=structure_value, confidence=0.85 if structure_mention or sections else 0.4
+        ),
+        key_signature=OptionalValueWithConfidence(
+            value=key_value, confidence=key_conf if key_value else 0.0
+        ),
+        time_signature=ValueWithConfidence(
+            value=meter or effective.meters[0], confidence=0.9 if meter else 0.5
+        ),
+        energy_level=energy,
+        reference_artists=[ArtistReference(name=a.name, relevance=0.8) for a in artist_records],
+        era=OptionalValueWithConfidence(value=era_id, confidence=0.85) if era_id else None,
+        duration_seconds=_stated_duration(text),
+        excluded=list(dict.fromkeys(excluded)),
+        chord_progression=progression,
+        section_names=sections,
+    )
+    return Reading(
+        parsed=parsed,
+        genre_id=genre.id if not inferred_genre else None,
+        sub_genre_id=sub_genre.id if sub_genre else None,
+        mood_ids=mood_ids,
+        instrument_ids=instruments,
+        artist_names=[a.name for a in artist_records],
+        era_id=era_id,
+        structure_id=structure_mention.id if structure_mention else None,
+        tempo_multiplier=multiplier,
+        tempo_cap=tempo_cap,
+        solo=solo,
+        mode_hint=mode,
+        tonic_hint=tonic if not key_value else None,
+    )

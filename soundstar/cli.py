@@ -1,0 +1,304 @@
+"""The `soundstar` command: generate, parse, plan, serve, worker.
+
+Every error ends the command with one line on stderr and a non-zero exit
+status; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from soundstar.errors import ParameterError, SoundstarError
+
+try:  # typer ≥ 0.20 vendors click; older releases depend on it
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+app = typer.Typer(
+    name="soundstar",
+    help="Describe the music you want; get audio, MIDI, stems and the plan.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+FORMATS = ("wav", "flac", "mp3")
+EXIT_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def _fail(message: str, code: int = EXIT_INPUT) -> None:
+    typer.echo(f"soundstar: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _resolve_format(fmt: str | None, output: Path) -> str:
+    if fmt is not None:
+        value = fmt.lower()
+        if value not in FORMATS:
+            _fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return value
+    suffix = output.suffix.lower().lstrip(".")
+    return suffix if suffix in FORMATS else "wav"
+
+
+def _aurora() -> Any:
+    """Aurora built from the configuration; a bad configuration stops here, naming its key."""
+    from soundstar.aurora.builders import build_aurora
+    from soundstar.config import load_settings
+
+    return build_aurora(load_settings())
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+class _Progress:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description:<12}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.__enter__()
+            self._task = self._bar.add_task("understand", total=1.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=fraction, description=stage)
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What the music should be, in plain English.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Audio file to write.")] = Path(
+        "soundstar.wav"
+    ),
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", help="Seconds, 5–300 (default: from the prompt, else 30)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same music.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="wav, flac or mp3 (default: from the file name).")
+    ] = None,
+    sample_rate: Annotated[
+        int, typer.Option("--sample-rate", help="22050, 32000, 44100 or 48000.")
+    ] = 44100,
+    bit_depth: Annotated[int, typer.Option("--bit-depth", help="16, 24, or 32 (float WAV).")] = 16,
+    mono: Annotated[bool, typer.Option("--mono", help="Write one channel instead of two.")] = False,
+    midi: Annotated[
+        Path | None, typer.Option("--midi", help="Also write the score as a MIDI file.")
+    ] = None,
+    stems: Annotated[
+        Path | None,
+        typer.Option("--stems", help="Also write each track's stem into this directory."),
+    ] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="Also write the structural plan as JSON.")
+    ] = None,
+    loudness: Annotated[
+        float, typer.Option("--loudness", help="Target integrated loudness, LUFS.")
+    ] = -14.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the GenerationResult as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Render a track from a prompt."""
+    from pydantic import ValidationError
+
+    from soundstar.models import DURATION_MAX_S, DURATION_MIN_S
+    from soundstar.pipeline import GenerateRequest
+    from soundstar.pipeline import generate as run_generate
+
+    audio_format = _resolve_format(fmt, output)
+    if duration is not None and not DURATION_MIN_S <= duration <= DURATION_MAX_S:
+        _fail(
+            f"--duration must be between {DURATION_MIN_S:g} and {DURATION_MAX_S:g} seconds, got {duration:g}"
+        )
+    if seed is not None and seed < 0:
+        _fail("--seed must be zero or positive")
+    if bit_depth not in (16, 24, 32):
+        _fail(f"--bit-depth must be 16, 24 or 32, got {bit_depth}")
+    try:
+        request = GenerateRequest(
+            prompt=prompt,
+            output_path=output,
+            duration_seconds=duration,
+            seed=seed,
+            output_format=audio_format,
+            sample_rate=sample_rate,
+            bit_depth=bit_depth,
+            channels=1 if mono else 2,
+            midi_path=midi,
+            stems_dir=stems,
+            plan_path=plan_file,
+            target_lufs=loudness,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        return
+    with _Progress() as progress:
+        result = run_generate(request, aurora=_aurora(), progress=progress)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2, by_alias=True))
+    else:
+        params = result.parameters
+        assert params is not None
+        typer.echo(
+            f"wrote {result.files.audio}: {result.duration_seconds:.2f} s, {params.genre}"
+            f"{' / ' + params.sub_genre if params.sub_genre else ''}, {params.tempo_bpm:g} BPM, "
+            f"{params.key}, {params.time_signature}, {result.measured['integrated_lufs']:.1f} LUFS, "
+            f"seed {result.seed}, {result.timings_ms['total'] / 1000:.2f} s"
+        )
+        for notice in result.notices:
+            typer.echo(f"  {notice.level}: {notice.message}", err=True)
+
+
+@app.command()
+def parse(
+    prompt: Annotated[str, typer.Argument(help="The prompt to read.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the musical parameters read from a prompt."""
+    pre_answer = _aurora().understand(prompt)
+    params = pre_answer.parameters
+    if as_json:
+        _print_json(
+            {
+                "parameters": params.model_dump(mode="json"),
+                "parsed_parameters": pre_answer.parsed.model_dump(mode="json"),
+                "implementation_used": pre_answer.implementations["semantic_parser"].value,
+                "notices": [n.model_dump(mode="json") for n in pre_answer.notices],
+            }
+        )
+        return
+    rows = [
+        ("genre", params.genre + (f" / {params.sub_genre}" if params.sub_genre else "")),
+        ("tempo", f"{params.tempo_bpm:g} BPM ({pre_answer.parsed.tempo.type})"),
+        ("key", params.key),
+        ("time signature", params.time_signature),
+        ("mood", ", ".join(params.mood) or "-"),
+        ("energy", f"{params.energy_level:.2f}"),
+        ("valence", f"{params.valence:.2f}"),
+        ("danceability", f"{params.danceability:.2f}"),
+        ("instruments", ", ".join(f"{i.name} ({i.role.value})" for i in params.instrumentation)),
+        ("excluded", ", ".join(params.excluded) or "-"),
+        ("structure", params.structure),
+        ("artists", ", ".join(params.reference_artists) or "-"),
+        ("era", params.era or "-"),
+        ("duration", f"{params.duration_seconds:g} s"),
+        ("implementation", pre_answer.implementations["semantic_parser"].value),
+    ]
+    for name, value in rows:
+        typer.echo(f"{name:<15} {value}")
+    for notice in pre_answer.notices:
+        typer.echo(f"  {notice.level}: {notice.message}", err=True)
+
+
+@app.command()
+def plan(
+    prompt: Annotated[str, typer.Argument(help="The prompt to plan.")],
+    duration: Annotated[float | None, typer.Option("--duration", help="Seconds, 5–300.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the section-by-section plan for a prompt."""
+    from soundstar.models import DURATION_MAX_S, DURATION_MIN_S
+
+    if duration is not None and not DURATION_MIN_S <= duration <= DURATION_MAX_S:
+        _fail(
+            f"--duration must be between {DURATION_MIN_S:g} and {DURATION_MAX_S:g} seconds, got {duration:g}"
+        )
+    understanding = _aurora().understand(prompt, duration_seconds=duration)
+    result = understanding.plan
+    if as_json:
+        _print_json(
+            {
+                "structural_plan": result.model_dump(mode="json", by_alias=True),
+                "implementation_used": understanding.implementations["structural_planner"].value,
+            }
+        )
+        return
+    total = understanding.parameters.duration_seconds
+    typer.echo(
+        f"{result.structure_type} — {total:g} s, key {result.chord_progression.key} {result.chord_progression.mode}"
+    )
+    for section in result.sections:
+        bar = "█" * max(1, round(section.energy_level * 20))
+        typer.echo(
+            f"  {section.name:<14} {section.duration_ratio * total:6.1f} s  energy {section.energy_level:.2f} {bar}"
+        )
+    typer.echo("  chords: " + " ".join(result.chord_progression.chords))
+    for transition in result.transitions:
+        typer.echo(f"  {transition.from_} → {transition.to}: {transition.type}")
+
+
+@app.command()
+def serve() -> None:
+    """Run the HTTP service (not yet available)."""
+    _fail("'serve' is not yet available in this version", EXIT_FAILURE)
+
+
+@app.command()
+def worker() -> None:
+    """Run a job worker (not yet available)."""
+    _fail("'worker' is not yet available in this version", EXIT_FAILURE)
+
+
+def main() -> None:
+    """Entry point: usage errors and Soundstar errors become one line on stderr."""
+    try:
+        status = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("soundstar: aborted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click_exceptions.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        typer.echo(f"soundstar: error: {exc.format_message()}", err=True)
+        sys.exit(EXIT_INPUT)
+    except ParameterError as exc:
+        typer.echo(f"soundstar: error: {exc.message}", err=True)
+        sys.exit(EXIT_INPUT)
+    except SoundstarError as exc:
+        typer.echo(f"soundstar: error: {exc.code}: {exc.message}", err=True)
+        sys.exit(EXIT_INPUT if exc.http_status < 500 else EXIT_FAILURE)
+    except KeyboardInterrupt:
+        typer.echo("soundstar: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

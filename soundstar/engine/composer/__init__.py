@@ -1,0 +1,177 @@
+"""Structure stage: MusicalParameters + StructuralPlan + seed → a multi-track Score.
+
+Deterministic for a seed: each track draws from its own generator seeded by
+(seed, track index), so the same request always gives the same music.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soundstar.engine.composer.bass_part import basic_bass, write_bass
+from soundstar.engine.composer.comping import write_arp, write_comping, write_texture
+from soundstar.engine.composer.drums_part import basic_groove, write_drums, write_percussion
+from soundstar.engine.composer.melody import write_melody
+from soundstar.engine.composer.timeline import Timeline, build_timeline
+from soundstar.engine.drums import GM_DRUM_NOTES
+from soundstar.errors import ParameterError
+from soundstar.knowledge import (
+    BassGroove,
+    DrumGroove,
+    Genre,
+    Instrument,
+    KnowledgeBase,
+    load_knowledge,
+)
+from soundstar.models import (
+    ChordEvent,
+    MusicalParameters,
+    Note,
+    Role,
+    Score,
+    ScoreSection,
+    StructuralPlan,
+    Track,
+    split_meter,
+)
+from soundstar.theory import key_scale, pitch_class
+
+__all__ = ["Timeline", "build_timeline", "compose"]
+
+
+def _genre(kb: KnowledgeBase, params: MusicalParameters) -> Genre:
+    for name in (params.sub_genre, params.genre):
+        if name:
+            genre = kb.find_genre(name)
+            if genre is not None:
+                return genre
+    fallback = kb.find_genre("pop")
+    if fallback is None:  # pragma: no cover - the knowledge base always has pop
+        raise ParameterError(f"unknown genre {params.genre!r}")
+    return fallback
+
+
+def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
+    num, _ = split_meter(meter)
+    for gid in genre.drum_grooves:
+        groove = kb.drum_grooves.get(gid)
+        if groove is not None and groove.meter == meter:
+            return groove
+    for groove in kb.drum_grooves.values():
+        if groove.meter == meter:
+            return groove
+    num, den = split_meter(meter)
+    return basic_groove(num * 4.0 / den, num)
+
+
+def _bass_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> BassGroove:
+    for gid in genre.bass_grooves:
+        groove = kb.bass_grooves.get(gid)
+        if groove is not None and groove.meter == meter:
+            return groove
+    for groove in kb.bass_grooves.values():
+        if groove.meter == meter:
+            return groove
+    num, den = split_meter(meter)
+    return basic_bass(num * 4.0 / den, num)
+
+
+def _instrument(kb: KnowledgeBase, name: str) -> Instrument:
+    inst = kb.instruments.get(name) or kb.find_instrument(name)
+    if inst is None:
+        raise ParameterError(f"unknown instrument {name!r}", field="instrumentation")
+    return inst
+
+
+def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Score:
+    """Write every part of the piece for the requested key, tempo, meter, length and lineup."""
+    kb = load_knowledge()
+    genre = _genre(kb, params)
+    timeline = build_timeline(params, plan)
+    scale = key_scale(params.key)
+    tonic_pc = pitch_class(params.tonic)
+    swing = genre.swing
+    tracks: list[Track] = []
+    drum_specs = [
+        s
+        for s in params.instrumentation
+        if s.role == Role.DRUMS or (_instrument(kb, s.name).drum and s.role != Role.PERCUSSION)
+    ]
+    # One groove for the whole kit: pieces named on their own (hi-hats, a kick) play inside it.
+    groove_spec = next((s for s in drum_specs if not _instrument(kb, s.name).voices), None) or (
+        drum_specs[0] if drum_specs else None
+    )
+    for index, spec in enumerate(params.instrumentation):
+        inst = _instrument(kb, spec.name)
+        if spec in drum_specs and spec is not groove_spec:
+            continue
+        rng = np.random.default_rng([seed, index])
+        register = (inst.register[0], inst.register[1])
+        role = spec.role
+        notes: list[Note]
+        is_drum = role in (Role.DRUMS, Role.PERCUSSION) or inst.drum
+        if role == Role.DRUMS or (inst.drum and role != Role.PERCUSSION):
+            groove = _drum_groove(kb, genre, params.time_signature)
+            notes = write_drums(timeline, groove, GM_DRUM_NOTES, rng, swing=swing)
+        elif role == Role.PERCUSSION:
+            notes = write_percussion(timeline, GM_DRUM_NOTES, rng, swing=swing)
+        elif role == Role.BASS:
+            notes = write_bass(
+                timeline,
+                _bass_groove(kb, genre, params.time_signature),
+                register,
+                scale,
+                rng,
+                swing=swing,
+            )
+        elif role == Role.LEAD:
+            notes = write_melody(timeline, register, scale, tonic_pc, rng)
+        elif role == Role.PAD:
+            notes = write_comping(timeline, register, "pad", rng, base_velocity=70)
+        elif role == Role.ARP:
+            notes = write_arp(timeline, register, rng)
+        elif role == Role.TEXTURE:
+            notes = write_texture(timeline, register, tonic_pc)
+        else:
+            style = next((c for c in genre.comping if c != "none"), "block")
+            notes = write_comping(timeline, register, style, rng)
+        notes = [n for n in notes if n.start_beat < timeline.total_beats]
+        notes = [
+            n.model_copy(
+                update={
+                    "duration_beats": min(n.duration_beats, timeline.total_beats - n.start_beat)
+                }
+            )
+            for n in notes
+        ]
+        tracks.append(
+            Track(
+                name=inst.name,
+                instrument=inst.id,
+                role=role,
+                program=inst.gm_program,
+                is_drum=is_drum,
+                notes=notes,
+            )
+        )
+    return Score(
+        tempo_bpm=params.tempo_bpm,
+        time_signature=params.time_signature,
+        key=params.key,
+        total_beats=timeline.total_beats,
+        sections=[
+            ScoreSection(
+                name=s.name, start_bar=s.start_bar, end_bar=s.end_bar, energy_level=s.energy
+            )
+            for s in timeline.sections
+        ],
+        chords=[
+            ChordEvent(
+                symbol=symbol,
+                start_beat=timeline.bar_start(bar),
+                duration_beats=timeline.bar_length(bar),
+            )
+            for bar, symbol in enumerate(timeline.chords)
+        ],
+        tracks=tracks,
+    )

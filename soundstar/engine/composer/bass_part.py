@@ -1,0 +1,141 @@
+"""The bass line: the genre's bass groove played on each bar's chord."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soundstar.engine.composer.drums_part import swing_offset
+from soundstar.engine.composer.timeline import Timeline
+from soundstar.engine.composer.voicing import bass_root, nearest_pitch
+from soundstar.knowledge import BassGroove
+from soundstar.models import Note
+from soundstar.theory import parse_chord
+
+
+def _degree_pitch(char: str, root: int, chord_intervals: tuple[int, ...]) -> int:
+    third = next((i for i in chord_intervals if i in (3, 4)), 4)
+    seventh = next((i for i in chord_intervals if i in (10, 11)), 10)
+    fifth = next((i for i in chord_intervals if i in (6, 7, 8)), 7)
+    return root + {"R": 0, "r": 0, "5": fifth, "3": third, "8": 12, "7": seventh}[char]
+
+
+def _walk(
+    root: int,
+    next_root: int,
+    beat: int,
+    n_beats: int,
+    intervals: tuple[int, ...],
+    scale: tuple[int, ...],
+) -> int:
+    """A walking-bass note: root first, chord tones, a chromatic approach last."""
+    if beat == 0:
+        return root
+    if beat == n_beats - 1:
+        return next_root + (1 if next_root < root else -1)
+    tones = [root + i for i in intervals if i != 0] + [root + 12]
+    pitch = tones[(beat - 1) % len(tones)]
+    if pitch % 12 not in scale:
+        pitch = nearest_pitch(root % 12, pitch, pitch - 6, pitch + 6)
+    return pitch
+
+
+def write_bass(
+    timeline: Timeline,
+    groove: BassGroove,
+    register: tuple[int, int],
+    scale: tuple[int, ...],
+    rng: np.random.Generator,
+    *,
+    swing: float,
+) -> list[Note]:
+    lo, hi = register
+    lo, hi = max(lo, 24), min(hi, 60)
+    steps = groove.steps
+    step_beats = timeline.beats_per_bar / steps
+    steps_per_beat = steps / timeline.beats_per_bar
+    notes: list[Note] = []
+    for bar in range(timeline.n_bars):
+        chord = parse_chord(timeline.chords[bar])
+        root = bass_root(chord, lo, hi)
+        next_symbol = (
+            timeline.chords[bar + 1] if bar + 1 < timeline.n_bars else timeline.chords[bar]
+        )
+        next_root = bass_root(parse_chord(next_symbol), lo, hi)
+        start = timeline.bar_start(bar)
+        energy = timeline.section_of(bar).energy
+        velocity_scale = 0.75 + 0.25 * energy
+        if bar == timeline.n_bars - 1 or energy < 0.25:
+            length = timeline.bar_length(bar)
+            notes.append(
+                Note(
+                    pitch=root,
+                    start_beat=start,
+                    duration_beats=length,
+                    velocity=int(92 * velocity_scale),
+                )
+            )
+            continue
+        events: list[list[float]] = []  # [onset, duration, pitch, velocity]
+        walking_beats = [i for i, c in enumerate(groove.pattern) if c == "W"]
+        for step, char in enumerate(groove.pattern[:steps]):
+            onset = (
+                start + step * step_beats + swing_offset(step, steps_per_beat, swing, step_beats)
+            )
+            if char == "-":
+                if events:
+                    events[-1][1] += step_beats
+                continue
+            if char == ".":
+                continue
+            if char == "W":
+                pitch = _walk(
+                    root,
+                    next_root,
+                    walking_beats.index(step),
+                    len(walking_beats),
+                    chord.intervals,
+                    scale,
+                )
+            elif char == "a":
+                pitch = next_root + (1 if rng.random() < 0.5 else -1)
+            else:
+                pitch = _degree_pitch(char, root, chord.intervals)
+            accent = 1.0 if step == 0 else (0.8 if char == "r" else 0.9)
+            duration = step_beats * (0.5 if char == "r" else 0.92)
+            events.append([onset, duration, float(pitch), 100 * accent * velocity_scale])
+        for onset, duration, raw_pitch, vel in events:
+            pitch = int(raw_pitch)
+            while pitch > hi:
+                pitch -= 12
+            while pitch < lo:
+                pitch += 12
+            notes.append(
+                Note(
+                    pitch=int(pitch),
+                    start_beat=round(onset, 6),
+                    duration_beats=round(max(duration, 0.05), 6),
+                    velocity=int(np.clip(vel + rng.normal(0, 3), 30, 127)),
+                )
+            )
+    return notes
+
+
+def basic_bass(beats_per_bar: float, numerator: int) -> BassGroove:
+    """Root on the downbeat, fifth halfway: fits any meter."""
+    per_beat = 2
+    steps = round(beats_per_bar * per_beat)
+    pattern = ["."] * steps
+    pattern[0] = "R"
+    for i in range(1, steps // 2):
+        pattern[i] = "-"
+    if steps >= 4:
+        pattern[steps // 2] = "5"
+    return BassGroove.model_validate(
+        {
+            "id": f"basic_{numerator}",
+            "name": "basic",
+            "meter": f"{numerator}/4",
+            "steps": steps,
+            "pattern": "".join(pattern),
+        }
+    )

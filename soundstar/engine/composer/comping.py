@@ -1,0 +1,164 @@
+"""Harmony parts: comping chords, pads, arpeggios and textures, voice-led bar to bar."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soundstar.engine.composer.timeline import Timeline
+from soundstar.engine.composer.voicing import nearest_pitch, voice_lead
+from soundstar.models import Note
+from soundstar.theory import parse_chord
+
+# (onset in beats from the bar start, duration in beats) per style, for a 4-beat bar;
+# other meters scale the pattern or fall back to a hit per beat.
+_HITS_4_4: dict[str, list[tuple[float, float]]] = {
+    "block": [(0.0, 1.9), (2.0, 1.9)],
+    "stabs": [(0.5, 0.3), (1.5, 0.3), (2.5, 0.3), (3.5, 0.3)],
+    "offbeat_skank": [(1.0, 0.25), (3.0, 0.25)],
+    "montuno": [(0.0, 0.4), (1.5, 0.4), (2.5, 0.4), (3.5, 0.4)],
+    "strum": [(0.0, 1.4), (1.5, 0.9), (2.5, 0.5), (3.0, 0.9)],
+}
+_STRUM_SPREAD_BEATS = 0.035
+
+
+def _style_hits(style: str, beats_per_bar: float, energy: float) -> list[tuple[float, float]]:
+    if style == "pad" or energy < 0.3:
+        return [(0.0, beats_per_bar)]
+    if beats_per_bar == 4.0 and style in _HITS_4_4:
+        return _HITS_4_4[style]
+    if style == "offbeat_skank":
+        return [(b + 0.5, 0.25) for b in range(int(beats_per_bar))]
+    # One hit per beat (3/4 waltz comping: bass on 1, chords on 2 and 3 is written by the bass).
+    return [(float(b), 0.9) for b in range(int(beats_per_bar))]
+
+
+def write_comping(
+    timeline: Timeline,
+    register: tuple[int, int],
+    style: str,
+    rng: np.random.Generator,
+    *,
+    base_velocity: int = 82,
+    n_voices: int = 4,
+) -> list[Note]:
+    """Chords in the given style; `pad` holds each chord for the whole bar (legato)."""
+    lo, hi = max(register[0], 48), min(register[1], 84)
+    if hi - lo < 14:
+        lo, hi = 52, 76
+    notes: list[Note] = []
+    previous: tuple[int, ...] | None = None
+    for bar in range(timeline.n_bars):
+        voicing = voice_lead(timeline.chords[bar], previous, lo, hi, n_voices)
+        previous = voicing
+        start = timeline.bar_start(bar)
+        energy = timeline.section_of(bar).energy
+        vel = base_velocity * (0.7 + 0.35 * energy)
+        last = bar == timeline.n_bars - 1
+        if style == "arpeggio" and not last and energy >= 0.3:
+            notes.extend(_arpeggio(voicing, start, timeline.beats_per_bar, vel, rng, step=0.5))
+            continue
+        hits = (
+            [(0.0, timeline.bar_length(bar))]
+            if last
+            else _style_hits(style, timeline.beats_per_bar, energy)
+        )
+        for onset, duration in hits:
+            for i, pitch in enumerate(voicing):
+                spread = i * _STRUM_SPREAD_BEATS if style == "strum" else 0.0
+                legato = 0.02 if style == "pad" else 0.0
+                notes.append(
+                    Note(
+                        pitch=pitch,
+                        start_beat=round(start + onset + spread, 6),
+                        duration_beats=round(max(duration - spread + legato, 0.1), 6),
+                        velocity=int(
+                            np.clip(vel * (1.0 if onset == 0 else 0.9) + rng.normal(0, 3), 25, 127)
+                        ),
+                    )
+                )
+    return notes
+
+
+def _arpeggio(
+    voicing: tuple[int, ...],
+    start: float,
+    beats: float,
+    vel: float,
+    rng: np.random.Generator,
+    *,
+    step: float,
+) -> list[Note]:
+    order = [*list(voicing), voicing[0] + 12, *list(reversed(voicing[1:]))]
+    out = []
+    n = round(beats / step)
+    for i in range(n):
+        pitch = order[i % len(order)]
+        accent = 1.0 if i % round(1 / step) == 0 else 0.85
+        out.append(
+            Note(
+                pitch=pitch,
+                start_beat=round(start + i * step, 6),
+                duration_beats=round(step * 0.95, 6),
+                velocity=int(np.clip(vel * accent + rng.normal(0, 3), 25, 127)),
+            )
+        )
+    return out
+
+
+def write_arp(
+    timeline: Timeline, register: tuple[int, int], rng: np.random.Generator
+) -> list[Note]:
+    """Sixteenth-note arpeggios over two octaves of each chord (eighths when calm)."""
+    lo = max(register[0], 55)
+    notes: list[Note] = []
+    previous: tuple[int, ...] | None = None
+    for bar in range(timeline.n_bars):
+        voicing = voice_lead(timeline.chords[bar], previous, lo, lo + 19, 3)
+        previous = voicing
+        energy = timeline.section_of(bar).energy
+        if bar == timeline.n_bars - 1:
+            notes.append(
+                Note(
+                    pitch=voicing[0],
+                    start_beat=timeline.bar_start(bar),
+                    duration_beats=timeline.bar_length(bar),
+                    velocity=70,
+                )
+            )
+            continue
+        step = 0.25 if energy >= 0.5 else 0.5
+        notes.extend(
+            _arpeggio(
+                voicing,
+                timeline.bar_start(bar),
+                timeline.beats_per_bar,
+                70 + 30 * energy,
+                rng,
+                step=step,
+            )
+        )
+    return notes
+
+
+def write_texture(timeline: Timeline, register: tuple[int, int], tonic_pc: int) -> list[Note]:
+    """A drone on the tonic and fifth, re-struck at each section."""
+    lo, hi = register
+    root = nearest_pitch(tonic_pc, (lo + hi) / 2 - 6, lo, hi)
+    notes: list[Note] = []
+    for span in timeline.sections:
+        start = timeline.bar_start(span.start_bar)
+        end = (
+            timeline.total_beats
+            if span.end_bar >= timeline.n_bars
+            else timeline.bar_start(span.end_bar)
+        )
+        vel = int(50 + 30 * span.energy)
+        for pitch in (root, root + 7):
+            notes.append(
+                Note(pitch=pitch, start_beat=start, duration_beats=end - start, velocity=vel)
+            )
+    return notes
+
+
+def chord_root_pc(symbol: str) -> int:
+    return parse_chord(symbol).root_pc

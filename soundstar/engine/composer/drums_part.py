@@ -1,0 +1,155 @@
+"""The drum part: the genre's groove, shaped by section energy, with fills and crashes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soundstar.engine.composer.timeline import Timeline
+from soundstar.knowledge import DrumGroove
+from soundstar.models import Note
+
+VELOCITY = {"X": 118, "x": 96, "o": 52}
+# Voices that thin out first when the energy is low.
+_LOW_ENERGY_KEEP = {"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"}
+
+
+def swing_offset(step: int, steps_per_beat: float, swing: float, step_beats: float) -> float:
+    """Delay of an off-beat step under swing (0.33 = triplet feel, 0.5 = dotted).
+
+    Only even subdivisions swing; a triplet grid already carries its feel.
+    """
+    if swing <= 0 or step % 2 == 0 or steps_per_beat not in (2, 4):
+        return 0.0
+    return swing * step_beats
+
+
+def _bar_voices(groove: DrumGroove, bar: int, timeline: Timeline) -> dict[str, str]:
+    if timeline.is_section_end(bar) and groove.fill is not None:
+        return {str(k): v for k, v in groove.fill.voices.items()}
+    merged = {str(k): v for k, v in groove.voices.items()}
+    if groove.variations and bar % 4 == 3:
+        variation = groove.variations[(bar // 4) % len(groove.variations)]
+        merged.update({str(k): v for k, v in variation.voices.items()})
+    return merged
+
+
+def write_drums(
+    timeline: Timeline,
+    groove: DrumGroove,
+    gm_notes: dict[str, int],
+    rng: np.random.Generator,
+    *,
+    swing: float,
+) -> list[Note]:
+    """Notes on the GM drum map for every bar; the last bar is a hit and a crash."""
+    notes: list[Note] = []
+    steps = groove.steps
+    step_beats = timeline.beats_per_bar / steps
+    steps_per_beat = steps / timeline.beats_per_bar
+    swing = max(swing, groove.swing)
+    for bar in range(timeline.n_bars):
+        span = timeline.section_of(bar)
+        start = timeline.bar_start(bar)
+        energy = span.energy
+        if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
+            for voice, vel in (("kick", 112), ("crash", 100)):
+                notes.append(
+                    Note(pitch=gm_notes[voice], start_beat=start, duration_beats=1.0, velocity=vel)
+                )
+            continue
+        voices = _bar_voices(groove, bar, timeline)
+        scale = 0.72 + 0.28 * energy
+        for voice, pattern in voices.items():
+            if energy < 0.3 and voice not in _LOW_ENERGY_KEEP:
+                continue
+            for step, char in enumerate(pattern[:steps]):
+                if char not in VELOCITY:
+                    continue
+                if energy < 0.45 and char == "o":
+                    continue
+                velocity = VELOCITY[char] * scale + rng.normal(0.0, 4.0)
+                onset = (
+                    start
+                    + step * step_beats
+                    + swing_offset(step, steps_per_beat, swing, step_beats)
+                )
+                notes.append(
+                    Note(
+                        pitch=gm_notes[voice],
+                        start_beat=round(onset, 6),
+                        duration_beats=round(step_beats, 6),
+                        velocity=int(np.clip(velocity, 20, 127)),
+                    )
+                )
+        if timeline.is_section_start(bar) and bar > 0 and energy >= 0.55:
+            notes.append(
+                Note(pitch=gm_notes["crash"], start_beat=start, duration_beats=1.0, velocity=100)
+            )
+    return notes
+
+
+def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
+    """A groove for any meter when the genre has none in it: kick on 1, backbeat, eighth hats."""
+    steps = numerator * (4 if beats_per_bar / numerator == 1.0 else 2)
+    per_beat = steps // numerator
+    kick = ["."] * steps
+    snare = ["."] * steps
+    hats = ["."] * steps
+    for beat in range(numerator):
+        i = beat * per_beat
+        hats[i] = "x"
+        if per_beat >= 2:
+            hats[i + per_beat // 2] = "o"
+    kick[0] = "X"
+    if numerator >= 4:
+        kick[(numerator // 2) * per_beat] = "x"
+        for beat in range(1, numerator, 2):
+            snare[beat * per_beat] = "x"
+    else:
+        snare[(numerator - 1) * per_beat] = "x"
+    return DrumGroove.model_validate(
+        {
+            "id": f"basic_{numerator}",
+            "name": f"basic {numerator}",
+            "meter": f"{numerator}/{4 if per_beat == 4 else 8}",
+            "steps": steps,
+            "swing": 0.0,
+            "feel": "straight",
+            "voices": {"kick": "".join(kick), "snare": "".join(snare), "closed_hat": "".join(hats)},
+        }
+    )
+
+
+def write_percussion(
+    timeline: Timeline, gm_notes: dict[str, int], rng: np.random.Generator, *, swing: float
+) -> list[Note]:
+    """Shaker eighths and a tambourine on the backbeat, in the livelier sections."""
+    notes: list[Note] = []
+    beats = int(timeline.beats_per_bar)
+    for bar in range(timeline.n_bars - 1):
+        energy = timeline.section_of(bar).energy
+        if energy < 0.4:
+            continue
+        start = timeline.bar_start(bar)
+        for i in range(beats * 2):
+            onset = start + i * 0.5 + swing_offset(i, 2, swing, 0.5)
+            vel = (70 if i % 2 == 0 else 52) * (0.7 + 0.3 * energy) + rng.normal(0, 4)
+            notes.append(
+                Note(
+                    pitch=gm_notes["shaker"],
+                    start_beat=round(onset, 6),
+                    duration_beats=0.25,
+                    velocity=int(np.clip(vel, 20, 127)),
+                )
+            )
+        if energy >= 0.6:
+            for beat in range(1, beats, 2):
+                notes.append(
+                    Note(
+                        pitch=gm_notes["tambourine"],
+                        start_beat=start + beat,
+                        duration_beats=0.5,
+                        velocity=int(70 + 20 * energy),
+                    )
+                )
+    return notes

@@ -1,0 +1,156 @@
+"""The lead melody: one-bar motifs that return and vary, in four-bar phrases that cadence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from soundstar.engine.composer.timeline import Timeline
+from soundstar.engine.composer.voicing import nearest_pitch
+from soundstar.models import Note
+from soundstar.theory import parse_chord
+
+_STEP_CHOICES = np.array([-3, -2, -1, 0, 1, 2, 3])
+_STEP_WEIGHTS = np.array([0.05, 0.17, 0.25, 0.08, 0.25, 0.15, 0.05])
+_RESTING_SECTIONS = ("intro",)
+
+
+@dataclass(frozen=True)
+class Motif:
+    """A bar's rhythm (onset, duration in beats) and the scale steps between its notes."""
+
+    rhythm: tuple[tuple[float, float], ...]
+    contour: tuple[int, ...]
+
+    def varied(self, rng: np.random.Generator) -> Motif:
+        """The same rhythm with the contour inverted or its tail re-drawn: heard as the same idea."""
+        if rng.random() < 0.5:
+            return Motif(self.rhythm, tuple(-s for s in self.contour))
+        keep = max(1, len(self.contour) // 2)
+        tail = rng.choice(_STEP_CHOICES, size=len(self.contour) - keep, p=_STEP_WEIGHTS)
+        return Motif(self.rhythm, self.contour[:keep] + tuple(int(s) for s in tail))
+
+
+def make_motif(rng: np.random.Generator, beats_per_bar: float, density: float) -> Motif:
+    slot = 0.5
+    n_slots = max(2, round(beats_per_bar / slot))
+    onsets = [0 if rng.random() < 0.75 else 1]
+    for i in range(onsets[0] + 1, n_slots):
+        strong = (i * slot) % 1.0 == 0.0
+        if rng.random() < density * (1.15 if strong else 0.8):
+            onsets.append(i)
+    while len(onsets) < 3 and len(onsets) < n_slots:
+        candidates = [i for i in range(n_slots) if i not in onsets]
+        onsets.append(int(rng.choice(candidates)))
+        onsets.sort()
+    rhythm = []
+    for k, i in enumerate(onsets):
+        end = onsets[k + 1] if k + 1 < len(onsets) else n_slots
+        length = min((end - i) * slot, 1.5)
+        rhythm.append((i * slot, length * (0.92 if end < n_slots else 0.8)))
+    contour = tuple(
+        int(s) for s in rng.choice(_STEP_CHOICES, size=len(rhythm) - 1, p=_STEP_WEIGHTS)
+    )
+    return Motif(tuple(rhythm), contour)
+
+
+def _bar_scale(scale: tuple[int, ...], chord_pcs: tuple[int, ...]) -> list[int]:
+    """The key's scale with any note a semitone from a chord tone replaced by that tone."""
+    out = []
+    for pc in scale:
+        clash = next((c for c in chord_pcs if (c - pc) % 12 in (1, 11) and c not in scale), None)
+        out.append(clash if clash is not None else pc)
+    return sorted(set(out))
+
+
+def _step(pitch: int, steps: int, scale_pcs: list[int], lo: int, hi: int) -> int:
+    """Move `steps` scale degrees from `pitch`, bouncing back at the register's edges."""
+    direction = 1 if steps > 0 else -1
+    for _ in range(abs(steps)):
+        candidate = pitch + direction
+        while candidate % 12 not in scale_pcs:
+            candidate += direction
+        if candidate > hi or candidate < lo:
+            direction = -direction
+            candidate = pitch + direction
+            while candidate % 12 not in scale_pcs:
+                candidate += direction
+        pitch = candidate
+    return pitch
+
+
+def write_melody(
+    timeline: Timeline,
+    register: tuple[int, int],
+    scale: tuple[int, ...],
+    tonic_pc: int,
+    rng: np.random.Generator,
+) -> list[Note]:
+    lo, hi = max(register[0], 57), min(register[1], 88)
+    if hi - lo < 12:
+        lo, hi = 60, 84
+    centre = (lo + hi) / 2
+    pitch = nearest_pitch(tonic_pc, centre, lo, hi)
+    motifs: dict[str, Motif] = {}
+    has_loud = any(s.energy >= 0.3 for s in timeline.sections)
+    notes: list[Note] = []
+    for span in timeline.sections:
+        if (
+            (span.name.lower().startswith(_RESTING_SECTIONS) or span.energy < 0.2)
+            and has_loud
+            and len(timeline.sections) > 1
+        ):
+            continue
+        density = 0.3 + 0.45 * span.energy
+        key = span.name.lower().rstrip("0123456789 ")
+        motif = motifs.setdefault(key, make_motif(rng, timeline.beats_per_bar, density))
+        for bar in range(span.start_bar, span.end_bar):
+            chord = parse_chord(timeline.chords[bar])
+            scale_pcs = _bar_scale(scale, chord.pitch_classes)
+            start = timeline.bar_start(bar)
+            vel = 78 + 30 * span.energy
+            position = (bar - span.start_bar) % 4
+            if bar == timeline.n_bars - 1:
+                pitch = nearest_pitch(tonic_pc, pitch, lo, hi)
+                notes.append(
+                    Note(
+                        pitch=pitch,
+                        start_beat=start,
+                        duration_beats=timeline.bar_length(bar) * 0.9,
+                        velocity=int(vel),
+                    )
+                )
+                continue
+            if position == 3 or bar == span.end_bar - 1:
+                target_pc = tonic_pc if tonic_pc in chord.pitch_classes else chord.root_pc
+                pitch = nearest_pitch(target_pc, pitch, lo, hi)
+                notes.append(
+                    Note(
+                        pitch=pitch,
+                        start_beat=start,
+                        duration_beats=timeline.beats_per_bar * 0.7,
+                        velocity=int(vel * 0.95),
+                    )
+                )
+                continue
+            bar_motif = motif.varied(rng) if position == 1 else motif
+            for k, (onset, duration) in enumerate(bar_motif.rhythm):
+                if k > 0:
+                    pitch = _step(pitch, bar_motif.contour[k - 1], scale_pcs, lo, hi)
+                strong = onset % (timeline.beats_per_bar / 2) == 0.0
+                if strong:
+                    pitch = min(
+                        (nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes),
+                        key=lambda p: abs(p - pitch),
+                    )
+                accent = 1.0 if strong else 0.88
+                notes.append(
+                    Note(
+                        pitch=pitch,
+                        start_beat=round(start + onset, 6),
+                        duration_beats=round(duration, 6),
+                        velocity=int(np.clip(vel * accent + rng.normal(0, 3), 30, 127)),
+                    )
+                )
+    return notes

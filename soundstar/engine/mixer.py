@@ -1,0 +1,253 @@
+"""The Ultimate Mixer (foundation version): stems in, a mastered stereo mix out.
+
+Per stem: role-based EQ, gain, a gentle gain curve that follows the plan's energy, ducking
+under the kick when asked, panning, and a send to one shared reverb. Then the bus: DC
+removed, glue compression, loudness normalised to the target (BS.1770) and a true-peak
+limiter at the ceiling, with one more pass if the limiter cost more than 0.3 LU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from soundstar.audio.loudness import (
+    block_energies,
+    gate_blocks,
+    weighted_power,
+)
+from soundstar.engine.effects import (
+    EqBand,
+    biquad_eq,
+    compressor_curve,
+    duck_curve,
+    limit_true_peak,
+    pan_mono,
+    reverb,
+)
+from soundstar.errors import ParameterError
+
+ROLES = ("lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture")
+_ROLE_EQ: dict[str, tuple[EqBand, ...]] = {
+    "bass": (EqBand("highpass", 30.0), EqBand("peaking", 250.0, -1.5, 1.0)),
+    "drums": (
+        EqBand("highpass", 25.0),
+        EqBand("peaking", 400.0, -1.5, 1.2),
+        EqBand("high_shelf", 8000.0, 1.0),
+    ),
+    "percussion": (EqBand("highpass", 200.0), EqBand("high_shelf", 8000.0, 1.0)),
+    "lead": (EqBand("highpass", 120.0), EqBand("peaking", 3000.0, 1.5, 0.9)),
+    "chords": (EqBand("highpass", 110.0), EqBand("peaking", 350.0, -2.0, 1.0)),
+    "pad": (
+        EqBand("highpass", 140.0),
+        EqBand("low_shelf", 300.0, -2.0),
+        EqBand("high_shelf", 9000.0, -2.0),
+    ),
+    "arp": (EqBand("highpass", 160.0), EqBand("peaking", 2500.0, 1.0, 1.0)),
+    "texture": (EqBand("highpass", 180.0), EqBand("lowpass", 9000.0)),
+}
+_UNDUCKED = frozenset({"drums", "percussion"})
+_ENERGY_RANGE_DB = 4.0
+_DUCK_DEPTH_DB = 5.0
+_DUCK_RELEASE_MS = 140.0
+_REVERB = {"room_size": 0.6, "decay_s": 1.8, "damping": 0.5}
+_BUS_THRESHOLD_DB = -8.0
+_LIMIT_SLACK_LU = 0.3
+REVERB_STEM = "reverb_return"
+
+
+@dataclass
+class StemInput:
+    """One stem for the mixer; `audio` is mono (n,) or stereo (2, n)."""
+
+    name: str
+    role: str
+    audio: np.ndarray
+    pan: float = 0.0
+    gain_db: float = 0.0
+    reverb_send: float = 0.0
+
+
+@dataclass
+class MixResult:
+    audio: np.ndarray  # (2, n) float32, mastered
+    stems: dict[str, np.ndarray] = field(default_factory=dict)  # (2, n), as in the mix, pre-master
+    lufs: float = float("-inf")
+    true_peak_dbtp: float = float("-inf")
+
+
+def _check_stems(stems: Sequence[StemInput]) -> int:
+    if not stems:
+        raise ParameterError("the mixer needs at least one stem")
+    lengths: set[int] = set()
+    for stem in stems:
+        if stem.role not in ROLES:
+            raise ParameterError(f"stem {stem.name!r} has unknown role {stem.role!r}", field="role")
+        if not -1.0 <= stem.pan <= 1.0 or not 0.0 <= stem.reverb_send <= 1.0:
+            raise ParameterError(f"stem {stem.name!r}: pan must be in [-1, 1], send in [0, 1]")
+        if not math.isfinite(stem.gain_db) or stem.gain_db > 24.0:
+            raise ParameterError(f"stem {stem.name!r}: gain_db must be finite and <= 24")
+        audio = np.asarray(stem.audio)
+        if audio.ndim not in (1, 2) or (audio.ndim == 2 and audio.shape[0] != 2):
+            raise ParameterError(f"stem {stem.name!r} must be mono (n,) or stereo (2, n)")
+        if audio.size and not math.isfinite(float(np.sum(audio, dtype=np.float64))):
+            raise ParameterError(f"stem {stem.name!r} holds NaN or infinite samples")
+        lengths.add(int(audio.shape[-1]))
+    if len(lengths) != 1:
+        raise ParameterError(f"stems differ in length: {sorted(lengths)}")
+    if len({s.name for s in stems}) != len(stems):
+        raise ParameterError("stem names must be unique")
+    return lengths.pop()
+
+
+def _energy_gain(envelope: np.ndarray | None, n: int) -> np.ndarray | None:
+    if envelope is None:
+        return None
+    env = np.asarray(envelope, dtype=np.float32)
+    if env.shape != (n,):
+        raise ParameterError(f"energy_envelope must have shape ({n},), got {env.shape}")
+    if not np.all(np.isfinite(env)):
+        raise ParameterError("energy_envelope holds NaN or infinite values")
+    env = np.clip(env, 0.0, 1.0)
+    return np.asarray(
+        10.0 ** (_ENERGY_RANGE_DB * (env - float(env.max())) / 20.0), dtype=np.float32
+    )
+
+
+def _place(stem: StemInput, audio: np.ndarray) -> np.ndarray:
+    """Pan a mono stem, or balance a stereo one, to (2, n)."""
+    if audio.ndim == 1:
+        return pan_mono(audio, pan=stem.pan)
+    theta = (stem.pan + 1.0) * math.pi / 4.0
+    balance = np.array([[math.cos(theta)], [math.sin(theta)]], dtype=np.float32) * np.float32(
+        math.sqrt(2.0)
+    )
+    return np.asarray(audio * balance, dtype=np.float32)
+
+
+def _loudness_with_gain(power: np.ndarray, gain: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness after multiplying the measured signal by a slowly varying gain."""
+    weighted = power * gain
+    weighted *= gain
+    return gate_blocks(block_energies(weighted, sample_rate=sample_rate))
+
+
+def mix(
+    stems: Sequence[StemInput],
+    *,
+    sample_rate: int,
+    energy_envelope: np.ndarray | None,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    sidechain: bool = False,
+    sidechain_onsets_s: np.ndarray | None = None,
+) -> MixResult:
+    """Mix and master `stems` to `target_lufs` integrated with true peak <= `ceiling_dbtp`."""
+    if sample_rate <= 0:
+        raise ParameterError("sample_rate must be positive", field="sample_rate")
+    if not -40.0 <= target_lufs <= 0.0 or not -20.0 <= ceiling_dbtp <= 0.0:
+        raise ParameterError("target_lufs must be in [-40, 0] and ceiling_dbtp in [-20, 0]")
+    n = _check_stems(stems)
+    energy = _energy_gain(energy_envelope, n)
+    duck = None
+    if sidechain:
+        onsets = sidechain_onsets_s
+        drum = next((s for s in stems if s.role == "drums"), None)
+        if onsets is not None and np.asarray(onsets).size:
+            duck = duck_curve(
+                n_samples=n,
+                sample_rate=sample_rate,
+                depth_db=_DUCK_DEPTH_DB,
+                release_ms=_DUCK_RELEASE_MS,
+                onsets_s=onsets,
+            )
+        elif drum is not None:
+            duck = duck_curve(
+                n_samples=n,
+                sample_rate=sample_rate,
+                depth_db=_DUCK_DEPTH_DB,
+                release_ms=_DUCK_RELEASE_MS,
+                key_signal=np.asarray(drum.audio),
+            )
+    ducked_energy = (
+        energy * duck
+        if energy is not None and duck is not None
+        else duck
+        if duck is not None
+        else energy
+    )
+
+    bus = np.zeros((2, n), dtype=np.float32)
+    send = np.zeros(n, dtype=np.float32)
+    processed: dict[str, np.ndarray] = {}
+    for stem in stems:
+        audio = biquad_eq(
+            np.asarray(stem.audio, dtype=np.float32),
+            sample_rate=sample_rate,
+            bands=_ROLE_EQ[stem.role],
+        )
+        audio *= np.float32(10.0 ** (stem.gain_db / 20.0))
+        curve = energy if stem.role in _UNDUCKED else ducked_energy
+        if curve is not None:
+            audio *= curve
+        if stem.reverb_send > 0:
+            mono = audio if audio.ndim == 1 else audio.mean(axis=0)
+            send += np.float32(stem.reverb_send) * mono
+        placed = _place(stem, audio)
+        processed[stem.name] = placed
+        bus += placed
+    if any(stem.reverb_send > 0 for stem in stems) and np.any(send):
+        wet = reverb(send, sample_rate=sample_rate, wet=1.0, **_REVERB)
+        name = REVERB_STEM
+        while name in processed:
+            name = "_" + name
+        processed[name] = wet
+        bus += wet
+    bus -= bus.mean(axis=1, keepdims=True)
+    audio, lufs, peak_dbtp = _master(bus, sample_rate, target_lufs, ceiling_dbtp)
+    return MixResult(audio=audio, stems=processed, lufs=lufs, true_peak_dbtp=peak_dbtp)
+
+
+def _master(
+    bus: np.ndarray, sample_rate: int, target_lufs: float, ceiling_dbtp: float
+) -> tuple[np.ndarray, float, float]:
+    """Glue compression, loudness normalisation and true-peak limiting of the stereo bus."""
+    silent = (np.zeros_like(bus), float("-inf"), float("-inf"))
+    if not np.any(bus):
+        return silent
+    power = weighted_power(bus, sample_rate=sample_rate)
+    loudness = gate_blocks(block_energies(power, sample_rate=sample_rate))
+    if not math.isfinite(loudness):
+        return silent
+    pre_gain = np.float32(10.0 ** ((target_lufs - loudness) / 20.0))
+    leveled = bus * pre_gain
+    glue = compressor_curve(
+        leveled,
+        sample_rate=sample_rate,
+        threshold_db=_BUS_THRESHOLD_DB + (target_lufs + 14.0),
+        ratio=2.0,
+        attack_ms=15.0,
+        release_ms=150.0,
+        knee_db=6.0,
+    )
+    glue *= pre_gain
+    glued_lufs = _loudness_with_gain(power, glue, sample_rate)
+    glue *= np.float32(10.0 ** ((target_lufs - glued_lufs) / 20.0))
+    driven = bus * glue[None, :]
+    limited, peak, limiter_gain = limit_true_peak(
+        driven, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp
+    )
+    total = glue if limiter_gain is None else glue * limiter_gain
+    final_lufs = _loudness_with_gain(power, total, sample_rate)
+    if target_lufs - final_lufs > _LIMIT_SLACK_LU:
+        push = np.float32(10.0 ** ((target_lufs - final_lufs) / 20.0))
+        limited, peak, limiter_gain = limit_true_peak(
+            driven * push, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp
+        )
+        total = glue * push if limiter_gain is None else glue * push * limiter_gain
+        final_lufs = _loudness_with_gain(power, total, sample_rate)
+    out = np.clip(limited, -1.0, 1.0).astype(np.float32)
+    return out, final_lufs, 20.0 * math.log10(peak) if peak > 0 else float("-inf")

@@ -1,0 +1,45 @@
+"""The music knowledge base (spec v2 §3.3): genres, moods, instruments, eras, artists,
+tempo words, abbreviations, progressions, structures and grooves, as YAML data with a
+typed, cross-checked loader. A bottom layer: Aurora and the engine both read it."""
+
+from soundstar.knowledge.base import KnowledgeBase, compact, normalize
+from soundstar.knowledge.loader import DEFAULT_DATA_DIR, KnowledgeError, load_knowledge
+from soundstar.knowledge.records import (
+    Abbreviation,
+    Artist,
+    BassGroove,
+    DrumBar,
+    DrumGroove,
+    Era,
+    Genre,
+    Instrument,
+    Mood,
+    Progression,
+    Section,
+    SectionTransition,
+    Structure,
+    TempoTerm,
+)
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "Abbreviation",
+    "Artist",
+    "BassGroove",
+    "DrumBar",
+    "DrumGroove",
+    "Era",
+    "Genre",
+    "Instrument",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Mood",
+    "Progression",
+    "Section",
+    "SectionTransition",
+    "Structure",
+    "TempoTerm",
+    "compact",
+    "load_knowledge",
+    "normalize",
+]

@@ -1,0 +1,208 @@
+"""The loaded knowledge base: typed tables plus lookups by id, name or alias."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from soundstar.knowledge.records import (
+    Artist,
+    BassGroove,
+    DrumGroove,
+    Era,
+    Genre,
+    Instrument,
+    Mood,
+    Progression,
+    Structure,
+    TempoTerm,
+)
+
+_SEPARATORS = re.compile(r"[-_\s]+")
+_COMPACT_DROP = re.compile(r"[\s'.]")
+
+VOCABULARY_TABLES: tuple[str, ...] = (
+    "genres",
+    "instruments",
+    "moods",
+    "artists",
+    "eras",
+    "structures",
+    "progressions",
+    "tempo_terms",
+)
+"""Tables whose names and aliases count as music vocabulary, first table first on a tie."""
+
+Ref = tuple[str, str]
+
+
+def normalize(text: str) -> str:
+    """Lowercase, curly quotes straight, hyphens/underscores as spaces, single spaces."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return _SEPARATORS.sub(" ", text).strip()
+
+
+def compact(text: str) -> str:
+    """The normalized form without spaces, apostrophes or dots: "lo fi" and "lofi" meet."""
+    return _COMPACT_DROP.sub("", normalize(text))
+
+
+def surface_forms(record_id: str, name: str | None, aliases: Iterable[str]) -> list[str]:
+    """Every lowercase way a record is written: its id (underscores as spaces), name, aliases."""
+    forms = [record_id.replace("_", " ").lower()]
+    if name:
+        forms.append(name.lower())
+    forms.extend(aliases)
+    seen: dict[str, None] = {}
+    for form in forms:
+        seen.setdefault(form.strip(), None)
+    return [f for f in seen if f]
+
+
+@dataclass(frozen=True)
+class Index:
+    """One table's lookup: normalized surface -> id, with a spacing-insensitive second chance."""
+
+    exact: Mapping[str, str]
+    loose: Mapping[str, str]
+
+    @classmethod
+    def build(cls, surfaces: Mapping[str, Iterable[str]]) -> Index:
+        exact: dict[str, str] = {}
+        loose: dict[str, str | None] = {}
+        for record_id, forms in surfaces.items():
+            for form in forms:
+                exact.setdefault(normalize(form), record_id)
+                key = compact(form)
+                if loose.get(key, record_id) != record_id:
+                    loose[key] = None
+                else:
+                    loose[key] = record_id
+        return cls(exact, {k: v for k, v in loose.items() if v is not None})
+
+    def find(self, text: str) -> str | None:
+        key = normalize(text)
+        if key in self.exact:
+            return self.exact[key]
+        if key.startswith("the "):
+            found = self.exact.get(key[4:])
+            if found is not None:
+                return found
+        return self.loose.get(compact(text))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Every table of the knowledge base, validated and cross-checked, with lookups."""
+
+    genres: dict[str, Genre]
+    moods: dict[str, Mood]
+    instruments: dict[str, Instrument]
+    eras: dict[str, Era]
+    artists: list[Artist]
+    tempo_terms: list[TempoTerm]
+    abbreviations: dict[str, str]
+    progressions: dict[str, Progression]
+    structures: dict[str, Structure]
+    drum_grooves: dict[str, DrumGroove]
+    bass_grooves: dict[str, BassGroove]
+    _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
+    _indexes: dict[str, Index] = field(repr=False)
+
+    @classmethod
+    def assemble(cls, **tables: object) -> KnowledgeBase:
+        """Build the lookups once from already-validated tables."""
+        kb = cls(**tables, _surfaces={}, _indexes={})  # type: ignore[arg-type]
+        surfaces = kb._surfaces
+        surfaces["genres"] = {
+            g.id: surface_forms(g.id, g.name, g.aliases) for g in kb.genres.values()
+        }
+        surfaces["moods"] = {m.id: surface_forms(m.id, None, m.aliases) for m in kb.moods.values()}
+        surfaces["instruments"] = {
+            i.id: surface_forms(i.id, i.name, i.aliases) for i in kb.instruments.values()
+        }
+        surfaces["eras"] = {e.id: surface_forms(e.id, None, e.aliases) for e in kb.eras.values()}
+        surfaces["artists"] = {a.name: surface_forms(a.name, a.name, a.aliases) for a in kb.artists}
+        surfaces["structures"] = {
+            s.id: surface_forms(s.id, s.name, s.aliases) for s in kb.structures.values()
+        }
+        surfaces["progressions"] = {
+            p.id: surface_forms(p.id, p.name, p.aliases) for p in kb.progressions.values()
+        }
+        surfaces["tempo_terms"] = {t.term: [t.term] for t in kb.tempo_terms}
+        for table, forms in surfaces.items():
+            kb._indexes[table] = Index.build(forms)
+        return kb
+
+    def _find(self, table: str, text: str) -> str | None:
+        return self._indexes[table].find(text) if text and text.strip() else None
+
+    def find_genre(self, text: str) -> Genre | None:
+        """A genre by id, name or alias, case-, hyphen- and spacing-insensitive."""
+        found = self._find("genres", text)
+        return self.genres[found] if found else None
+
+    def find_mood(self, text: str) -> Mood | None:
+        found = self._find("moods", text)
+        return self.moods[found] if found else None
+
+    def find_instrument(self, text: str) -> Instrument | None:
+        found = self._find("instruments", text)
+        return self.instruments[found] if found else None
+
+    def find_era(self, text: str) -> Era | None:
+        found = self._find("eras", text)
+        return self.eras[found] if found else None
+
+    def find_artist(self, text: str) -> Artist | None:
+        found = self._find("artists", text)
+        return next((a for a in self.artists if a.name == found), None) if found else None
+
+    def find_structure(self, text: str) -> Structure | None:
+        found = self._find("structures", text)
+        return self.structures[found] if found else None
+
+    def find_progression(self, text: str) -> Progression | None:
+        found = self._find("progressions", text)
+        return self.progressions[found] if found else None
+
+    def find_tempo_term(self, text: str) -> TempoTerm | None:
+        found = self._find("tempo_terms", text)
+        return next((t for t in self.tempo_terms if t.term == found), None) if found else None
+
+    def genre_ancestors(self, genre_id: str) -> list[str]:
+        """Parent, grandparent, ... up to the root; empty for a root or an unknown id."""
+        chain: list[str] = []
+        genre = self.genres.get(genre_id)
+        while genre is not None and genre.parent is not None:
+            chain.append(genre.parent)
+            genre = self.genres.get(genre.parent)
+        return chain
+
+    def genre_children(self, genre_id: str) -> list[str]:
+        """Direct sub-genres of a genre."""
+        return [g.id for g in self.genres.values() if g.parent == genre_id]
+
+    def vocabulary_all(self) -> dict[str, tuple[Ref, ...]]:
+        """Every lowercase surface form -> every (table, id) it names, tables in priority order."""
+        out: dict[str, list[Ref]] = {}
+        for table in VOCABULARY_TABLES:
+            for record_id, forms in self._surfaces[table].items():
+                for form in forms:
+                    refs = out.setdefault(form, [])
+                    if (table, record_id) not in refs:
+                        refs.append((table, record_id))
+        return {surface: tuple(refs) for surface, refs in out.items()}
+
+    def vocabulary(self) -> dict[str, Ref]:
+        """Every lowercase surface form -> the one (table, id) it names first (genres first)."""
+        return {surface: refs[0] for surface, refs in self.vocabulary_all().items()}
+
+    def genre_vocabulary(self) -> dict[str, Ref]:
+        """Genre surface forms only -> ("genres", id)."""
+        return {
+            form: ("genres", genre_id)
+            for genre_id, forms in self._surfaces["genres"].items()
+            for form in forms
+        }

@@ -1,0 +1,347 @@
+"""Read the YAML tables, resolve genre inheritance, validate every reference, build the base.
+
+Every problem is raised as KnowledgeError naming the file, the record and the field, so a
+data edit that breaks something says exactly where.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from soundstar.errors import ConfigError
+from soundstar.knowledge.base import KnowledgeBase, normalize, surface_forms
+from soundstar.knowledge.records import (
+    Abbreviation,
+    Artist,
+    BassGroove,
+    DrumGroove,
+    Era,
+    Genre,
+    Instrument,
+    Mood,
+    Progression,
+    Structure,
+    TempoTerm,
+)
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
+TABLES: tuple[str, ...] = (
+    "genres",
+    "moods",
+    "instruments",
+    "eras",
+    "artists",
+    "tempo_terms",
+    "abbreviations",
+    "progressions",
+    "structures",
+    "drum_grooves",
+    "bass_grooves",
+)
+_OWN_FIELDS = frozenset({"id", "name", "parent", "aliases", "description"})
+"""Genre fields a child never takes from its parent."""
+_OPTIONAL_AT_ROOT = frozenset({"keys", "era"})
+_UNPITCHED_ROLES = frozenset({"drums", "percussion"})
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+M = TypeVar("M", bound=BaseModel)
+Raw = dict[str, Any]
+
+
+class KnowledgeError(ConfigError):
+    """The knowledge-base data is invalid; says which file, record and field."""
+
+    def __init__(self, file: str, record: str, field: str | None, problem: str) -> None:
+        where = f"{file}: record {record!r}" + (f", field {field!r}" if field else "")
+        super().__init__(f"{where}: {problem}", field=field)
+        self.file = file
+        self.record = record
+        self.problem = problem
+
+
+def _label(raw: Mapping[str, Any], index: int) -> str:
+    for key in ("id", "name", "term", "short"):
+        value = raw.get(key)
+        if isinstance(value, str | int) and str(value):
+            return str(value)
+    return f"#{index}"
+
+
+def _read_table(data_dir: Path, table: str) -> list[Raw]:
+    path = data_dir / f"{table}.yaml"
+    file = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KnowledgeError(file, "-", None, f"cannot read the file ({exc})") from exc
+    try:
+        document = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(file, "-", None, f"not valid YAML: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get(table), list):
+        raise KnowledgeError(file, "-", table, f"the file must hold '{table}:' with a list")
+    records: list[Raw] = document[table]
+    for index, raw in enumerate(records):
+        if not isinstance(raw, dict):
+            raise KnowledgeError(file, f"#{index}", None, "a record must be a mapping")
+    return records
+
+
+def _validate(model: type[M], raw: Raw, file: str, index: int) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise KnowledgeError(file, _label(raw, index), field, first["msg"]) from exc
+
+
+def _validate_all(model: type[M], raws: list[Raw], file: str) -> list[M]:
+    return [_validate(model, raw, file, i) for i, raw in enumerate(raws)]
+
+
+def _keyed(records: Iterable[M], key: Callable[[M], str], file: str) -> dict[str, M]:
+    out: dict[str, M] = {}
+    for record in records:
+        k = key(record)
+        if k in out:
+            raise KnowledgeError(file, k, "id", "duplicate id")
+        out[k] = record
+    return out
+
+
+def _resolve_genres(raws: list[Raw]) -> list[Genre]:
+    """Fill each child's missing fields from its parent, recursively, then validate.
+
+    `instrumentation` merges by role: a child names only the roles it changes, and an
+    empty list removes a role (e.g. `drums: []`).
+    """
+    file = "genres.yaml"
+    by_id: dict[str, Raw] = {}
+    for index, raw in enumerate(raws):
+        gid = raw.get("id")
+        if not isinstance(gid, str):
+            raise KnowledgeError(file, _label(raw, index), "id", "every genre needs a string id")
+        if gid in by_id:
+            raise KnowledgeError(file, gid, "id", "duplicate id")
+        by_id[gid] = raw
+    required = {
+        name
+        for name in Genre.model_fields
+        if name not in _OWN_FIELDS and name not in _OPTIONAL_AT_ROOT
+    }
+    resolved: dict[str, Raw] = {}
+
+    def resolve(gid: str, seen: tuple[str, ...]) -> Raw:
+        if gid in resolved:
+            return resolved[gid]
+        raw = by_id[gid]
+        parent = raw.get("parent")
+        if parent is None:
+            missing = sorted(required - raw.keys())
+            if missing:
+                raise KnowledgeError(file, gid, missing[0], "a root genre must define every field")
+            resolved[gid] = dict(raw)
+            lineup = raw.get("instrumentation")
+            if isinstance(lineup, dict):
+                resolved[gid]["instrumentation"] = {r: ids for r, ids in lineup.items() if ids}
+            return resolved[gid]
+        if parent not in by_id:
+            raise KnowledgeError(file, gid, "parent", f"unknown parent genre {parent!r}")
+        if parent in seen:
+            raise KnowledgeError(file, gid, "parent", f"parent chain loops: {' -> '.join(seen)}")
+        inherited = resolve(parent, (*seen, gid))
+        merged = {k: v for k, v in inherited.items() if k not in _OWN_FIELDS}
+        merged.update(raw)
+        if isinstance(raw.get("instrumentation"), dict):
+            lineup = dict(inherited.get("instrumentation") or {})
+            lineup.update(raw["instrumentation"])
+            merged["instrumentation"] = {role: ids for role, ids in lineup.items() if ids}
+        resolved[gid] = merged
+        return merged
+
+    return [
+        _validate(Genre, resolve(str(raw["id"]), (str(raw["id"]),)), file, i)
+        for i, raw in enumerate(raws)
+    ]
+
+
+class _Refs:
+    """Referential-integrity checks against the known ids of each table."""
+
+    def __init__(self, known: Mapping[str, Iterable[str]]) -> None:
+        self.known = {table: frozenset(ids) for table, ids in known.items()}
+
+    def check(self, file: str, record: str, field: str, table: str, ids: Iterable[str]) -> None:
+        for ref in ids:
+            if ref not in self.known[table]:
+                raise KnowledgeError(file, record, field, f"unknown {table[:-1]} id {ref!r}")
+
+
+def _check_genres(
+    genres: Mapping[str, Genre],
+    refs: _Refs,
+    instruments: Mapping[str, Instrument],
+    drum_grooves: Mapping[str, DrumGroove],
+    bass_grooves: Mapping[str, BassGroove],
+) -> None:
+    file = "genres.yaml"
+    for g in genres.values():
+        refs.check(file, g.id, "drum_grooves", "drum_grooves", g.drum_grooves)
+        refs.check(file, g.id, "bass_grooves", "bass_grooves", g.bass_grooves)
+        refs.check(file, g.id, "progressions", "progressions", g.progressions)
+        refs.check(file, g.id, "structures", "structures", g.structures)
+        refs.check(file, g.id, "moods", "moods", g.moods)
+        refs.check(file, g.id, "era", "eras", [g.era] if g.era else [])
+        for role, ids in g.instrumentation.items():
+            refs.check(file, g.id, f"instrumentation.{role}", "instruments", ids)
+            for iid in ids:
+                drum = instruments[iid].drum
+                if (role == "drums" and not drum) or (role not in _UNPITCHED_ROLES and drum):
+                    raise KnowledgeError(
+                        file,
+                        g.id,
+                        f"instrumentation.{role}",
+                        f"{iid!r} is {'' if drum else 'not '}a drum-kit entry; "
+                        "drums take kit entries, pitched roles take pitched instruments",
+                    )
+        if g.drum_grooves and g.drum_kit is None:
+            raise KnowledgeError(file, g.id, "drum_kit", "a genre with drum grooves needs a kit")
+        for field, table in (("drum_grooves", drum_grooves), ("bass_grooves", bass_grooves)):
+            for groove_id in getattr(g, field):
+                meter = table[groove_id].meter
+                if meter not in g.meters:
+                    raise KnowledgeError(
+                        file,
+                        g.id,
+                        field,
+                        f"groove {groove_id!r} is in {meter}, not in {list(g.meters)}",
+                    )
+
+
+def _check_aliases(file: str, surfaces: Mapping[str, Iterable[str]]) -> None:
+    """Two records of one table may not share a surface form."""
+    owner: dict[str, str] = {}
+    for record_id, forms in surfaces.items():
+        for form in forms:
+            key = normalize(form)
+            other = owner.setdefault(key, record_id)
+            if other != record_id:
+                raise KnowledgeError(
+                    file, record_id, "aliases", f"{form!r} already names {other!r}"
+                )
+
+
+@functools.cache
+def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
+    """Load, validate and cross-check the knowledge base (cached per data directory)."""
+    root = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    raw = {table: _read_table(root, table) for table in TABLES}
+
+    moods = _keyed(_validate_all(Mood, raw["moods"], "moods.yaml"), lambda m: m.id, "moods.yaml")
+    instruments = _keyed(
+        _validate_all(Instrument, raw["instruments"], "instruments.yaml"),
+        lambda i: i.id,
+        "instruments.yaml",
+    )
+    eras = _keyed(_validate_all(Era, raw["eras"], "eras.yaml"), lambda e: e.id, "eras.yaml")
+    artists = _validate_all(Artist, raw["artists"], "artists.yaml")
+    _keyed(artists, lambda a: a.name, "artists.yaml")
+    tempo_terms = _validate_all(TempoTerm, raw["tempo_terms"], "tempo_terms.yaml")
+    _keyed(tempo_terms, lambda t: t.term, "tempo_terms.yaml")
+    abbreviations = _keyed(
+        _validate_all(Abbreviation, raw["abbreviations"], "abbreviations.yaml"),
+        lambda a: a.short,
+        "abbreviations.yaml",
+    )
+    progressions = _keyed(
+        _validate_all(Progression, raw["progressions"], "progressions.yaml"),
+        lambda p: p.id,
+        "progressions.yaml",
+    )
+    structures = _keyed(
+        _validate_all(Structure, raw["structures"], "structures.yaml"),
+        lambda s: s.id,
+        "structures.yaml",
+    )
+    drum_grooves = _keyed(
+        _validate_all(DrumGroove, raw["drum_grooves"], "drum_grooves.yaml"),
+        lambda d: d.id,
+        "drum_grooves.yaml",
+    )
+    bass_grooves = _keyed(
+        _validate_all(BassGroove, raw["bass_grooves"], "bass_grooves.yaml"),
+        lambda b: b.id,
+        "bass_grooves.yaml",
+    )
+    genres = {g.id: g for g in _resolve_genres(raw["genres"])}
+
+    refs = _Refs(
+        {
+            "genres": genres,
+            "moods": moods,
+            "instruments": instruments,
+            "eras": eras,
+            "progressions": progressions,
+            "structures": structures,
+            "drum_grooves": drum_grooves,
+            "bass_grooves": bass_grooves,
+        }
+    )
+    _check_genres(genres, refs, instruments, drum_grooves, bass_grooves)
+    for m in moods.values():
+        refs.check("moods.yaml", m.id, "opposites", "moods", m.opposites)
+    for e in eras.values():
+        refs.check("eras.yaml", e.id, "genres", "genres", e.genres)
+        refs.check("eras.yaml", e.id, "instruments", "instruments", e.instruments)
+    for a in artists:
+        refs.check("artists.yaml", a.name, "genres", "genres", a.genres)
+        refs.check("artists.yaml", a.name, "era", "eras", [a.era] if a.era else [])
+        refs.check("artists.yaml", a.name, "instruments", "instruments", a.instruments)
+        refs.check("artists.yaml", a.name, "moods", "moods", a.moods)
+    for p in progressions.values():
+        refs.check("progressions.yaml", p.id, "genres", "genres", p.genres)
+        refs.check("progressions.yaml", p.id, "moods", "moods", p.moods)
+
+    _check_aliases(
+        "genres.yaml", {g.id: surface_forms(g.id, g.name, g.aliases) for g in genres.values()}
+    )
+    _check_aliases(
+        "moods.yaml", {m.id: surface_forms(m.id, None, m.aliases) for m in moods.values()}
+    )
+    _check_aliases(
+        "instruments.yaml",
+        {i.id: surface_forms(i.id, i.name, i.aliases) for i in instruments.values()},
+    )
+    _check_aliases("eras.yaml", {e.id: surface_forms(e.id, None, e.aliases) for e in eras.values()})
+    _check_aliases(
+        "artists.yaml", {a.name: surface_forms(a.name, a.name, a.aliases) for a in artists}
+    )
+    _check_aliases(
+        "structures.yaml",
+        {s.id: surface_forms(s.id, s.name, s.aliases) for s in structures.values()},
+    )
+    _check_aliases(
+        "progressions.yaml",
+        {p.id: surface_forms(p.id, p.name, p.aliases) for p in progressions.values()},
+    )
+
+    return KnowledgeBase.assemble(
+        genres=genres,
+        moods=moods,
+        instruments=instruments,
+        eras=eras,
+        artists=artists,
+        tempo_terms=tempo_terms,
+        abbreviations={short: a.expansion for short, a in abbreviations.items()},
+        progressions=progressions,
+        structures=structures,
+        drum_grooves=drum_grooves,
+        bass_grooves=bass_grooves,
+    )

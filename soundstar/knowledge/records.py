@@ -1,0 +1,309 @@
+"""Typed records of the knowledge base, one pydantic model per YAML table.
+
+Each model checks what a single record can check on its own (ranges, vocabularies,
+pattern lengths); references between tables are checked by the loader.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from soundstar.knowledge.numerals import check_numeral
+from soundstar.knowledge.vocab import (
+    BASS_STEPS,
+    DRUM_HITS,
+    CompingName,
+    DrumVoiceName,
+    FamilyName,
+    FeelName,
+    KitName,
+    ModeName,
+    RoleName,
+    TimbreName,
+    TransitionName,
+)
+from soundstar.models import split_key, split_meter
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Midi = Annotated[int, Field(ge=0, le=127)]
+Bpm = Annotated[int, Field(ge=40, le=240)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$")]
+Names = tuple[str, ...]
+
+
+class Record(BaseModel):
+    """Immutable, strict: a misspelt field name is an error, not silently ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _lowercase_aliases(aliases: Names) -> Names:
+    for alias in aliases:
+        if alias != alias.lower() or not alias.strip():
+            raise ValueError(f"alias {alias!r} must be non-empty lowercase text")
+    return aliases
+
+
+Aliases = Annotated[Names, AfterValidator(_lowercase_aliases)]
+
+
+def _ordered_pair(pair: tuple[int, int], what: str) -> tuple[int, int]:
+    if pair[0] > pair[1]:
+        raise ValueError(f"{what} [{pair[0]}, {pair[1]}] must be [low, high]")
+    return pair
+
+
+class Genre(Record):
+    """A genre or sub-genre with its inheritance already resolved: every field filled."""
+
+    id: Id
+    name: str = Field(min_length=1)
+    parent: str | None
+    aliases: Aliases = ()
+    bpm: tuple[Bpm, Bpm]
+    default_bpm: Bpm
+    modes: tuple[ModeName, ...] = Field(min_length=1)
+    keys: Names = ()
+    meters: Names = Field(min_length=1)
+    energy: Unit
+    valence: Unit
+    danceability: Unit
+    era: str | None = None
+    swing: float = Field(ge=0.0, le=0.5)
+    drum_kit: KitName | None
+    drum_grooves: Names
+    bass_grooves: Names
+    comping: tuple[CompingName, ...] = Field(min_length=1)
+    instrumentation: dict[RoleName, Names]
+    progressions: Names
+    structures: Names = Field(min_length=1)
+    sidechain: bool
+    moods: Names
+    description: str = ""
+
+    @field_validator("keys")
+    @classmethod
+    def _keys_parse(cls, keys: Names) -> Names:
+        for key in keys:
+            split_key(key)
+        return keys
+
+    @field_validator("meters")
+    @classmethod
+    def _meters_parse(cls, meters: Names) -> Names:
+        for meter in meters:
+            split_meter(meter)
+        return meters
+
+    @model_validator(mode="after")
+    def _tempo_consistent(self) -> Self:
+        _ordered_pair(self.bpm, "bpm")
+        if not self.bpm[0] <= self.default_bpm <= self.bpm[1]:
+            raise ValueError(f"default_bpm {self.default_bpm} lies outside bpm {list(self.bpm)}")
+        return self
+
+
+class Mood(Record):
+    id: Id
+    aliases: Aliases = ()
+    valence: Unit
+    arousal: Unit
+    mode_bias: ModeName | None = None
+    tempo_bias: float = Field(ge=-1.0, le=1.0)
+    opposites: Names = ()
+
+
+with warnings.catch_warnings():
+    # "register" is the schema's name; it shadows ABCMeta.register, which records never use.
+    warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
+
+    class Instrument(Record):
+        """An instrument; drum entries are kits (or kit pieces) played by the drum engine."""
+
+        id: Id
+        name: str = Field(min_length=1)
+        aliases: Aliases = ()
+        family: FamilyName
+        role: RoleName
+        gm_program: Midi
+        drum: bool = False
+        register: tuple[Midi, Midi]
+        timbre: TimbreName | None
+        kit: KitName | None = None
+        voices: tuple[DrumVoiceName, ...] = Field(
+            default=(), description="for kit pieces (hi-hat, snare...): the drum voices they name"
+        )
+
+        @model_validator(mode="after")
+        def _drum_or_pitched(self) -> Self:
+            _ordered_pair(self.register, "register")
+            if self.drum:
+                if self.timbre is not None:
+                    raise ValueError("a drum entry has timbre null (the drum engine plays it)")
+                if self.kit is None and not self.voices:
+                    raise ValueError("a drum entry needs a kit, or voices when it is a kit piece")
+            elif self.timbre is None:
+                raise ValueError("a pitched (non-drum) instrument needs a timbre")
+            return self
+
+
+class Era(Record):
+    id: str = Field(pattern=r"^(19|20)\d0s$")
+    aliases: Aliases = ()
+    genres: Names
+    instruments: Names
+    production: Names
+    bpm_bias: float | None = Field(
+        default=None, ge=-1.0, le=1.0, description="tempo tendency, like a mood's tempo_bias"
+    )
+
+
+class Artist(Record):
+    name: str = Field(min_length=1)
+    aliases: Aliases = ()
+    genres: Names = Field(min_length=1)
+    era: str | None = Field(description="decade id; null for composers before the 1920s")
+    bpm: tuple[Bpm, Bpm]
+    instruments: Names
+    moods: Names
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        _ordered_pair(self.bpm, "bpm")
+        return self
+
+
+class TempoTerm(Record):
+    """A word for tempo: either a BPM range or a multiplier of the current tempo."""
+
+    term: str = Field(min_length=1)
+    bpm: tuple[Bpm, Bpm] | None = None
+    multiplier: float | None = Field(default=None, gt=0.0, le=4.0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.bpm is None) == (self.multiplier is None):
+            raise ValueError("a tempo term has exactly one of bpm and multiplier")
+        if self.bpm is not None:
+            _ordered_pair(self.bpm, "bpm")
+        if self.term != self.term.lower():
+            raise ValueError(f"term {self.term!r} must be lowercase")
+        return self
+
+
+class Abbreviation(Record):
+    short: str = Field(min_length=1)
+    expansion: str = Field(min_length=1)
+
+
+class Progression(Record):
+    id: Id
+    name: str = Field(min_length=1)
+    mode: ModeName
+    numerals: Names = Field(min_length=1)
+    aliases: Aliases = ()
+    genres: Names = ()
+    moods: Names = ()
+
+    @field_validator("numerals")
+    @classmethod
+    def _numerals_parse(cls, numerals: Names) -> Names:
+        for numeral in numerals:
+            check_numeral(numeral)
+        return numerals
+
+
+class Section(Record):
+    name: str = Field(min_length=1)
+    ratio: float = Field(gt=0.0, le=1.0)
+    energy: Unit
+    description: str = ""
+
+
+class SectionTransition(Record):
+    from_: str = Field(alias="from")
+    to: str
+    type: TransitionName
+
+
+class Structure(Record):
+    id: Id
+    name: str = Field(min_length=1)
+    aliases: Aliases = ()
+    sections: tuple[Section, ...] = Field(min_length=1)
+    transitions: tuple[SectionTransition, ...] = ()
+
+    @model_validator(mode="after")
+    def _sections_consistent(self) -> Self:
+        total = sum(s.ratio for s in self.sections)
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"section ratios sum to {total:g}, not 1")
+        names = {s.name for s in self.sections}
+        for t in self.transitions:
+            for end in (t.from_, t.to):
+                if end not in names:
+                    raise ValueError(f"transition names section {end!r}, not in the sections")
+        return self
+
+
+def _check_patterns(
+    patterns: Iterable[tuple[str, str]], steps: int, allowed: frozenset[str]
+) -> None:
+    for name, pattern in patterns:
+        if len(pattern) != steps:
+            raise ValueError(f"pattern {name!r} has {len(pattern)} characters, steps is {steps}")
+        bad = set(pattern) - allowed
+        if bad:
+            raise ValueError(f"pattern {name!r} uses {''.join(sorted(bad))!r}")
+
+
+class DrumBar(Record):
+    voices: dict[DrumVoiceName, str] = Field(min_length=1)
+
+
+class DrumGroove(Record):
+    id: Id
+    name: str = Field(min_length=1)
+    meter: str
+    steps: int = Field(ge=2, le=64)
+    swing: float = Field(ge=0.0, le=0.5)
+    feel: FeelName = "straight"
+    voices: dict[DrumVoiceName, str] = Field(min_length=1)
+    variations: tuple[DrumBar, ...] = ()
+    fill: DrumBar | None = None
+    alternate: DrumBar | None = Field(
+        default=None,
+        description="voices for every second bar, for two-bar patterns such as a clave",
+    )
+    aliases: Aliases = ()
+
+    @model_validator(mode="after")
+    def _patterns_fit(self) -> Self:
+        split_meter(self.meter)
+        _check_patterns(self.voices.items(), self.steps, DRUM_HITS)
+        extra = [bar for bar in (self.fill, self.alternate) if bar is not None]
+        for bar in (*self.variations, *extra):
+            _check_patterns(bar.voices.items(), self.steps, DRUM_HITS)
+        return self
+
+
+class BassGroove(Record):
+    id: Id
+    name: str = Field(min_length=1)
+    meter: str
+    steps: int = Field(ge=2, le=64)
+    pattern: str
+    aliases: Aliases = ()
+
+    @model_validator(mode="after")
+    def _pattern_fits(self) -> Self:
+        split_meter(self.meter)
+        _check_patterns([("pattern", self.pattern)], self.steps, BASS_STEPS)
+        if self.pattern[0] in "-":
+            raise ValueError("pattern cannot start by holding a note that was never played")
+        return self

@@ -1,0 +1,222 @@
+"""Prompt → GenerationResult: the one path the CLI, the service and the workers all call."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from soundstar.audio.export import check_output_path, write_audio, write_stems
+from soundstar.audio.midi import write_midi
+from soundstar.aurora.pipeline import Aurora, Understanding
+from soundstar.engine.composer import compose
+from soundstar.engine.render import SUPPORTED_SAMPLE_RATES, render_score
+from soundstar.errors import OutputError, ParameterError, SoundstarError
+from soundstar.knowledge import load_knowledge
+from soundstar.models import (
+    DURATION_MAX_S,
+    DURATION_MIN_S,
+    ErrorInfo,
+    GenerationResult,
+    GenerationStatus,
+    OutputFiles,
+    Score,
+)
+
+ProgressFn = Callable[[str, float], None]
+AudioFormat = Literal["wav", "flac", "mp3"]
+_STAGE_SPAN = {
+    "understand": (0.0, 0.05),
+    "compose": (0.05, 0.1),
+    "synthesis": (0.1, 0.8),
+    "mix": (0.8, 0.9),
+    "export": (0.9, 1.0),
+}
+
+
+class GenerateRequest(BaseModel):
+    """What a person asks for; validated before any work is done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    output_path: Path
+    duration_seconds: float | None = Field(default=None, ge=DURATION_MIN_S, le=DURATION_MAX_S)
+    seed: int | None = Field(default=None, ge=0, lt=2**63)
+    output_format: AudioFormat = "wav"
+    sample_rate: int = 44100
+    bit_depth: Literal[16, 24, 32] = 16
+    channels: Literal[1, 2] = 2
+    midi_path: Path | None = None
+    stems_dir: Path | None = None
+    plan_path: Path | None = None
+    target_lufs: float = Field(default=-14.0, ge=-40.0, le=-5.0)
+    check_length: bool = True
+
+
+def _check_request(request: GenerateRequest) -> None:
+    if request.sample_rate not in SUPPORTED_SAMPLE_RATES:
+        raise ParameterError(
+            f"sample rate {request.sample_rate} Hz is not supported; use one of "
+            + ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES),
+            field="sample_rate",
+        )
+    for path in (request.output_path, request.midi_path, request.plan_path):
+        if path is not None:
+            check_output_path(path)
+    if request.stems_dir is not None:
+        directory = request.stems_dir
+        if directory.exists() and not directory.is_dir():
+            raise OutputError(f"stems directory {directory} exists and is not a directory")
+        parent = directory if directory.exists() else directory.parent
+        check_output_path(parent / ".soundstar-probe")
+
+
+def _scaled(progress: ProgressFn | None, stage: str) -> Callable[[str, float], None]:
+    lo, hi = _STAGE_SPAN[stage]
+
+    def report(name: str, fraction: float) -> None:
+        if progress is not None:
+            span = _STAGE_SPAN.get(name, (lo, hi))
+            progress(name, span[0] + (span[1] - span[0]) * min(max(fraction, 0.0), 1.0))
+
+    return report
+
+
+def generate(
+    request: GenerateRequest,
+    *,
+    aurora: Aurora | None = None,
+    progress: ProgressFn | None = None,
+    generation_id: str | None = None,
+) -> GenerationResult:
+    """Run the whole pipeline and write the requested files; on failure nothing is left behind."""
+    total_start = time.perf_counter()
+    _check_request(request)
+    aurora = aurora or Aurora()
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+    report = _scaled(progress, "understand")
+    report("understand", 0.0)
+
+    understanding: Understanding = aurora.understand(
+        request.prompt, duration_seconds=request.duration_seconds, check_length=request.check_length
+    )
+    params, plan = understanding.parameters, understanding.plan
+    timings = dict(understanding.timings_ms)
+    stages = ["preprocess", "parse", "map", "plan"]
+    report("understand", 1.0)
+
+    start = time.perf_counter()
+    score: Score = compose(params, plan, seed=seed)
+    timings["compose"] = (time.perf_counter() - start) * 1000
+    stages.append("compose")
+    _scaled(progress, "compose")("compose", 1.0)
+
+    kb = load_knowledge()
+    genre = kb.find_genre(params.sub_genre or params.genre) or kb.find_genre(params.genre)
+    kit = (genre.drum_kit if genre and genre.drum_kit else None) or "acoustic"
+    rendered = render_score(
+        score,
+        sample_rate=request.sample_rate,
+        seed=seed,
+        drum_kit=kit,
+        sidechain=bool(genre and genre.sidechain),
+        target_lufs=request.target_lufs,
+        progress=_scaled(progress, "synthesis"),
+    )
+    timings.update(rendered.timings_ms)
+    stages.extend(rendered.stages_run)
+
+    start = time.perf_counter()
+    written: list[Path] = []
+    files = OutputFiles()
+    try:
+        files.audio = str(
+            write_audio(
+                request.output_path,
+                rendered.audio,
+                sample_rate=request.sample_rate,
+                format=request.output_format,
+                bit_depth=request.bit_depth,
+                channels=request.channels,
+            )
+        )
+        written.append(request.output_path)
+        if request.midi_path is not None:
+            files.midi = str(write_midi(request.midi_path, score))
+            written.append(request.midi_path)
+        if request.stems_dir is not None:
+            request.stems_dir.mkdir(parents=True, exist_ok=True)
+            stem_paths = write_stems(
+                request.stems_dir,
+                rendered.stems,
+                sample_rate=request.sample_rate,
+                format=request.output_format,
+            )
+            files.stems = {name: str(path) for name, path in stem_paths.items()}
+            written.extend(stem_paths.values())
+        if request.plan_path is not None:
+            tmp = request.plan_path.with_name(f".{request.plan_path.name}.tmp")
+            tmp.write_text(
+                json.dumps(plan.model_dump(mode="json", by_alias=True), indent=2), encoding="utf-8"
+            )
+            tmp.replace(request.plan_path)
+            files.plan = str(request.plan_path)
+            written.append(request.plan_path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    timings["export"] = (time.perf_counter() - start) * 1000
+    stages.append("export")
+    _scaled(progress, "export")("export", 1.0)
+    timings["total"] = (time.perf_counter() - total_start) * 1000
+
+    return GenerationResult(
+        id=generation_id or uuid.uuid4().hex,
+        status=GenerationStatus.COMPLETED,
+        prompt=request.prompt,
+        enhanced_prompt=understanding.preprocessed.text,
+        parsed_parameters=understanding.parsed,
+        parameters=params,
+        plan=plan,
+        files=files,
+        output_format=request.output_format,
+        sample_rate=request.sample_rate,
+        duration_seconds=round(rendered.audio.shape[-1] / request.sample_rate, 6),
+        seed=seed,
+        timings_ms={k: round(v, 3) for k, v in timings.items()},
+        implementation_used=understanding.implementation_used,
+        implementations=understanding.implementations,
+        fallback_used=understanding.fallback_used,
+        fallback_reason=understanding.fallback_reason,
+        stages_run=stages,
+        stages_skipped={
+            "enhance": "prompt enhancement is not part of this release's generate path",
+            "embed": "the control embedding is not part of this release's generate path",
+            "rave": "no RAVE model configured",
+        },
+        notices=understanding.notices,
+        measured={
+            "integrated_lufs": round(rendered.lufs, 2),
+            "true_peak_dbtp": round(rendered.true_peak_dbtp, 2),
+        },
+    )
+
+
+def failed_result(
+    prompt: str, error: SoundstarError, *, generation_id: str | None = None
+) -> GenerationResult:
+    """A failed GenerationResult carrying the spec's error code and message."""
+    return GenerationResult(
+        id=generation_id or uuid.uuid4().hex,
+        status=GenerationStatus.FAILED,
+        prompt=prompt,
+        error=ErrorInfo(code=error.code, message=error.message),
+    )

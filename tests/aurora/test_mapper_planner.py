@@ -1,0 +1,105 @@
+"""Mapping to complete parameters, and planning sections and harmony."""
+
+from __future__ import annotations
+
+import pytest
+
+from soundstar.aurora.pipeline import Aurora
+from soundstar.models import Implementation, Role
+from soundstar.theory import key_scale, parse_chord
+
+
+def understand(prompt: str, duration: float | None = None):  # type: ignore[no-untyped-def]
+    return Aurora().understand(prompt, duration_seconds=duration)
+
+
+def test_the_foundation_prompt_gives_what_was_asked() -> None:
+    u = understand("an upbeat 80s synthwave track at 118 BPM in A minor")
+    p = u.parameters
+    assert p.tempo_bpm == 118
+    assert p.key == "A minor"
+    assert p.time_signature == "4/4"
+    assert "synthwave" in (p.sub_genre or p.genre).lower()
+    assert p.era == "1980s"
+    roles = {i.role for i in p.instrumentation}
+    assert {Role.DRUMS, Role.BASS, Role.LEAD} <= roles
+    assert u.implementation_used == Implementation.RULE_BASED
+    assert not u.fallback_used
+
+
+def test_defaults_fill_what_was_not_said() -> None:
+    p = understand("something nice for a sunday morning").parameters
+    assert p.duration_seconds == 30
+    assert 40 <= p.tempo_bpm <= 240
+    assert p.instrumentation
+
+
+def test_excluded_instruments_never_play() -> None:
+    u = understand("a chill lofi hip hop beat with piano but no drums")
+    families = {i.role for i in u.parameters.instrumentation}
+    assert Role.DRUMS not in families and Role.PERCUSSION not in families
+    assert "drums" in u.parameters.excluded
+
+
+def test_solo_instrument_is_not_accompanied() -> None:
+    p = understand("solo piano, a calm nocturne").parameters
+    assert [i.name for i in p.instrumentation] == ["piano"]
+
+
+def test_tempo_far_outside_the_genre_is_kept_and_reported() -> None:
+    u = understand("drum and bass at 90 bpm, dark and heavy")
+    assert u.parameters.tempo_bpm == 90
+    assert any("90 BPM" in n.message for n in u.notices)
+
+
+def test_duration_from_the_caller_wins_over_the_prompt() -> None:
+    assert understand("a 2 minute piano piece", duration=20).parameters.duration_seconds == 20
+    assert understand("a 2 minute piano piece").parameters.duration_seconds == 120
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "an upbeat 80s synthwave track at 118 BPM in A minor",
+        "a melancholic jazz ballad with brushes and upright bass",
+        "aggressive techno at 135 bpm",
+        "a gentle waltz in D major for strings",
+        "celtic folk jig with fiddle and bodhran",
+    ],
+)
+def test_plans_are_coherent(prompt: str) -> None:
+    u = understand(prompt)
+    plan = u.plan
+    assert abs(sum(s.duration_ratio for s in plan.sections) - 1.0) < 1e-6
+    assert all(0 <= s.energy_level <= 1 for s in plan.sections)
+    assert len(plan.transitions) == len(plan.sections) - 1
+    scale = set(key_scale(u.parameters.key))
+    assert f"{plan.chord_progression.key} {plan.chord_progression.mode}" == u.parameters.key
+    root = parse_chord(plan.chord_progression.chords[0]).root_pc
+    assert root in scale
+
+
+def test_a_stated_progression_is_the_progression_used() -> None:
+    u = understand("a dreamy pop song in C major, the chord progression is Am F C G")
+    assert u.plan.chord_progression.chords == ["Am", "F", "C", "G"]
+
+
+def test_a_stated_section_list_is_the_structure_used() -> None:
+    u = understand("rock song: intro, verse, chorus, verse, chorus, outro")
+    assert [s.name for s in u.plan.sections] == [
+        "intro",
+        "verse 1",
+        "chorus 1",
+        "verse 2",
+        "chorus 2",
+        "outro",
+    ]
+    chorus = next(s for s in u.plan.sections if s.name.startswith("chorus"))
+    intro = u.plan.sections[0]
+    assert chorus.energy_level > intro.energy_level
+
+
+def test_the_same_parameters_give_the_same_plan() -> None:
+    a = understand("dark cinematic ambient with drones").plan
+    b = understand("dark cinematic ambient with drones").plan
+    assert a == b

@@ -1,0 +1,67 @@
+"""Stage 1: normalization, spelling, abbreviations, moderation, length."""
+
+from __future__ import annotations
+
+import pytest
+
+from soundstar.aurora.preprocess import normalize, preprocess
+from soundstar.errors import ContentPolicyError, InvalidPromptError
+
+
+def test_normalization_lowercases_and_collapses_whitespace() -> None:
+    assert normalize("  A FAST   rock\tsong  ") == "a fast rock song"
+
+
+@pytest.mark.parametrize(
+    ("typo", "fixed"), [("bossa noav", "bossa nova"), ("synthwav", "synthwave")]
+)
+def test_misspelt_music_terms_are_corrected(typo: str, fixed: str) -> None:
+    result = preprocess(f"a relaxed {typo} track for the evening")
+    assert fixed in result.text
+    assert (typo, fixed) in result.corrections
+
+
+def test_ordinary_words_are_left_alone() -> None:
+    text = "a dreamy track with pulsing bass and shimmering pads for late night driving"
+    assert preprocess(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("short", "word"), [("edm", "electronic dance music"), ("dnb", "drum and bass")]
+)
+def test_abbreviations_expand(short: str, word: str) -> None:
+    result = preprocess(f"high energy {short} banger for the club")
+    assert word in result.text
+    assert any(s == short for s, _ in result.expansions)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "rock", "x" * 9])
+def test_too_short_prompts_are_invalid(text: str) -> None:
+    with pytest.raises(InvalidPromptError) as info:
+        preprocess(text)
+    assert info.value.code == "INVALID_PROMPT"
+
+
+def test_too_long_prompts_are_invalid_but_library_callers_may_skip_the_rule() -> None:
+    long = "a calm piano piece " * 30
+    with pytest.raises(InvalidPromptError, match="too long"):
+        preprocess(long)
+    assert preprocess(long, check_length=False).text.startswith("a calm piano piece")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a murder ballad in the style of nick cave",
+        "killer bass and aggressive drums",
+        "a sexy slow jam rnb song",
+    ],
+)
+def test_dark_themes_in_music_are_allowed(text: str) -> None:
+    preprocess(text)
+
+
+def test_threats_are_refused_with_the_spec_code() -> None:
+    with pytest.raises(ContentPolicyError) as info:
+        preprocess("i will kill you and everyone, make a song about it")
+    assert info.value.code == "CONTENT_POLICY_VIOLATION"

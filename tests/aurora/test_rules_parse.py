@@ -1,0 +1,127 @@
+"""The offline parser reads what is stated and infers the rest, with confidences."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from soundstar.aurora.preprocess import preprocess
+from soundstar.aurora.rules.parse import parse_rules, stated_progression
+from soundstar.knowledge import load_knowledge
+
+
+def read(prompt: str):  # type: ignore[no-untyped-def]
+    pre = preprocess(prompt)
+    return parse_rules(pre.text, original=pre.original)
+
+
+def test_explicit_bpm_is_explicit_and_confident() -> None:
+    tempo = read("an upbeat 80s synthwave track at 118 BPM in A minor").parsed.tempo
+    assert (tempo.type, tempo.bpm) == ("explicit", 118)
+    assert tempo.confidence >= 0.9
+
+
+def test_inferred_tempo_comes_from_the_genre() -> None:
+    reading = read("a rolling drum and bass tune with heavy reese bass")
+    genre = load_knowledge().find_genre(
+        reading.parsed.sub_genre.value or reading.parsed.genre.value
+    )
+    assert genre is not None
+    assert reading.parsed.tempo.type == "inferred"
+    assert genre.bpm[0] <= reading.parsed.tempo.bpm <= genre.bpm[1]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "key"),
+    [
+        ("a sad ballad in F# minor with piano", "F# minor"),
+        ("bright pop song in the key of Eb major", "Eb major"),
+        ("a jazz tune in bb minor", "Bb minor"),
+        ("synth pop in a minor with bright pads", "A minor"),
+        ("modal jam in d dorian with flute", "D dorian"),
+    ],
+)
+def test_stated_keys(prompt: str, key: str) -> None:
+    assert read(prompt).parsed.key_signature.value == key
+
+
+def test_an_article_is_not_a_key() -> None:
+    assert read("a minor change of plans, make a rock song").parsed.key_signature.value is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "meter"),
+    [
+        ("a slow waltz for strings", "3/4"),
+        ("folk song in 6/8 with fiddle", "6/8"),
+        ("progressive rock in 7/8", "7/8"),
+        ("a pop song with guitar", "4/4"),
+    ],
+)
+def test_time_signatures(prompt: str, meter: str) -> None:
+    assert read(prompt).parsed.time_signature.value == meter
+
+
+def test_instruments_carry_roles_and_descriptors() -> None:
+    parsed = read("an upbeat synthwave track with pulsing bass and dreamy pads").parsed
+    by_role = {i.role: i for i in parsed.instrumentation}
+    assert "bass" in by_role and by_role["bass"].descriptor == "pulsing"
+    assert "pad" in by_role
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("chill lofi beat, no drums, with piano", "drums"),
+        ("an ambient piece without vocals", "vocal"),
+    ],
+)
+def test_negations_exclude(prompt: str, word: str) -> None:
+    assert word in read(prompt).parsed.excluded
+
+
+def test_durations() -> None:
+    assert read("a 2 minute piano piece, calm and slow").parsed.duration_seconds == 120
+    assert read("a 45 second jingle for a podcast").parsed.duration_seconds == 45
+
+
+def test_artists_and_eras() -> None:
+    parsed = read("nostalgic synthwave like The Midnight, very 80s").parsed
+    assert any(a.name.lower() == "the midnight" for a in parsed.reference_artists)
+    assert parsed.era is not None and parsed.era.value == "1980s"
+
+
+def test_chord_symbols_are_read_with_case() -> None:
+    assert stated_progression("The chord progression in this song is Am, F, C.", None) == [
+        "Am",
+        "F",
+        "C",
+    ]
+    assert stated_progression("play Dm7 G7 Cmaj7 over brushes", None) == ["Dm7", "G7", "Cmaj7"]
+
+
+def test_roman_numerals_follow_the_key() -> None:
+    assert stated_progression("a ii–V–I in Bb", "Bb major") == ["Cm", "F", "Bb"]
+    assert stated_progression("i-VI-III-VII progression", "A minor") == ["Am", "F", "C", "G"]
+
+
+def test_every_field_has_a_confidence_in_range() -> None:
+    parsed = read("energetic funk with slap bass and horns at 105 bpm").parsed
+    data = parsed.model_dump()
+    for name in (
+        "genre",
+        "sub_genre",
+        "tempo",
+        "structure",
+        "key_signature",
+        "time_signature",
+        "energy_level",
+    ):
+        assert 0.0 <= data[name]["confidence"] <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=10, max_size=200))
+def test_any_text_parses_without_error(text: str) -> None:
+    parse_rules(text.lower())

@@ -1,0 +1,125 @@
+"""The composer writes the piece that was asked for: length, key, meter, lineup, seed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from soundstar.aurora.pipeline import Aurora
+from soundstar.engine.composer import build_timeline, compose
+from soundstar.engine.composer.timeline import allocate_bars
+from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
+from soundstar.theory import key_scale
+
+
+def _understand(prompt: str, duration: float = 30.0) -> tuple[MusicalParameters, StructuralPlan]:
+    u = Aurora().understand(prompt, duration_seconds=duration)
+    return u.parameters, u.plan
+
+
+def _pitched_notes(score: Score, role: Role) -> list[int]:
+    return [n.pitch for t in score.tracks if t.role == role for n in t.notes]
+
+
+def test_duration_is_exact_and_the_piece_ends_on_the_tonic() -> None:
+    params, plan = _understand("an upbeat 80s synthwave track at 118 BPM in A minor")
+    score = compose(params, plan, seed=1)
+    assert score.duration_seconds == pytest.approx(30.0, abs=1e-6)
+    assert score.chords[-1].symbol == "Am"
+    for track in score.tracks:
+        for note in track.notes:
+            assert note.start_beat + note.duration_beats <= score.total_beats + 1e-6
+
+
+def test_melody_and_chords_stay_in_the_key() -> None:
+    params, plan = _understand("an upbeat 80s synthwave track at 118 BPM in A minor")
+    score = compose(params, plan, seed=3)
+    scale = set(key_scale("A minor")) | {
+        8
+    }  # G# from the dominant E major is part of A minor harmony
+    lead = _pitched_notes(score, Role.LEAD)
+    assert lead, "the lead must play"
+    in_key = sum(1 for p in lead if p % 12 in scale) / len(lead)
+    assert in_key >= 0.95
+    pcs = Counter(p % 12 for t in score.tracks if not t.is_drum for n in t.notes for p in [n.pitch])
+    assert pcs.most_common(1)[0][0] in (9, 4, 0)  # A, E or C dominate
+
+
+def test_same_seed_same_score_different_seed_different_music() -> None:
+    params, plan = _understand("a funky disco groove with strings and slap bass")
+    assert compose(params, plan, seed=5) == compose(params, plan, seed=5)
+    assert compose(params, plan, seed=5) != compose(params, plan, seed=6)
+
+
+def test_every_requested_instrument_plays_and_excluded_ones_do_not() -> None:
+    params, plan = _understand("lofi hip hop with rhodes and upright bass, no drums")
+    score = compose(params, plan, seed=2)
+    assert not any(t.is_drum for t in score.tracks)
+    for spec in params.instrumentation:
+        track = next(t for t in score.tracks if t.instrument == spec.name)
+        assert track.notes, f"{spec.name} is silent"
+
+
+def test_waltz_is_in_three() -> None:
+    params, plan = _understand("a gentle waltz in D major for strings and piano")
+    score = compose(params, plan, seed=4)
+    assert score.time_signature == "3/4"
+    assert score.beats_per_bar == 3.0
+    assert score.sections[0].start_bar == 0
+
+
+def test_sections_cover_every_bar_in_whole_bars() -> None:
+    params, plan = _understand("epic trance with a big drop", duration=95)
+    timeline = build_timeline(params, plan)
+    bars = [b for s in timeline.sections for b in range(s.start_bar, s.end_bar)]
+    assert bars == list(range(timeline.n_bars))
+    assert len(timeline.chords) == timeline.n_bars
+
+
+def test_louder_sections_are_denser() -> None:
+    params, plan = _understand("house track that builds to a big chorus", duration=60)
+    score = compose(params, plan, seed=9)
+    bpb = score.beats_per_bar
+    notes_per_bar = {}
+    for section in score.sections:
+        count = sum(
+            1
+            for t in score.tracks
+            for n in t.notes
+            if section.start_bar * bpb <= n.start_beat < section.end_bar * bpb
+        )
+        notes_per_bar[section.name] = (
+            section.energy_level,
+            count / (section.end_bar - section.start_bar),
+        )
+    quietest = min(notes_per_bar.values())
+    loudest = max(notes_per_bar.values())
+    assert loudest[1] > quietest[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ratios=st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=1, max_size=8),
+    n_bars=st.integers(min_value=1, max_value=120),
+)
+def test_bar_allocation_is_whole_positive_and_complete(ratios: list[float], n_bars: int) -> None:
+    if n_bars < len(ratios):
+        return
+    total = sum(ratios)
+    sizes = allocate_bars([r / total for r in ratios], n_bars)
+    assert sum(sizes) == n_bars
+    assert all(s >= 1 for s in sizes)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    duration=st.floats(min_value=5.0, max_value=300.0),
+    seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_any_duration_composes_to_that_duration(duration: float, seed: int) -> None:
+    params, plan = _understand("a calm piano and strings piece in e minor", duration=duration)
+    score = compose(params, plan, seed=seed)
+    assert score.duration_seconds == pytest.approx(duration, abs=1e-6)

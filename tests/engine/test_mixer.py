@@ -1,0 +1,174 @@
+"""The mixer's guarantees: loudness on target, true peak under the ceiling, no clipping,
+no DC, finite output, silence stays silence; stems come back as they sit in the mix."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
+from soundstar.engine.ddsp import render_notes
+from soundstar.engine.drums import render_drum_hits
+from soundstar.engine.mixer import REVERB_STEM, StemInput, mix
+from soundstar.engine.timbres import load_timbre
+from soundstar.errors import ParameterError
+
+SR = 22050
+SECONDS = 8.0
+N = int(SR * SECONDS)
+
+
+def _track(timbre: str, pitches: list[int], step_s: float, dur_s: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    onsets = np.arange(0.0, SECONDS - 0.5, step_s)
+    pitch = np.array([pitches[i % len(pitches)] for i in range(onsets.size)], dtype=float)
+    return render_notes(
+        pitch, onsets, np.full(onsets.size, dur_s), rng.uniform(0.6, 0.9, onsets.size),
+        preset=load_timbre(timbre), sample_rate=SR, n_samples=N, rng=rng,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def song() -> tuple[list[StemInput], np.ndarray]:
+    onsets, voices = [], []
+    for beat in range(int(SECONDS * 2)):
+        onsets += [beat * 0.5, beat * 0.5 + 0.25]
+        voices += ["kick" if beat % 2 == 0 else "snare", "closed_hat"]
+    drums = render_drum_hits(
+        np.array(onsets), voices, np.full(len(onsets), 0.85), kit="electronic_909",
+        sample_rate=SR, n_samples=N, rng=np.random.default_rng(1),
+    )  # fmt: skip
+    stems = [
+        StemInput(
+            "bass", "bass", _track("bass_synth", [45, 45, 52, 43], 0.5, 0.45, 2), 0.0, -1.5, 0.0
+        ),
+        StemInput(
+            "lead", "lead", _track("synth_lead", [69, 72, 76, 74], 0.25, 0.2, 3), 0.1, -3.5, 0.2
+        ),
+        StemInput("pad", "pad", _track("synth_pad", [57, 60, 64], 2.0, 1.9, 4), 0.3, -8.0, 0.35),
+        StemInput("drums", "drums", drums, 0.0, 0.0, 0.05),
+    ]
+    kicks = np.array([o for o, v in zip(onsets, voices, strict=True) if v == "kick"])
+    return stems, kicks
+
+
+def _energy() -> np.ndarray:
+    t = np.arange(N) / SR
+    return np.interp(t, [0, 4, 4.5, 8], [0.4, 0.4, 0.9, 0.9]).astype(np.float32)
+
+
+@pytest.mark.parametrize("target", [-14.0, -20.0])
+def test_mix_meets_every_guarantee(song: tuple[list[StemInput], np.ndarray], target: float) -> None:
+    stems, kicks = song
+    result = mix(
+        stems,
+        sample_rate=SR,
+        energy_envelope=_energy(),
+        target_lufs=target,
+        ceiling_dbtp=-1.0,
+        sidechain=True,
+        sidechain_onsets_s=kicks,
+    )
+    audio = result.audio
+    assert audio.shape == (2, N) and audio.dtype == np.float32
+    assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) <= 1.0
+    measured = integrated_loudness(audio, sample_rate=SR)
+    assert abs(measured - target) <= 0.5
+    assert abs(result.lufs - measured) < 0.1
+    assert true_peak_dbtp(audio, sample_rate=SR) <= -1.0 + 0.1
+    assert result.true_peak_dbtp == pytest.approx(true_peak_dbtp(audio, sample_rate=SR))
+    assert np.all(np.abs(audio.mean(axis=1)) < 1e-3)
+
+
+def test_stems_come_back_processed_and_add_up_to_the_bus(
+    song: tuple[list[StemInput], np.ndarray],
+) -> None:
+    stems, _ = song
+    result = mix(stems, sample_rate=SR, energy_envelope=None)
+    assert set(result.stems) == {"bass", "lead", "pad", "drums", REVERB_STEM}
+    for stem in result.stems.values():
+        assert stem.shape == (2, N) and stem.dtype == np.float32
+    # the pad sits right of centre, the lead almost centred
+    pad = result.stems["pad"]
+    assert np.sqrt(np.mean(pad[1] ** 2)) > np.sqrt(np.mean(pad[0] ** 2))
+    # the bus (sum of stems) is correlated with the master: the master is the bus, mastered
+    bus = np.sum(list(result.stems.values()), axis=0)
+    corr = np.corrcoef(bus.reshape(-1), result.audio.reshape(-1))[0, 1]
+    assert corr > 0.95
+
+
+def test_sidechain_ducks_non_drum_stems_at_kicks(song: tuple[list[StemInput], np.ndarray]) -> None:
+    stems, kicks = song
+    plain = mix(stems, sample_rate=SR, energy_envelope=None)
+    ducked = mix(
+        stems, sample_rate=SR, energy_envelope=None, sidechain=True, sidechain_onsets_s=kicks
+    )
+    pad_plain, pad_ducked = plain.stems["pad"], ducked.stems["pad"]
+    at = int((kicks[4] + 0.02) * SR)
+    ratio = (
+        np.abs(pad_ducked[:, at - 50 : at + 50]).mean()
+        / np.abs(pad_plain[:, at - 50 : at + 50]).mean()
+    )
+    assert ratio < 0.8
+    assert np.array_equal(ducked.stems["drums"], plain.stems["drums"])
+
+
+def test_silence_in_silence_out() -> None:
+    stems = [
+        StemInput("a", "pad", np.zeros(N, dtype=np.float32)),
+        StemInput("b", "drums", np.zeros((2, N), dtype=np.float32)),
+    ]
+    result = mix(stems, sample_rate=SR, energy_envelope=np.zeros(N, dtype=np.float32))
+    assert not np.any(result.audio) and not np.any(np.isnan(result.audio))
+    assert result.lufs == -math.inf and result.true_peak_dbtp == -math.inf
+
+
+def test_bad_stems_are_parameter_errors() -> None:
+    ok = np.zeros(100, dtype=np.float32)
+    with pytest.raises(ParameterError):
+        mix([StemInput("a", "vocals", ok)], sample_rate=SR, energy_envelope=None)
+    with pytest.raises(ParameterError):
+        mix(
+            [StemInput("a", "pad", ok), StemInput("b", "pad", np.zeros(99))],
+            sample_rate=SR,
+            energy_envelope=None,
+        )
+    with pytest.raises(ParameterError):
+        mix([StemInput("a", "pad", np.array([np.nan] * 100))], sample_rate=SR, energy_envelope=None)
+    with pytest.raises(ParameterError):
+        mix([StemInput("a", "pad", ok)], sample_rate=SR, energy_envelope=np.zeros(5))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    n_stems=st.integers(1, 3),
+    level=st.floats(1e-4, 50.0),
+    ceiling=st.floats(-3.0, -0.5),
+    target=st.floats(-24.0, -8.0),
+)
+def test_mix_property_finite_no_clip_under_ceiling(
+    seed: int, n_stems: int, level: float, ceiling: float, target: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = SR * 2
+    roles = ["lead", "bass", "drums", "pad"]
+    stems = []
+    for i in range(n_stems):
+        audio = (rng.standard_normal(n) * level * rng.uniform(0.1, 1.0)).astype(np.float32)
+        audio *= (np.sin(np.linspace(0, rng.uniform(1, 20), n)) > 0).astype(np.float32)
+        stems.append(
+            StemInput(
+                f"s{i}", roles[i], audio, float(rng.uniform(-1, 1)), 0.0, float(rng.uniform(0, 1))
+            )
+        )
+    result = mix(
+        stems, sample_rate=SR, energy_envelope=None, target_lufs=target, ceiling_dbtp=ceiling
+    )
+    assert np.all(np.isfinite(result.audio)) and np.max(np.abs(result.audio)) <= 1.0
+    if np.any(result.audio):
+        assert true_peak_dbtp(result.audio, sample_rate=SR) <= ceiling + 0.1

@@ -1,0 +1,197 @@
+"""Broken data is refused at load with an error naming the file, the record and the field."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from soundstar.errors import ConfigError
+from soundstar.knowledge import DEFAULT_DATA_DIR, KnowledgeError, load_knowledge
+
+Records = list[dict[str, Any]]
+
+
+def _data_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, target)
+    return target
+
+
+def _edit(data_dir: Path, table: str, change: Callable[[Records], None]) -> None:
+    path = data_dir / f"{table}.yaml"
+    records: Records = yaml.safe_load(path.read_text(encoding="utf-8"))[table]
+    change(records)
+    path.write_text(yaml.safe_dump({table: records}, allow_unicode=True), encoding="utf-8")
+
+
+def _record(records: Records, key: str, value: str) -> dict[str, Any]:
+    return next(r for r in records if r.get(key) == value)
+
+
+def _expect(data_dir: Path, *parts: str) -> KnowledgeError:
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(data_dir)
+    message = str(caught.value)
+    for part in parts:
+        assert part in message, message
+    return caught.value
+
+
+def test_an_untouched_copy_loads(tmp_path: Path) -> None:
+    kb = load_knowledge(_data_copy(tmp_path))
+    assert kb.find_genre("lofi") is not None
+
+
+def test_unknown_parent(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "genres", lambda rs: _record(rs, "id", "chillhop").update(parent="lofi_hop"))
+    error = _expect(data, "genres.yaml", "chillhop", "parent", "lofi_hop")
+    assert isinstance(error, ConfigError) and error.field == "parent"
+
+
+def test_parent_loop(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+
+    def loop(rs: Records) -> None:
+        _record(rs, "id", "lofi_hip_hop").update(parent="chillhop")
+
+    _edit(data, "genres", loop)
+    _expect(data, "genres.yaml", "parent", "loops")
+
+
+def test_root_missing_a_field(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "genres", lambda rs: _record(rs, "id", "pop").pop("swing"))
+    _expect(data, "genres.yaml", "'pop'", "swing", "root")
+
+
+def test_unknown_instrument_in_a_lineup(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+
+    def change(rs: Records) -> None:
+        _record(rs, "id", "trap")["instrumentation"]["bass"] = ["bass_909"]
+
+    _edit(data, "genres", change)
+    _expect(data, "genres.yaml", "trap", "instrumentation.bass", "bass_909")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("drum_grooves", ["no_such_groove"]),
+        ("bass_grooves", ["no_such_bass"]),
+        ("progressions", ["no_such_progression"]),
+        ("structures", ["no_such_structure"]),
+        ("moods", ["no_such_mood"]),
+    ],
+)
+def test_unknown_genre_references(tmp_path: Path, field: str, value: list[str]) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "genres", lambda rs: _record(rs, "id", "house").update({field: value}))
+    _expect(data, "genres.yaml", "house", field, value[0])
+
+
+def test_alias_clash_within_a_table(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "genres", lambda rs: _record(rs, "id", "house")["aliases"].append("dnb"))
+    _expect(data, "genres.yaml", "aliases", "dnb")
+
+
+def test_the_same_alias_in_two_tables_is_allowed(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "moods", lambda rs: _record(rs, "id", "happy")["aliases"].append("reggae"))
+    kb = load_knowledge(data)
+    assert ("moods", "happy") in kb.vocabulary_all()["reggae"]
+    assert kb.vocabulary()["reggae"] == ("genres", "reggae")
+
+
+def test_groove_pattern_of_the_wrong_length(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "drum_grooves",
+        lambda rs: _record(rs, "id", "four_on_floor")["voices"].update(kick="X...X...X...X.."),
+    )
+    _expect(data, "drum_grooves.yaml", "four_on_floor", "15 characters", "16")
+
+
+def test_bass_pattern_of_the_wrong_length(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "bass_grooves", lambda rs: _record(rs, "id", "walking").update(pattern="WWW"))
+    _expect(data, "bass_grooves.yaml", "walking", "steps is 4")
+
+
+def test_unknown_drum_voice(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "drum_grooves",
+        lambda rs: _record(rs, "id", "disco")["voices"].update(cowbell_big="x" * 16),
+    )
+    _expect(data, "drum_grooves.yaml", "disco", "cowbell_big")
+
+
+def test_section_ratios_not_summing_to_one(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "structures",
+        lambda rs: _record(rs, "id", "aaba")["sections"][0].update(ratio=0.5),
+    )
+    _expect(data, "structures.yaml", "aaba", "sum to 1.25")
+
+
+def test_unknown_role_and_timbre(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "instruments", lambda rs: _record(rs, "id", "piano").update(role="rhythm"))
+    _expect(data, "instruments.yaml", "piano", "role")
+    data2 = _data_copy(tmp_path / "second")
+    _edit(data2, "instruments", lambda rs: _record(rs, "id", "piano").update(timbre="grand"))
+    _expect(data2, "instruments.yaml", "piano", "timbre")
+
+
+def test_unknown_role_in_a_lineup(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+
+    def change(rs: Records) -> None:
+        _record(rs, "id", "rock")["instrumentation"]["rhythm"] = ["electric_guitar"]
+
+    _edit(data, "genres", change)
+    _expect(data, "genres.yaml", "rock", "instrumentation")
+
+
+def test_bad_roman_numeral(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data, "progressions", lambda rs: _record(rs, "id", "pop_axis").update(numerals=["I", "Vb9"])
+    )
+    _expect(data, "progressions.yaml", "pop_axis", "numerals", "Vb9")
+
+
+def test_misspelt_field_is_refused(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "moods", lambda rs: _record(rs, "id", "calm").update(valance=0.5))
+    _expect(data, "moods.yaml", "calm", "valance")
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    (data / "eras.yaml").write_text("eras:\n  - {id: 1980s, aliases: [80s\n", encoding="utf-8")
+    _expect(data, "eras.yaml", "not valid YAML")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    (data / "artists.yaml").unlink()
+    _expect(data, "artists.yaml", "cannot read")
+
+
+def test_wrong_top_level_key(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    (data / "moods.yaml").write_text("mood:\n  - {id: calm}\n", encoding="utf-8")
+    _expect(data, "moods.yaml", "moods:")
