@@ -182,7 +182,7 @@ def generate(
         id=generation_id or uuid.uuid4().hex,
         status=GenerationStatus.COMPLETED,
         prompt=request.prompt,
-        enhanced_prompt=understanding.preprocessed.text,
+        enhanced_prompt=None,
         parsed_parameters=understanding.parsed,
         parameters=params,
         plan=plan,

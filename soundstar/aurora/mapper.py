@@ -34,6 +34,7 @@ _DEFAULT_TONIC = {
 }
 _CORE_ROLES = ("drums", "bass", "chords", "lead")
 _TEMPO_OUTSIDE_FACTOR = (0.75, 1.3)
+_GENRE_DEFAULT_TEMPO_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,14 @@ def _excluded(inst_id: str, role: str, kb: KnowledgeBase, excluded: set[str]) ->
     )
 
 
-def _tempo(parsed: ParsedParameters, genre: Genre, hints: MapHints, notices: list[str]) -> float:
+def _tempo(
+    parsed: ParsedParameters,
+    genre: Genre,
+    hints: MapHints,
+    notices: list[str],
+    *,
+    mood_tempo_bias: float = 0.0,
+) -> float:
     bpm = parsed.tempo.bpm
     lo, hi = genre.bpm
     if parsed.tempo.type == "explicit":
@@ -80,6 +88,9 @@ def _tempo(parsed: ParsedParameters, genre: Genre, hints: MapHints, notices: lis
                 f"{bpm:g} BPM is far from the {lo}–{hi} BPM usual for {genre.name}; kept as asked"
             )
         return min(max(bpm, TEMPO_MIN_BPM), TEMPO_MAX_BPM)
+    if parsed.tempo.confidence <= _GENRE_DEFAULT_TEMPO_CONFIDENCE and mood_tempo_bias:
+        # Only the genre's default was known: let the moods move it within the genre's range.
+        bpm = min(max(bpm + mood_tempo_bias * (hi - lo) / 2, lo), hi)
     if hints.tempo_multiplier:
         bpm *= hints.tempo_multiplier
         notices.append(
@@ -142,7 +153,10 @@ def map_parameters(
         )
         energy = settled
 
-    tempo = _tempo(parsed, effective, hints, notices)
+    tempo_bias = (
+        sum(m.tempo_bias for m in mood_records) / len(mood_records) if mood_records else 0.0
+    )
+    tempo = _tempo(parsed, effective, hints, notices, mood_tempo_bias=tempo_bias)
     key = _key(parsed, effective, mood_bias, hints)
 
     instrumentation: list[InstrumentSpec] = []

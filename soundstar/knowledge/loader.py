@@ -295,6 +295,13 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         }
     )
     _check_genres(genres, refs, instruments, drum_grooves, bass_grooves)
+    for i in instruments.values():
+        if i.variant_of is not None:
+            refs.check("instruments.yaml", i.id, "variant_of", "instruments", [i.variant_of])
+            if instruments[i.variant_of].variant_of is not None or i.variant_of == i.id:
+                raise KnowledgeError(
+                    "instruments.yaml", i.id, "variant_of", "must name a base instrument"
+                )
     for m in moods.values():
         refs.check("moods.yaml", m.id, "opposites", "moods", m.opposites)
     for e in eras.values():

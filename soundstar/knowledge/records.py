@@ -134,9 +134,15 @@ with warnings.catch_warnings():
         drum: bool = False
         register: tuple[Midi, Midi]
         timbre: TimbreName | None
-        kit: KitName | None = None
+        kit: KitName | None = Field(
+            default=None, description="drum kit to play it on; null: the genre's kit"
+        )
         voices: tuple[DrumVoiceName, ...] = Field(
             default=(), description="for kit pieces (hi-hat, snare...): the drum voices they name"
+        )
+        variant_of: str | None = Field(
+            default=None,
+            description="the instrument this is a kind of (distorted guitar -> electric guitar)",
         )
 
         @model_validator(mode="after")
@@ -145,8 +151,6 @@ with warnings.catch_warnings():
             if self.drum:
                 if self.timbre is not None:
                     raise ValueError("a drum entry has timbre null (the drum engine plays it)")
-                if self.kit is None and not self.voices:
-                    raise ValueError("a drum entry needs a kit, or voices when it is a kit piece")
             elif self.timbre is None:
                 raise ValueError("a pitched (non-drum) instrument needs a timbre")
             return self

@@ -306,3 +306,21 @@ def test_eval_prompts_are_not_copied_into_the_data() -> None:
     for line in eval_file.read_text(encoding="utf-8").splitlines():
         prompt = json.loads(line)["prompt"].lower()
         assert prompt not in data
+
+
+def test_generic_drums_play_the_genre_kit(kb: KnowledgeBase) -> None:
+    assert kb.instruments["drum_kit"].kit is None
+    assert kb.instruments["acoustic_drums"].kit == "acoustic"
+    assert kb.instruments["drums_808"].kit == "electronic_808"
+    for g in kb.genres.values():
+        if "drums" in g.instrumentation:
+            assert g.drum_grooves and g.drum_kit is not None, g.id
+
+
+def test_variants_name_their_base_instrument(kb: KnowledgeBase) -> None:
+    assert kb.instruments["distorted_guitar"].variant_of == "electric_guitar"
+    assert kb.instruments["bass_808"].variant_of == "synth_bass"
+    for inst in kb.instruments.values():
+        if inst.variant_of is not None:
+            base = kb.instruments[inst.variant_of]
+            assert base.variant_of is None and base.drum == inst.drum, inst.id

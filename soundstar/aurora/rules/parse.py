@@ -215,7 +215,9 @@ def _negated(mention_start: int, tokens: list[str], text: str, offsets: list[int
     for k in range(max(0, mention_start - _NEGATION_SPAN), mention_start):
         if tokens[k] in _NEGATION_CUES:
             between = text[offsets[k] : offsets[mention_start]]
-            if not re.search(r"[.;!?]|\bbut\b|\bwith\b", between[len(tokens[k]) :]):
+            if not re.search(
+                r"[,.;!?]|\bbut\b|\bwith\b|\bjust\b|\bonly\b", between[len(tokens[k]) :]
+            ):
                 return True
     return False
 
