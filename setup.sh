@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 extras=""
+dev=0
 for arg in "$@"; do
   case "$arg" in
-    --dev) extras="[dev]" ;;
+    --dev) extras="[dev]"; dev=1 ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -31,6 +32,8 @@ apt_packages=()
 if [ -z "$python_bin" ]; then apt_packages+=(python3 python3-venv python3-dev); python_bin=python3; fi
 if ! "$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_packages+=(python3-venv); fi
 if ! command -v gcc >/dev/null 2>&1; then apt_packages+=(build-essential); fi
+# The General MIDI SoundFont the sampler plays (MIT-licensed data); the tests use it.
+if [ "$dev" -eq 1 ] && [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then apt_packages+=(fluid-soundfont-gm); fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup.sh: installing system packages: ${apt_packages[*]}"
@@ -51,4 +54,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${extras}"
+if [ "$dev" -eq 1 ]; then
+  # tinysoundfont's metadata asks for pyaudio, which only live playback uses: install it alone.
+  .venv/bin/python -m pip install --quiet --no-deps "tinysoundfont==0.3.7"
+  # torch is optional (the RAVE codec); only the CPU build is wanted, so only a local CPU wheel is used.
+  torch_wheel=$(ls /opt/wheels/torch-2.13.0+cpu-*.whl 2>/dev/null | head -n 1 || true)
+  if [ -n "$torch_wheel" ]; then
+    .venv/bin/python -m pip install --quiet "$torch_wheel"
+  else
+    echo "setup.sh: no CPU torch 2.13.0 wheel in /opt/wheels; the RAVE tests will be skipped"
+  fi
+fi
 echo "setup.sh: ready — run .venv/bin/soundstar --help"
