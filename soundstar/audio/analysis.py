@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import sosfilt
 
+from soundstar.audio.loudness import k_weighting_sos
 from soundstar.audio.midi import (
     DRUM_CHANNEL,
     MINOR_FAMILY,
@@ -53,8 +54,6 @@ _REFINE_MIN_BEATS = 6
 _REFINE_MAX_DEVIATION = 0.05
 
 # ITU-R BS.1770 K-weighting: a high shelf, then a high-pass (analogue parameters).
-_SHELF_F0_HZ, _SHELF_GAIN_DB, _SHELF_Q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
-_HIGHPASS_F0_HZ, _HIGHPASS_Q = 38.13547087602444, 0.5003270373238773
 SILENCE_FLOOR_LUFS = -120.0
 
 FloatArray = NDArray[np.float64]
@@ -262,25 +261,6 @@ def relative_key(key: str) -> str:
 # --------------------------------------------------------------------------- loudness
 
 
-@cache
-def k_weighting_sos(sample_rate: int) -> FloatArray:
-    """BS.1770 K-weighting as second-order sections at `sample_rate` (bilinear transform)."""
-    k = np.tan(np.pi * _SHELF_F0_HZ / sample_rate)
-    vh = 10.0 ** (_SHELF_GAIN_DB / 20.0)
-    vb = vh**0.4996667741545416
-    a0 = 1.0 + k / _SHELF_Q + k * k
-    shelf = [
-        (vh + vb * k / _SHELF_Q + k * k) / a0,
-        2.0 * (k * k - vh) / a0,
-        (vh - vb * k / _SHELF_Q + k * k) / a0,
-        1.0,
-        2.0 * (k * k - 1.0) / a0,
-        (1.0 - k / _SHELF_Q + k * k) / a0,
-    ]
-    k = np.tan(np.pi * _HIGHPASS_F0_HZ / sample_rate)
-    a0 = 1.0 + k / _HIGHPASS_Q + k * k
-    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / _HIGHPASS_Q + k * k) / a0]
-    return np.array([shelf, highpass], dtype=np.float64)
 
 
 def section_loudness(
@@ -309,7 +289,7 @@ def section_loudness(
         raise ParameterError("section boundaries must be non-negative and strictly ascending")
     if stop_s > n_samples / sample_rate + 1e-9:
         raise ParameterError("sections run past the end of the audio")
-    weighted = sosfilt(k_weighting_sos(int(sample_rate)), channels, axis=-1)
+    weighted = sosfilt(np.array(k_weighting_sos(int(sample_rate))), channels, axis=-1)
     power = np.square(weighted).sum(axis=0)
     cumulative = np.concatenate(([0.0], np.cumsum(power)))
     result: list[float] = []

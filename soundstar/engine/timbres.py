@@ -10,39 +10,15 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from soundstar.errors import ConfigError, ParameterError
+from soundstar.knowledge.vocab import TimbreName
 
-TIMBRE_IDS: tuple[str, ...] = (
-    "piano",
-    "electric_piano",
-    "organ",
-    "harpsichord",
-    "guitar_acoustic",
-    "guitar_clean",
-    "guitar_distorted",
-    "bass_electric",
-    "bass_acoustic",
-    "bass_synth",
-    "bass_808",
-    "strings",
-    "strings_pizzicato",
-    "brass",
-    "reed",
-    "flute",
-    "synth_lead",
-    "synth_pad",
-    "synth_pluck",
-    "supersaw",
-    "bell",
-    "mallet",
-    "plucked",
-    "choir",
-)
+TIMBRE_IDS: tuple[str, ...] = get_args(TimbreName)
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
