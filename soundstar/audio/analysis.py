@@ -261,8 +261,6 @@ def relative_key(key: str) -> str:
 # --------------------------------------------------------------------------- loudness
 
 
-
-
 def section_loudness(
     audio: NDArray[np.floating],
     *,
