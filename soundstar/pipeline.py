@@ -200,7 +200,7 @@ def generate(
         stages_skipped={
             "enhance": "prompt enhancement is not part of this release's generate path",
             "embed": "the control embedding is not part of this release's generate path",
-            "rave": "no RAVE model configured",
+            "rave": "the RAVE codec stage is not yet part of the generate path",
         },
         notices=understanding.notices,
         measured={
