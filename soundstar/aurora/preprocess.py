@@ -53,19 +53,39 @@ def moderate(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> tuple[frozenset[str], dict[str, str], list[str]]:
-    """Known words, multi-word music terms (space-joined) and single-word music terms."""
+def _vocabulary() -> tuple[
+    frozenset[str], frozenset[str], dict[str, list[str]], dict[str, list[str]]
+]:
+    """Known words; multi-word music terms; candidates by prefix (two letters for
+    multi-word terms, one for single words), so a misspelling is compared only
+    with terms it could plausibly be."""
     kb = load_knowledge()
     surfaces = [s.replace("-", " ") for s in kb.vocabulary()]
     words = frozenset(w for s in surfaces for w in s.split())
-    multi = {s: s for s in surfaces if " " in s}
-    single = sorted({s for s in surfaces if " " not in s and len(s) >= _MIN_FUZZY_LEN - 1})
-    return words, multi, single
+    multi = frozenset(s for s in surfaces if " " in s)
+    multi_by_prefix: dict[str, list[str]] = {}
+    for term in sorted(multi):
+        multi_by_prefix.setdefault(term[:2], []).append(term)
+    single_by_prefix: dict[str, list[str]] = {}
+    for term in sorted({s for s in surfaces if " " not in s and len(s) >= _MIN_FUZZY_LEN - 1}):
+        single_by_prefix.setdefault(term[:1], []).append(term)
+    return words, multi, multi_by_prefix, single_by_prefix
+
+
+def _closest(word: str, candidates: list[str], cutoff: float) -> str | None:
+    """difflib's closest match, after dropping candidates whose length alone rules them out.
+
+    difflib's ratio is at most 2·min(len)/(len a + len b), so the filter loses nothing.
+    """
+    size = len(word)
+    fitting = [c for c in candidates if 2 * min(len(c), size) / (len(c) + size) >= cutoff]
+    match = difflib.get_close_matches(word, fitting, n=1, cutoff=cutoff)
+    return match[0] if match else None
 
 
 def _correct(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Fix misspelt music terms: two-word terms first ("bossa noav"), then single words."""
-    known, multi, single = _vocabulary()
+    known, multi, multi_by_prefix, single_by_prefix = _vocabulary()
     tokens = text.split(" ")
     corrections: list[tuple[str, str]] = []
     out: list[str] = []
@@ -77,19 +97,19 @@ def _correct(text: str) -> tuple[str, list[tuple[str, str]]]:
             if bare not in multi and not (
                 tokens[i] in known and tokens[i + 1].strip(".,;:!?") in known
             ):
-                match = difflib.get_close_matches(bare, multi.keys(), n=1, cutoff=0.8)
-                if match and match[0].split()[0][:2] == bare[:2]:
-                    corrections.append((bare, match[0]))
-                    out.append(pair.replace(bare, match[0]))
+                match = _closest(bare, multi_by_prefix.get(bare[:2], []), 0.8)
+                if match:
+                    corrections.append((bare, match))
+                    out.append(pair.replace(bare, match))
                     i += 2
                     continue
         token = tokens[i]
         bare = token.strip(".,;:!?")
         if len(bare) >= _MIN_FUZZY_LEN and bare.isalpha() and bare not in known:
-            match = difflib.get_close_matches(bare, single, n=1, cutoff=0.86)
-            if match and match[0][0] == bare[0]:
-                corrections.append((bare, match[0]))
-                token = token.replace(bare, match[0])
+            match = _closest(bare, single_by_prefix.get(bare[:1], []), 0.86)
+            if match:
+                corrections.append((bare, match))
+                token = token.replace(bare, match)
         out.append(token)
         i += 1
     return " ".join(out), corrections
