@@ -12,11 +12,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from soundstar.audio.export import check_output_path, write_audio, write_stems
+from soundstar.audio.export import (
+    SUPPORTED_SAMPLE_RATES,
+    check_output_path,
+    write_audio,
+    write_stems,
+)
 from soundstar.audio.midi import write_midi
 from soundstar.aurora.pipeline import Aurora, Understanding
 from soundstar.engine.composer import compose
-from soundstar.engine.render import SUPPORTED_SAMPLE_RATES, render_score
+from soundstar.engine.render import ProgressFn, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
 from soundstar.knowledge import load_knowledge
 from soundstar.models import (
@@ -29,7 +34,6 @@ from soundstar.models import (
     Score,
 )
 
-ProgressFn = Callable[[str, float], None]
 AudioFormat = Literal["wav", "flac", "mp3"]
 _STAGE_SPAN = {
     "understand": (0.0, 0.05),

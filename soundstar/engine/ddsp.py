@@ -578,9 +578,10 @@ def _ramp(n: int, *, rising: bool) -> np.ndarray:
     return np.linspace(1.0, 0.0, n, dtype=np.float32)
 
 
-def _check_note_arrays(
+def check_note_arrays(
     pitch: np.ndarray, onset: np.ndarray, duration: np.ndarray, velocity: np.ndarray
 ) -> None:
+    """The note-array contract every note renderer shares (DDSP and the sampler)."""
     n = pitch.shape[0]
     named = (
         ("pitch_midi", pitch),
@@ -591,7 +592,7 @@ def _check_note_arrays(
     for name, arr in named:
         if arr.shape != (n,):
             raise ParameterError(
-                f"{name} must have the shape of pitch_midi ({n},), got {arr.shape}"
+                f"{name} must have the shape of pitch_midi ({n},), got {arr.shape}", field=name
             )
         if not np.all(np.isfinite(arr)):
             raise ParameterError(f"{name} holds NaN or infinite values", field=name)
@@ -640,7 +641,7 @@ def render_notes(
     vel = np.asarray(velocity, dtype=np.float64).reshape(-1)
     if sample_rate <= 0 or n_samples < 0:
         raise ParameterError("sample_rate must be positive and n_samples non-negative")
-    _check_note_arrays(pitch, onset, duration, vel)
+    check_note_arrays(pitch, onset, duration, vel)
     out = np.zeros(n_samples, dtype=np.float32)
     if pitch.size == 0 or n_samples == 0:
         return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
 from soundstar.engine.mixer import StemInput, mix
@@ -34,7 +35,6 @@ _ROLE_MIX: dict[Role, tuple[float, float, float]] = {
     Role.TEXTURE: (0.0, -12.0, 0.4),
 }
 _DRUM_VOICE_BY_NOTE = {note: voice for voice, note in GM_DRUM_NOTES.items()}
-SUPPORTED_SAMPLE_RATES = (22050, 32000, 44100, 48000)
 
 
 @dataclass

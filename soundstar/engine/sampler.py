@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from soundstar.engine.ddsp import check_note_arrays
 from soundstar.errors import ConfigError, ParameterError
 
 STANDARD_SOUNDFONT_PATHS: tuple[Path, ...] = (
@@ -95,30 +96,6 @@ def sampler_status(configured: Path | None) -> tuple[bool, str]:
     except ImportError:
         return False, "skipped: tinysoundfont is not installed"
     return True, f"run: SoundFont {path}"
-
-
-def _check_notes(
-    pitch: np.ndarray, onset: np.ndarray, duration: np.ndarray, velocity: np.ndarray
-) -> None:
-    n = pitch.shape[0]
-    for name, arr in (
-        ("pitch_midi", pitch),
-        ("onset_s", onset),
-        ("duration_s", duration),
-        ("velocity", velocity),
-    ):
-        if arr.shape != (n,):
-            raise ParameterError(
-                f"{name} must have the shape of pitch_midi ({n},), got {arr.shape}", field=name
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ParameterError(f"{name} holds NaN or infinite values", field=name)
-    if np.any(onset < 0) or np.any(duration <= 0):
-        raise ParameterError("onsets must be >= 0 and durations > 0", field="onset_s")
-    if np.any(velocity < 0) or np.any(velocity > 1):
-        raise ParameterError("velocity must be in [0, 1]", field="velocity")
-    if np.any(pitch < 0) or np.any(pitch > 127):
-        raise ParameterError("pitch_midi must be in [0, 127]", field="pitch_midi")
 
 
 def _note_events(
@@ -198,7 +175,7 @@ class SoundFontSampler:
         onset = np.asarray(onset_s, dtype=np.float64).reshape(-1)
         duration = np.asarray(duration_s, dtype=np.float64).reshape(-1)
         vel = np.asarray(velocity, dtype=np.float64).reshape(-1)
-        _check_notes(pitch, onset, duration, vel)
+        check_note_arrays(pitch, onset, duration, vel)
         out = np.zeros(n_samples, dtype=np.float32)
         vel_127 = np.rint(vel * 127.0).astype(np.int64)
         keep = vel_127 > 0
