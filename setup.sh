@@ -34,6 +34,9 @@ if ! "$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_package
 if ! command -v gcc >/dev/null 2>&1; then apt_packages+=(build-essential); fi
 # The General MIDI SoundFont the sampler plays (MIT-licensed data); the tests use it.
 if [ "$dev" -eq 1 ] && [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then apt_packages+=(fluid-soundfont-gm); fi
+# The browser tests drive Debian's chromium; the speed benchmark compares against the fluidsynth CLI.
+if [ "$dev" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then apt_packages+=(chromium); fi
+if [ "$dev" -eq 1 ] && ! command -v fluidsynth >/dev/null 2>&1; then apt_packages+=(fluidsynth); fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup.sh: installing system packages: ${apt_packages[*]}"

@@ -34,12 +34,37 @@ from soundstar.audio.analysis import (
 from soundstar.audio.loudness import true_peak_dbtp
 from soundstar.audio.midi import midi_to_summary, write_midi
 from soundstar.aurora.pipeline import Aurora
+from soundstar.config import EngineConfig
 from soundstar.engine.composer import compose
+from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
 from soundstar.knowledge import load_knowledge
+from soundstar.models import split_key
 
 SAMPLE_RATE = 44100
 DURATION_S = 30.0
+
+
+# The audio key estimator knows the 24 major and minor keys (as MidiCaps and Mustango's
+# CK metric do): a modal key is compared as the major or minor key of its tonic that
+# shares its third (mixolydian and lydian: major; dorian, phrygian, locrian: minor).
+_MODE_FAMILY = {
+    "major": "major",
+    "lydian": "major",
+    "mixolydian": "major",
+    "minor": "minor",
+    "dorian": "minor",
+    "phrygian": "minor",
+    "locrian": "minor",
+    "harmonic minor": "minor",
+    "melodic minor": "minor",
+}
+
+
+def major_minor(key: str) -> str:
+    """The major/minor key a 24-key estimator can name for `key` ("E mixolydian" -> "E major")."""
+    tonic, mode = split_key(key)
+    return f"{tonic} {_MODE_FAMILY.get(mode, mode)}"
 
 
 def _pearson(a: list[float], b: list[float]) -> float | None:
@@ -48,7 +73,9 @@ def _pearson(a: list[float], b: list[float]) -> float | None:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def measure(prompt: str, seed: int, aurora: Aurora, tmp: Path) -> dict[str, Any]:
+def measure(
+    prompt: str, seed: int, aurora: Aurora, tmp: Path, options: EngineOptions
+) -> dict[str, Any]:
     kb = load_knowledge()
     u = aurora.understand(prompt, duration_seconds=DURATION_S, check_length=False)
     p = u.parameters
@@ -60,6 +87,7 @@ def measure(prompt: str, seed: int, aurora: Aurora, tmp: Path) -> dict[str, Any]
         seed=seed,
         drum_kit=(genre.drum_kit if genre and genre.drum_kit else "acoustic"),
         sidechain=bool(genre and genre.sidechain),
+        options=options,
     )
     audio = rendered.audio
     tempo = estimate_tempo(audio, sample_rate=SAMPLE_RATE)
@@ -81,8 +109,10 @@ def measure(prompt: str, seed: int, aurora: Aurora, tmp: Path) -> dict[str, Any]
         "tempo_ok": abs(tempo - p.tempo_bpm) / p.tempo_bpm <= 0.02,
         "key_asked": p.key,
         "key_measured": key,
-        "key_ok": keys_equal(key, p.key),
-        "key_or_relative_ok": keys_equal(key, p.key) or keys_equal(key, relative_key(p.key)),
+        "key_ok": keys_equal(key, major_minor(p.key)),
+        "key_strict_ok": keys_equal(key, p.key),
+        "key_or_relative_ok": keys_equal(key, major_minor(p.key))
+        or keys_equal(key, relative_key(major_minor(p.key))),
         "lufs": round(lufs, 2),
         "lufs_ok": abs(lufs - (-14.0)) <= 0.5,
         "true_peak_dbtp": round(peak, 2),
@@ -94,6 +124,7 @@ def measure(prompt: str, seed: int, aurora: Aurora, tmp: Path) -> dict[str, Any]
         "midi_key_ok": keys_equal(midi_key, p.key),
         "midi_meter_ok": summary["time_signature"] == p.time_signature,
         "has_drums": any(t.is_drum for t in score.tracks),
+        "sampled_tracks": sum(v == "sampler" for v in rendered.synthesis.values()),
         "seconds_render": rendered.timings_ms.get("synthesis", 0) / 1000
         + rendered.timings_ms.get("mix", 0) / 1000,
     }
@@ -113,9 +144,11 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "tempo_within_2pct_explicit_bpm": rate("tempo_ok", explicit),
         "tempo_within_2pct_with_drums": rate("tempo_ok", drummed),
         "key_exact": rate("key_ok"),
+        "key_exact_modes_strict": rate("key_strict_ok"),
         "key_or_relative (CKD)": rate("key_or_relative_ok"),
         "loudness_within_0.5_LU": rate("lufs_ok"),
         "true_peak_at_most_-1_dBTP": rate("true_peak_ok"),
+        "sampled_tracks_mean": rate("sampled_tracks"),
         "section_energy_loudness_r_mean": round(statistics.mean(corr), 3) if corr else None,
         "section_energy_loudness_r_median": round(statistics.median(corr), 3) if corr else None,
         "midi": {
@@ -131,7 +164,12 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=0, help="only the first N prompts of each set")
+    parser.add_argument(
+        "--mode", choices=("auto", "ddsp"), default="auto", help="engine rendering mode"
+    )
+    parser.add_argument("--only", default="", help="run only this prompt set (no results file)")
     args = parser.parse_args()
+    options = engine_options_from_settings(EngineConfig(), mode=args.mode)
     aurora = Aurora()
     data = eval_dir()
     sets = {
@@ -147,10 +185,12 @@ def main() -> None:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name, items in sets.items():
+            if args.only and name != args.only:
+                continue
             chosen = items[: args.limit] if args.limit else items
             rows = []
             for index, (item_id, prompt) in enumerate(chosen):
-                row = measure(prompt, seed=index, aurora=aurora, tmp=Path(tmp))
+                row = measure(prompt, seed=index, aurora=aurora, tmp=Path(tmp), options=options)
                 row["id"] = item_id
                 rows.append(row)
             results[name] = {
@@ -171,7 +211,16 @@ def main() -> None:
                 ],
             }
             print(name, results[name]["summary"])
+            if args.only:
+                for miss in results[name]["misses"]:
+                    print(" ", miss)
     results["wall_seconds"] = round(time.perf_counter() - start, 1)
+    results["engine"] = {
+        "mode": options.mode,
+        "soundfont": str(options.soundfont_path) if options.soundfont_path else None,
+    }
+    if args.only or args.limit:
+        return
     results["not_measured"] = (
         "Mustango's chord match (PCM/ECM) and beats-per-bar need a chord and downbeat estimator "
         "run on the audio; not built yet."

@@ -1,9 +1,12 @@
 """Render speed: seconds to render 30 s and 180 s of stereo 44.1 kHz from a prompt.
 
-Reports the median of several runs per stage, the real-time factor, and, when
-the `fluidsynth` command and a General MIDI SoundFont are present, FluidSynth
-rendering the same MIDI in the same process run (a ratio). Peak memory via
-tracemalloc is reported for one extra run. Writes benchmarks/results/render_speed.json.
+Reports the median of several runs per stage and the real-time factor, with the engine
+options of the default settings (SoundFont sampler for acoustic instruments when one is
+installed, DDSP for the rest) and, for comparison, with DDSP only. In the same run the
+`fluidsynth` CLI renders the same MIDI file (write_midi of the same score) with the same
+SoundFont, and the ratio of our render time to FluidSynth's wall time is reported per
+prompt. Peak memory (tracemalloc: numpy and Python allocations) of one 180 s render.
+Writes benchmarks/results/render_speed.json.
 Run: .venv/bin/python -m benchmarks.render_speed [--repeats N]
 """
 
@@ -22,23 +25,24 @@ from typing import Any
 from benchmarks.common import write_results
 from soundstar.audio.midi import write_midi
 from soundstar.aurora.pipeline import Aurora
+from soundstar.config import EngineConfig
 from soundstar.engine.composer import compose
+from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
 from soundstar.knowledge import load_knowledge
+from soundstar.models import Score
 
 PROMPTS = [
     "an upbeat 80s synthwave track at 118 BPM in A minor",
     "a chill lofi hip hop beat with dusty piano and upright bass",
     "energetic drum and bass with rolling bass and pads",
+    "a jazz trio with piano, double bass and brushes at 120 BPM",
 ]
-SOUNDFONTS = (
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    "/usr/share/sounds/sf2/default-GM.sf2",
-)
+SAMPLE_RATE = 44100
 
 
-def _render_once(prompt: str, duration: float, seed: int) -> dict[str, float]:
+def _score(prompt: str, duration: float, seed: int) -> tuple[Score, str, float, float]:
+    """(score, drum kit, seconds understanding, seconds composing)."""
     kb = load_knowledge()
     t0 = time.perf_counter()
     u = Aurora().understand(prompt, duration_seconds=duration)
@@ -46,59 +50,118 @@ def _render_once(prompt: str, duration: float, seed: int) -> dict[str, float]:
     score = compose(u.parameters, u.plan, seed=seed)
     t2 = time.perf_counter()
     genre = kb.find_genre(u.parameters.sub_genre or u.parameters.genre)
-    result = render_score(
-        score,
-        sample_rate=44100,
-        seed=seed,
-        drum_kit=(genre.drum_kit if genre and genre.drum_kit else "acoustic"),
-    )
-    t3 = time.perf_counter()
-    timings = {"understand": t1 - t0, "compose": t2 - t1, "render": t3 - t2, "total": t3 - t0}
+    kit = genre.drum_kit if genre and genre.drum_kit else "acoustic"
+    return score, kit, t1 - t0, t2 - t1
+
+
+def _render_once(
+    prompt: str, duration: float, seed: int, options: EngineOptions
+) -> dict[str, float]:
+    score, kit, understand, composing = _score(prompt, duration, seed)
+    start = time.perf_counter()
+    result = render_score(score, sample_rate=SAMPLE_RATE, seed=seed, drum_kit=kit, options=options)
+    render = time.perf_counter() - start
+    timings = {
+        "understand": understand,
+        "compose": composing,
+        "render": render,
+        "total": understand + composing + render,
+        "sampled_tracks": float(sum(v == "sampler" for v in result.synthesis.values())),
+    }
     timings.update({f"render.{k}": v / 1000 for k, v in result.timings_ms.items()})
     return timings
 
 
-def _fluidsynth_seconds(prompt: str, duration: float) -> float | None:
+def _fluidsynth_vs_ours(
+    prompt: str, duration: float, options: EngineOptions
+) -> dict[str, Any] | None:
+    """FluidSynth CLI and our renderer on the same score, one after the other."""
     binary = shutil.which("fluidsynth")
-    font = next((f for f in SOUNDFONTS if Path(f).exists()), None)
+    font = options.soundfont_path
     if binary is None or font is None:
         return None
-    u = Aurora().understand(prompt, duration_seconds=duration)
-    score = compose(u.parameters, u.plan, seed=1)
+    score, kit, _, _ = _score(prompt, duration, 1)
     with tempfile.TemporaryDirectory() as tmp:
         midi = Path(tmp) / "x.mid"
         write_midi(midi, score)
         start = time.perf_counter()
         subprocess.run(
-            [binary, "-ni", "-q", "-F", str(Path(tmp) / "x.wav"), "-r", "44100", font, str(midi)],
+            [
+                binary,
+                "-ni",
+                "-F",
+                str(Path(tmp) / "x.wav"),
+                "-r",
+                str(SAMPLE_RATE),
+                str(font),
+                str(midi),
+            ],
             check=True,
             capture_output=True,
         )
-        return time.perf_counter() - start
+        fluid = time.perf_counter() - start
+    start = time.perf_counter()
+    render_score(score, sample_rate=SAMPLE_RATE, seed=1, drum_kit=kit, options=options)
+    ours = time.perf_counter() - start
+    return {
+        "prompt": prompt,
+        "fluidsynth_seconds": round(fluid, 4),
+        "ours_seconds": round(ours, 4),
+        "ratio_ours_to_fluidsynth": round(ours / fluid, 3),
+    }
+
+
+def _figures(duration: float, repeats: int, options: EngineOptions) -> dict[str, Any]:
+    runs = {
+        p: [_render_once(p, duration, seed, options) for seed in range(repeats)] for p in PROMPTS
+    }
+    every = [r for rs in runs.values() for r in rs]
+    medians = {k: round(statistics.median(r[k] for r in every), 4) for k in every[0]}
+    return {
+        "runs": len(every),
+        "median_seconds": medians,
+        "real_time_factor": round(duration / medians["total"], 1),
+        "median_render_seconds_by_prompt": {
+            p: round(statistics.median(r["render"] for r in rs), 4) for p, rs in runs.items()
+        },
+        "max_render_seconds": round(max(r["render"] for r in every), 4),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    _render_once(PROMPTS[0], 10.0, 0)  # warm caches (wavetables, drum one-shots, imports)
-    figures: dict[str, Any] = {}
-    for duration in (30.0, 180.0):
-        runs = [_render_once(p, duration, seed) for seed in range(args.repeats) for p in PROMPTS]
-        medians = {k: round(statistics.median(r[k] for r in runs), 4) for k in runs[0]}
-        fluid = _fluidsynth_seconds(PROMPTS[0], duration)
-        figures[f"{int(duration)}s"] = {
-            "runs": len(runs),
-            "median_seconds": medians,
-            "real_time_factor": round(duration / medians["total"], 1),
-            "fluidsynth_seconds": round(fluid, 4) if fluid is not None else None,
-            "ratio_vs_fluidsynth": round(medians["total"] / fluid, 3) if fluid else None,
+    options = engine_options_from_settings(EngineConfig())
+    ddsp = options.model_copy(update={"mode": "ddsp"})
+    _render_once(PROMPTS[0], 10.0, 0, options)  # warm caches (SoundFont, wavetables, drums)
+    _render_once(PROMPTS[1], 10.0, 0, options)
+    figures: dict[str, Any] = {
+        "engine": {
+            "mode": options.mode,
+            "soundfont": str(options.soundfont_path) if options.soundfont_path else None,
         }
+    }
+    for duration in (30.0, 180.0):
+        label = f"{int(duration)}s"
+        figures[label] = _figures(duration, args.repeats, options)
+        figures[label]["ddsp_only"] = _figures(duration, 1, ddsp)["median_seconds"]
+        comparisons = [
+            c for p in PROMPTS if (c := _fluidsynth_vs_ours(p, duration, options)) is not None
+        ]
+        figures[label]["fluidsynth"] = comparisons or None
+        figures[label]["ratio_vs_fluidsynth_median"] = (
+            round(statistics.median(c["ratio_ours_to_fluidsynth"] for c in comparisons), 3)
+            if comparisons
+            else None
+        )
         print(
-            f"{duration:.0f} s: median total {medians['total']:.3f} s ({duration / medians['total']:.0f}x real time); fluidsynth {fluid}"
+            f"{label}: median render {figures[label]['median_seconds']['render']:.3f} s, "
+            f"total {figures[label]['median_seconds']['total']:.3f} s; "
+            f"vs fluidsynth {figures[label]['ratio_vs_fluidsynth_median']}"
         )
     tracemalloc.start()
-    _render_once(PROMPTS[0], 180.0, 99)
+    _render_once(PROMPTS[1], 180.0, 99, options)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures["peak_memory_mb_180s"] = round(peak / 2**20, 1)

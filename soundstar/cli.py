@@ -1,4 +1,4 @@
-"""The `soundstar` command: generate, parse, plan, serve, worker.
+"""The `soundstar` command: generate, parse, plan, serve, worker, keys, db.
 
 Every error ends the command with one line on stderr and a non-zero exit
 status; nothing half-written is left behind.
@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from soundstar.cli_admin import db_app, keys_app
 from soundstar.errors import ParameterError, SoundstarError
 
 try:  # typer ≥ 0.20 vendors click; older releases depend on it
@@ -262,15 +263,51 @@ def plan(
 
 
 @app.command()
-def serve() -> None:
-    """Run the HTTP service (not yet available)."""
-    _fail("'serve' is not yet available in this version", EXIT_FAILURE)
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on (default 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)", min=1, max=65535)] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="generation workers in the server process", min=1, max=64)
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+) -> None:
+    """Run the HTTP service: the API, the web page at /, and (by default) the job workers."""
+    import uvicorn
+
+    from soundstar.api.app import create_app
+    from soundstar.config import load_settings
+
+    settings = load_settings()
+    if workers is not None:
+        settings.jobs.workers = workers
+    host = host or settings.host
+    port = port or settings.port
+    typer.echo(f"soundstar: serving on http://{host}:{port} (API docs at /docs)", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio")
 
 
 @app.command()
-def worker() -> None:
-    """Run a job worker (not yet available)."""
-    _fail("'worker' is not yet available in this version", EXIT_FAILURE)
+def worker(
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", help="Worker processes on this machine.")
+    ] = 2,
+    loglevel: Annotated[
+        str, typer.Option("--loglevel", help="debug, info, warning, error.")
+    ] = "info",
+) -> None:
+    """Run Celery generation workers on the Redis broker (SOUNDSTAR_JOBS__BROKER_URL or SOUNDSTAR_REDIS_URL)."""
+    from soundstar.config import load_settings
+    from soundstar.jobs.celery_app import run_worker
+
+    if concurrency < 1:
+        _fail(f"--concurrency must be at least 1, got {concurrency}")
+    run_worker(load_settings(), concurrency, loglevel)
+
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

@@ -121,6 +121,25 @@ class EngineConfig(_Section):
     rave_model_path: Path | None = None
 
 
+class ApiConfig(_Section):
+    """The HTTP service: rate limits per API key and how long `generate` may wait inline."""
+
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    rate_limit_burst: int = Field(default=120, ge=1, le=100_000)
+    generate_wait_max_s: float = Field(default=60.0, ge=0.0, le=600.0)
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+class JobsConfig(_Section):
+    """Where generation jobs run: a pool in the server process, or Celery workers on Redis."""
+
+    backend: Literal["embedded", "celery"] = "embedded"
+    workers: int = Field(default=2, ge=1, le=64)
+    lease_s: float = Field(default=120.0, ge=5.0, le=86_400.0)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    broker_url: str | None = None
+
+
 def _interpolate(value: Any) -> Any:
     """Replace ${VAR} and ${VAR:-default} in strings, recursively."""
     if isinstance(value, str):
@@ -185,6 +204,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     aurora: AuroraConfig = AuroraConfig()
     engine: EngineConfig = EngineConfig()
+    api: ApiConfig = ApiConfig()
+    jobs: JobsConfig = JobsConfig()
 
     @classmethod
     def settings_customise_sources(

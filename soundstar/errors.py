@@ -96,6 +96,13 @@ class AuthenticationError(SoundstarError):
     http_status = 401
 
 
+class UnauthorizedError(SoundstarError):
+    """The caller sent no API key, or one that is unknown or revoked (spec v1 §3.2.1)."""
+
+    code = "UNAUTHORIZED"
+    http_status = 401
+
+
 class RateLimitedError(SoundstarError):
     code = "RATE_LIMITED"
     http_status = 429

@@ -421,6 +421,9 @@ class GenerationResult(_Model):
     fallback_reason: str | None = None
     stages_run: list[str] = Field(default_factory=list)
     stages_skipped: dict[str, str] = Field(default_factory=dict)
+    synthesis: dict[str, Literal["sampler", "ddsp"]] = Field(
+        default_factory=dict, description="per track: played from the SoundFont or by DDSP"
+    )
     notices: list[Notice] = Field(default_factory=list)
     measured: dict[str, float] = Field(
         default_factory=dict, description="what was measured on the output (LUFS, true peak)"

@@ -20,7 +20,10 @@ from soundstar.audio.export import (
 )
 from soundstar.audio.midi import write_midi
 from soundstar.aurora.pipeline import Aurora, Understanding
+from soundstar.config import get_settings
+from soundstar.encoder.embedding import encode
 from soundstar.engine.composer import compose
+from soundstar.engine.options import engine_options_from_settings
 from soundstar.engine.render import ProgressFn, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
 from soundstar.knowledge import load_knowledge
@@ -30,8 +33,11 @@ from soundstar.models import (
     ErrorInfo,
     GenerationResult,
     GenerationStatus,
+    MusicalParameters,
+    Notice,
     OutputFiles,
     Score,
+    StructuralPlan,
 )
 
 AudioFormat = Literal["wav", "flac", "mp3"]
@@ -62,6 +68,12 @@ class GenerateRequest(BaseModel):
     plan_path: Path | None = None
     target_lufs: float = Field(default=-14.0, ge=-40.0, le=-5.0)
     check_length: bool = True
+    parameters: MusicalParameters | None = Field(
+        default=None, description="generate with these parameters (as the person adjusted them)"
+    )
+    plan: StructuralPlan | None = Field(default=None, description="generate with this plan")
+    enhance: bool = Field(default=False, description="enhance the prompt before parsing it")
+    enhancement_level: Literal["minimal", "moderate", "aggressive"] = "moderate"
 
 
 def _check_request(request: GenerateRequest) -> None:
@@ -93,6 +105,30 @@ def _scaled(progress: ProgressFn | None, stage: str) -> Callable[[str, float], N
     return report
 
 
+def _chosen(
+    request: GenerateRequest,
+    understanding: Understanding,
+    aurora: Aurora,
+    timings: dict[str, float],
+) -> tuple[MusicalParameters, StructuralPlan]:
+    """The person's own parameters and plan win over what was understood from the words.
+
+    Parameters given without a plan are planned afresh, so the sections fit
+    their duration, key and genre.
+    """
+    params = request.parameters or understanding.parameters
+    if request.parameters is not None and request.duration_seconds is not None:
+        params = params.model_copy(update={"duration_seconds": request.duration_seconds})
+    if request.plan is not None:
+        return params, request.plan
+    if params == understanding.parameters:
+        return params, understanding.plan
+    start = time.perf_counter()
+    plan = aurora.plan(params).value
+    timings["plan"] = timings.get("plan", 0.0) + (time.perf_counter() - start) * 1000
+    return params, plan
+
+
 def generate(
     request: GenerateRequest,
     *,
@@ -109,11 +145,25 @@ def generate(
     report("understand", 0.0)
 
     understanding: Understanding = aurora.understand(
-        request.prompt, duration_seconds=request.duration_seconds, check_length=request.check_length
+        request.prompt,
+        duration_seconds=request.duration_seconds,
+        check_length=request.check_length,
+        enhance=request.enhance,
+        enhancement_level=request.enhancement_level,
     )
-    params, plan = understanding.parameters, understanding.plan
     timings = dict(understanding.timings_ms)
-    stages = ["preprocess", "parse", "map", "plan"]
+    enhancement = understanding.enhancement
+    stages = ["preprocess", *(["enhance"] if enhancement else []), "parse", "map", "plan"]
+    params, plan = _chosen(request, understanding, aurora, timings)
+    if (
+        params != understanding.parameters
+        or plan != understanding.plan
+        or understanding.embedding is None
+    ):
+        start = time.perf_counter()
+        encode(params, plan)
+        timings["embed"] = (time.perf_counter() - start) * 1000
+    stages.append("embed")
     report("understand", 1.0)
 
     start = time.perf_counter()
@@ -133,6 +183,7 @@ def generate(
         sidechain=bool(genre and genre.sidechain),
         target_lufs=request.target_lufs,
         progress=_scaled(progress, "synthesis"),
+        options=engine_options_from_settings(get_settings().engine),
     )
     timings.update(rendered.timings_ms)
     stages.extend(rendered.stages_run)
@@ -186,7 +237,7 @@ def generate(
         id=generation_id or uuid.uuid4().hex,
         status=GenerationStatus.COMPLETED,
         prompt=request.prompt,
-        enhanced_prompt=None,
+        enhanced_prompt=enhancement.enhanced_prompt if enhancement else None,
         parsed_parameters=understanding.parsed,
         parameters=params,
         plan=plan,
@@ -202,11 +253,12 @@ def generate(
         fallback_reason=understanding.fallback_reason,
         stages_run=stages,
         stages_skipped={
-            "enhance": "prompt enhancement is not part of this release's generate path",
-            "embed": "the control embedding is not part of this release's generate path",
-            "rave": "the RAVE codec stage is not yet part of the generate path",
+            **({} if enhancement else {"enhance": "not asked for (enhance is off)"}),
+            **({"rave": rendered.rave["reason"]} if rendered.rave["status"] == "skipped" else {}),
         },
-        notices=understanding.notices,
+        synthesis=rendered.synthesis,
+        notices=understanding.notices
+        + [Notice(level="info", message=text) for text in rendered.notices],
         measured={
             "integrated_lufs": round(rendered.lufs, 2),
             "true_peak_dbtp": round(rendered.true_peak_dbtp, 2),

@@ -93,7 +93,7 @@ def test_parse_and_plan_print_json() -> None:
     assert json.loads(planned.stdout)["structural_plan"]["chord_progression"]["key"] == "D"
 
 
-def test_serve_says_it_is_not_yet_available() -> None:
-    proc = run("serve")
-    assert proc.returncode != 0
-    assert "not yet available" in proc.stderr
+def test_serve_refuses_a_bad_port_with_one_line() -> None:
+    proc = run("serve", "--port", "70000")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("soundstar: error:") and "--port" in proc.stderr

@@ -52,6 +52,8 @@ _MIN_TEMPO_AUDIO_S = 2.0
 _ONSET_HOP = 512
 _REFINE_MIN_BEATS = 6
 _REFINE_MAX_DEVIATION = 0.05
+_ACF_MULTIPLES = (1, 2, 4, 8)
+_ACF_WINDOW = 0.03
 
 # ITU-R BS.1770 K-weighting: a high shelf, then a high-pass (analogue parameters).
 SILENCE_FLOOR_LUFS = -120.0
@@ -97,8 +99,9 @@ def _mono(audio: NDArray[np.floating], *, sample_rate: int) -> NDArray[np.float3
 def estimate_tempo(
     audio: NDArray[np.floating], *, sample_rate: int, prior_bpm: float | None = None
 ) -> float:
-    """Tempo in BPM heard in `audio`: onset strength, autocorrelation tempo, then the
-    beat tracker's beat times fitted by least squares for sub-frame precision.
+    """Tempo in BPM heard in `audio`: onset strength, autocorrelation tempo, then sub-frame
+    precision from the envelope's autocorrelation peaks at 1-8 beat periods (or, when
+    that is undefined, the beat tracker's beat times fitted by least squares).
 
     `prior_bpm` centres librosa's tempo prior; the estimate is returned as
     measured, never folded towards the prior (see `tempo_octave_error`).
@@ -120,10 +123,48 @@ def estimate_tempo(
             )
         )[0]
     )
+    refined = refine_tempo_acf(envelope, raw_bpm, frames_per_second=sample_rate / _ONSET_HOP)
+    if refined is not None:
+        return refined
     _, beat_times = librosa.beat.beat_track(
         onset_envelope=envelope, sr=sample_rate, hop_length=_ONSET_HOP, bpm=raw_bpm, units="time"
     )
     return refine_tempo(np.asarray(beat_times, dtype=np.float64), raw_bpm)
+
+
+def refine_tempo_acf(
+    envelope: NDArray[np.floating], raw_bpm: float, *, frames_per_second: float
+) -> float | None:
+    """Sub-frame tempo near `raw_bpm` from the onset envelope's autocorrelation.
+
+    The peak near one beat period is located with a parabolic fit, then looked for again
+    at 2, 4 and 8 periods (each a few per cent wide), so the frame quantisation of the
+    lag is divided by up to 8. The metrical level is `raw_bpm`'s: this only sharpens it.
+    None when the envelope is shorter than two beat periods or has no peak there.
+    """
+    if raw_bpm <= 0 or frames_per_second <= 0:
+        return None
+    x = np.asarray(envelope, dtype=np.float64) - float(np.mean(envelope))
+    n = x.size
+    spectrum = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    period = 60.0 * frames_per_second / raw_bpm
+    if period * (1.0 + _ACF_WINDOW) + 2 >= n / 2 or acf[0] <= 0:
+        return None
+    for multiple in _ACF_MULTIPLES:
+        lag = multiple * period
+        lo = int(np.floor(lag * (1.0 - _ACF_WINDOW)))
+        hi = int(np.ceil(lag * (1.0 + _ACF_WINDOW))) + 1
+        if multiple > 1 and hi + 1 >= n / 2:
+            break
+        peak = lo + int(np.argmax(acf[lo:hi]))
+        if not 0 < peak < n - 1 or acf[peak] <= 0:
+            return None if multiple == 1 else float(60.0 * frames_per_second / period)
+        a, b, c = acf[peak - 1], acf[peak], acf[peak + 1]
+        curvature = a - 2.0 * b + c
+        offset = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
+        period = float(peak + offset) / multiple
+    return float(60.0 * frames_per_second / period)
 
 
 def refine_tempo(beat_times_s: FloatArray, raw_bpm: float) -> float:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from soundstar.aurora.backends.defaults import DefaultsBackend
+from soundstar.aurora.backends.llm_suggest import Suggestion
 from soundstar.aurora.backends.rules import RuleBasedBackend
+from soundstar.aurora.cache import build_cache
 from soundstar.aurora.mapper import MapHints
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
-from soundstar.models import Implementation, MusicalParameters, ParsedParameters, StructuralPlan
+from soundstar.models import (
+    Enhancement,
+    Implementation,
+    MusicalParameters,
+    ParsedParameters,
+    StructuralPlan,
+)
 
 
 class LLMAdapter:
@@ -30,9 +38,34 @@ class LLMAdapter:
         result: StructuralPlan = self._backend.plan(params)
         return result
 
+    def enhance(
+        self,
+        text: str,
+        *,
+        level: str = "moderate",
+        context: dict[str, object] | None = None,
+        original: str | None = None,
+    ) -> Enhancement:
+        """The LLM sees the person's own words when they are known."""
+        result: Enhancement = self._backend.enhance(
+            original if original is not None else text, level=level, context=context
+        )
+        return result
+
+    def suggest(
+        self, partial_prompt: str, *, cursor_position: int | None = None, count: int = 3
+    ) -> list[Suggestion]:
+        """The LLM answers for the whole partial prompt; the cursor is not part of its template."""
+        items = self._backend.suggest(partial_prompt, count=count)
+        return [Suggestion.model_validate(item) for item in items]
+
+    def health_check(self) -> bool:
+        return bool(self._backend.health_check())
+
 
 def build_aurora(settings: Settings) -> Aurora:
-    """codex → local_llm → rule_based → defaults, from the `aurora.implementations` settings."""
+    """codex → local_llm → rule_based → defaults, from the `aurora.implementations` settings,
+    with the cache of `aurora.caching` (Redis when a URL is configured)."""
     impl = settings.aurora.implementations
     threshold = settings.aurora.modules.semantic_parser.confidence_threshold
     backends: list[Any] = []
@@ -70,4 +103,10 @@ def build_aurora(settings: Settings) -> Aurora:
             )
         )
     backends.extend([RuleBasedBackend(), DefaultsBackend()])
-    return Aurora(backends)
+    caching = settings.aurora.caching
+    cache = build_cache(
+        redis_url=caching.redis_url or settings.redis_url,
+        ttls=caching.ttl.model_dump(),
+        enabled=caching.enabled,
+    )
+    return Aurora(backends, cache=cache)

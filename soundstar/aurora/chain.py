@@ -52,6 +52,7 @@ class ChainAnswer(Generic[T]):
     fallback_used: bool
     fallback_reason: str | None
     failures: list[str] = field(default_factory=list)
+    cache_hit: bool = False
 
     def notice(self) -> Notice | None:
         """The spec's user notification when a fallback answered after an LLM failed."""

@@ -32,6 +32,8 @@ _DEFAULT_TONIC = {
     "harmonic minor": "A",
     "melodic minor": "A",
 }
+DEFAULT_TONIC = _DEFAULT_TONIC
+"""The tonic used for a mode when neither the person nor the genre names one."""
 _CORE_ROLES = ("drums", "bass", "chords", "lead")
 _TEMPO_OUTSIDE_FACTOR = (0.75, 1.3)
 _GENRE_DEFAULT_TEMPO_CONFIDENCE = 0.5
@@ -185,6 +187,8 @@ def map_parameters(
             for candidate in {str(k): v for k, v in effective.instrumentation.items()}.get(
                 role, ()
             ):
+                if any(i.name == candidate for i in instrumentation):
+                    continue  # already playing another role
                 if candidate in kb.instruments and not _excluded(candidate, role, kb, excluded):
                     instrumentation.append(InstrumentSpec(name=candidate, role=Role(role)))
                     break

@@ -31,6 +31,14 @@ class Preprocessed:
     corrections: list[tuple[str, str]] = field(default_factory=list)
     expansions: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def corrected_original(self) -> str:
+        """The person's own words (their casing) with the spelling corrections applied."""
+        out = " ".join(unicodedata.normalize("NFKC", self.original).translate(_PUNCT_MAP).split())
+        for wrong, right in self.corrections:
+            out = re.sub(re.escape(wrong), right, out, count=1, flags=re.IGNORECASE)
+        return out
+
 
 def normalize(text: str) -> str:
     """NFKC, unify dashes and quotes, lowercase, collapse whitespace."""
@@ -91,12 +99,12 @@ def _correct(text: str) -> tuple[str, list[tuple[str, str]]]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        if i + 1 < len(tokens):
+        if i + 1 < len(tokens) and tokens[i] == tokens[i].rstrip(".,;:!?"):
+            # a comma between two words ("bass, drums") separates them: never one term
             pair = f"{tokens[i]} {tokens[i + 1]}"
             bare = pair.strip(".,;:!?")
-            if bare not in multi and not (
-                tokens[i] in known and tokens[i + 1].strip(".,;:!?") in known
-            ):
+            spaced = bare.replace("-", " ")
+            if spaced not in multi and not all(w in known for w in spaced.split()):
                 match = _closest(bare, multi_by_prefix.get(bare[:2], []), 0.8)
                 if match:
                     corrections.append((bare, match))
@@ -127,13 +135,46 @@ def _expand(text: str) -> tuple[str, list[tuple[str, str]]]:
         expansions.append((short, expansion))
         return expansion
 
+    pattern, protected = _abbreviation_patterns()
+    if pattern is None:
+        return text, expansions
+    kept = [m.span() for m in protected.finditer(text)] if protected is not None else []
+    if not kept:
+        return pattern.sub(replace, text), expansions
+
+    def replace_outside(match: re.Match[str]) -> str:
+        inside = any(a <= match.start() and match.end() <= b for a, b in kept)
+        return match.group(0) if inside else replace(match)
+
+    return pattern.sub(replace_outside, text), expansions
+
+
+@lru_cache(maxsize=1)
+def _abbreviation_patterns() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """The abbreviations, and the multi-word music terms that contain one ("alternative r&b"):
+    inside those the abbreviation is part of a name and stays as written."""
+    kb = load_knowledge()
     shorts = sorted(kb.abbreviations, key=len, reverse=True)
     if not shorts:
-        return text, expansions
+        return None, None
     pattern = re.compile(
         r"(?<![\w&'-])(" + "|".join(re.escape(s) for s in shorts) + r")(?![\w&'-])"
     )
-    return pattern.sub(replace, text), expansions
+    terms = sorted(
+        (
+            t
+            for t in kb.vocabulary()
+            if " " in t and pattern.search(t) and t not in kb.abbreviations
+        ),
+        key=len,
+        reverse=True,
+    )
+    protected = (
+        re.compile(r"(?<![\w&'-])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w&'-])")
+        if terms
+        else None
+    )
+    return pattern, protected
 
 
 def preprocess(raw: str, *, check_length: bool = True) -> Preprocessed:

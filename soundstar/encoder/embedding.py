@@ -12,13 +12,15 @@ seeded projections, identical on every machine.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
 
-from soundstar.knowledge import KnowledgeBase, load_knowledge
+from soundstar.errors import ParameterError
+from soundstar.knowledge import KnowledgeBase, load_knowledge, normalize
 from soundstar.models import (
     CONTROL_DIM,
     EMBEDDING_SLICES,
@@ -204,3 +206,67 @@ def encode(
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     va, vb = np.asarray(a), np.asarray(b)
     return float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
+
+
+# --------------------------------------------------------------------------- one value
+# One value's slice of the unified embedding (genre 128, mood 128, instrumentation 256):
+# what the spec's embedding cache (v1 §9.3 `getEmbedding(type, value)`) and warm-up
+# (§9.7) hold, and what GET/POST /embeddings serve.
+
+KINDS = {"genre": "genres", "mood": "moods", "instrumentation": "instruments"}
+DIMS = {"genre": 128, "mood": 128, "instrumentation": 256}
+"""Embeddable kinds and the knowledge-base table each draws its values from."""
+
+
+def _genre(kb: KnowledgeBase, value: str) -> np.ndarray | None:
+    genre = kb.find_genre(value)
+    return genre_embedding(kb, genre.id, 128) if genre else None
+
+
+def _mood(kb: KnowledgeBase, value: str) -> np.ndarray | None:
+    mood = kb.find_mood(value)
+    return mood_embedding(kb, [mood.id], mood.valence, mood.arousal, 128) if mood else None
+
+
+def _instrument(kb: KnowledgeBase, value: str) -> np.ndarray | None:
+    inst = kb.find_instrument(value)
+    return instrumentation_embedding(kb, [(inst.id, inst.role)], 256) if inst else None
+
+
+_BUILDERS: dict[str, Callable[[KnowledgeBase, str], np.ndarray | None]] = {
+    "genre": _genre,
+    "mood": _mood,
+    "instrumentation": _instrument,
+}
+
+
+@lru_cache(maxsize=3)
+def _surfaces(table: str) -> tuple[str, ...]:
+    kb = load_knowledge()
+    return tuple(s for s, refs in kb.vocabulary_all().items() if any(t == table for t, _ in refs))
+
+
+def _unknown(kind: str, value: str) -> ParameterError:
+    close = difflib.get_close_matches(normalize(value), _surfaces(KINDS[kind]), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ParameterError(f"unknown {kind} {value!r}{hint}", field="value")
+
+
+@lru_cache(maxsize=2048)
+def _embed(kind: str, key: str) -> tuple[float, ...] | None:
+    vec = _BUILDERS[kind](load_knowledge(), key)
+    return None if vec is None else tuple(round(float(x), 6) for x in vec)
+
+
+def embed_value(kind: str, value: str) -> list[float]:
+    """The `kind` slice of the unified embedding for one value; ParameterError when unknown."""
+    if kind not in KINDS:
+        raise ParameterError(
+            f"unknown embedding kind {kind!r}; one of {', '.join(KINDS)}", field="kind"
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(f"a {kind} value is required", field="value")
+    found = _embed(kind, normalize(value))
+    if found is None:
+        raise _unknown(kind, value)
+    return list(found)

@@ -281,17 +281,37 @@ def _crush(x: np.ndarray, colour: KitColour) -> np.ndarray:
     return x
 
 
+def key_tuning(freq_hz: float, key_pc: int | None) -> float:
+    """Frequency factor that moves a drum's pitch to the nearest tonic of the key (±6 semitones).
+
+    Tuned drums (as producers tune an 808 or toms) reinforce the key instead of adding
+    a stray pitch class to what a listener, or a chroma analysis, hears. None: no change.
+    """
+    if key_pc is None:
+        return 1.0
+    midi = 69.0 + 12.0 * np.log2(freq_hz / 440.0)
+    nearest = min((12.0 * octave + key_pc for octave in range(-1, 12)), key=lambda m: abs(m - midi))
+    return float(2.0 ** ((nearest - midi) / 12.0))
+
+
 @cache
-def _one_shots(kit: str, voice: str, sample_rate: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def _one_shots(
+    kit: str, voice: str, sample_rate: int, key_pc: int | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """(hard, soft) float32 one-shot pairs, one per round-robin variant; built once."""
     resolved = load_kit(kit)
     spec = resolved.voices[voice]
+    tuning = (
+        key_tuning(spec.tone.freq_hz * 2.0 ** (resolved.colour.tune_semitones / 12.0), key_pc)
+        if spec.tone is not None
+        else 1.0
+    )
     shots = []
     sos = signal.butter(1, min(_SOFT_CUTOFF_HZ, sample_rate * 0.4), fs=sample_rate, output="sos")
     for variant in range(_N_VARIANTS):
         seed = zlib.crc32(f"{kit}/{voice}/{variant}".encode())
         rng = np.random.default_rng(seed)
-        detune = 1.0 + 0.006 * (variant - 0.5)
+        detune = (1.0 + 0.006 * (variant - 0.5)) * tuning
         hard = _synth_voice(spec, resolved.colour, sample_rate, rng, detune)
         soft = signal.sosfilt(sos, hard).astype(np.float32)
         soft *= np.float32(np.sqrt(np.mean(hard**2)) / max(np.sqrt(np.mean(soft**2)), 1e-12) * 0.8)
@@ -308,6 +328,7 @@ def render_drum_hits(
     sample_rate: int,
     n_samples: int,
     rng: np.random.Generator,
+    key_pc: int | None = None,
 ) -> np.ndarray:
     """Place drum hits on a mono track.
 
@@ -319,6 +340,8 @@ def render_drum_hits(
     kit : one of DRUM_KITS.
     sample_rate, n_samples : output rate (Hz) and length.
     rng : picks the round-robin variant and a small level jitter of each hit.
+    key_pc : the piece's tonic pitch class (C = 0): pitched voices (kick, toms, congas,
+        snare body) are tuned to its nearest tonic or fifth; None keeps the kit's tuning.
 
     Returns mono float32 audio [n_samples]. An open hat is cut short (choked) by the
     next hi-hat hit.
@@ -334,6 +357,8 @@ def render_drum_hits(
         raise ParameterError("drum onsets must be >= 0 and velocities in [0, 1]")
     if sample_rate <= 0 or n_samples < 0:
         raise ParameterError("sample_rate must be positive and n_samples non-negative")
+    if key_pc is not None and not 0 <= key_pc <= 11:
+        raise ParameterError(f"key_pc must be a pitch class 0-11, got {key_pc}", field="key_pc")
     load_kit(kit)
     unknown = sorted(set(voices) - set(DRUM_VOICES))
     if unknown:
@@ -350,7 +375,7 @@ def render_drum_hits(
         start = round(float(onset[i] * sample_rate))
         if start >= n_samples:
             continue
-        hard, soft = _one_shots(kit, voices[i], sample_rate)[int(variants[i])]
+        hard, soft = _one_shots(kit, voices[i], sample_rate, key_pc)[int(variants[i])]
         length = min(hard.size, n_samples - start)
         choke = 0
         if voices[i] == "open_hat":

@@ -393,15 +393,8 @@ def reverb(
             raise ParameterError(f"reverb {name} must be in [{lo}, {hi}], got {value}", field=name)
     x = _channels(audio)
     n = x.shape[1]
-    dry = (
-        x
-        if x.shape[0] == 2
-        else np.repeat(x[:1], 2, axis=0)
-        if x.shape[0] == 1
-        else np.repeat(x.mean(axis=0, keepdims=True), 2, axis=0)
-    )
     if n == 0 or wet == 0.0:
-        return np.ascontiguousarray(dry, dtype=np.float32).copy()
+        return _stereo_dry(x)
     mono = x.mean(axis=0)
     factor = max(1, sample_rate // _REVERB_RATE_HZ)
     rate = sample_rate // factor
@@ -419,8 +412,16 @@ def reverb(
         out[ch] = _knots_to_samples(np.concatenate([tail[ch], tail[ch, -1:]]), factor, n)
     if wet < 1.0:
         out *= np.float32(wet)
-        out += np.float32(1.0 - wet) * dry
+        out += np.float32(1.0 - wet) * _stereo_dry(x)
     return out
+
+
+def _stereo_dry(x: np.ndarray) -> np.ndarray:
+    """(channels, n) → a new (2, n) float32: stereo kept, mono doubled, more channels mixed."""
+    if x.shape[0] == 2:
+        return np.array(x, dtype=np.float32)
+    source = x[:1] if x.shape[0] == 1 else x.mean(axis=0, keepdims=True)
+    return np.repeat(source, 2, axis=0).astype(np.float32, copy=False)
 
 
 # --------------------------------------------------------------------------- limiter, DC

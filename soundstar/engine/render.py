@@ -16,10 +16,14 @@ from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
 from soundstar.engine.mixer import StemInput, mix
+from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
+from soundstar.engine.rave import RaveCodec, rave_status
+from soundstar.engine.sampler import SoundFontSampler
 from soundstar.engine.timbres import load_timbre
-from soundstar.errors import ParameterError
-from soundstar.knowledge import load_knowledge
-from soundstar.models import Role, Score, Track
+from soundstar.errors import ConfigError, ParameterError, RenderError
+from soundstar.knowledge import KnowledgeBase, load_knowledge
+from soundstar.models import Role, Score, Track, split_key
+from soundstar.theory import pitch_class
 
 ProgressFn = Callable[[str, float], None]
 
@@ -35,6 +39,8 @@ _ROLE_MIX: dict[Role, tuple[float, float, float]] = {
     Role.TEXTURE: (0.0, -12.0, 0.4),
 }
 _DRUM_VOICE_BY_NOTE = {note: voice for voice, note in GM_DRUM_NOTES.items()}
+_ENVELOPE_CHUNK = 1 << 18
+_KICK_NOTES = frozenset(float(n) for v, n in GM_DRUM_NOTES.items() if v == "kick")
 
 
 @dataclass
@@ -46,6 +52,25 @@ class RenderResult:
     true_peak_dbtp: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     stages_run: list[str] = field(default_factory=list)
+    synthesis: dict[str, Synthesis] = field(default_factory=dict)  # track → sampler | ddsp
+    rave: dict[str, str] = field(default_factory=dict)  # {"status": "run"|"skipped", "reason"}
+    notices: list[str] = field(default_factory=list)  # for the person: fallbacks, skipped stages
+
+
+def _plan_track(
+    track: Track, kb: KnowledgeBase, options: EngineOptions, drum_kit: str
+) -> tuple[Synthesis, str, str]:
+    """(synthesis wanted, drum kit, DDSP timbre) for one track, from the knowledge base."""
+    inst = kb.instruments.get(track.instrument)
+    kit = inst.kit if inst is not None and inst.kit else drum_kit
+    timbre = inst.timbre if inst is not None and inst.timbre else "piano"
+    choice = options.synthesis_for(
+        family=inst.family if inst is not None else None,
+        program=track.program,
+        is_drum=track.is_drum,
+        kit=kit,
+    )
+    return choice, kit, timbre
 
 
 def _note_arrays(track: Track, seconds_per_beat: float) -> tuple[np.ndarray, ...]:
@@ -70,8 +95,12 @@ def _energy_envelope(score: Score, n_samples: int, sample_rate: int) -> np.ndarr
         values.extend([values[-1] if values else section.energy_level, section.energy_level])
     times.append(n_samples / sample_rate)
     values.append(values[-1])
-    t = np.arange(n_samples, dtype=np.float64) / sample_rate
-    return np.asarray(np.interp(t, np.array(times), np.array(values)), dtype=np.float32)
+    out = np.empty(n_samples, dtype=np.float32)
+    knots_t, knots_v = np.array(times), np.array(values)
+    for start in range(0, n_samples, _ENVELOPE_CHUNK):  # chunks: no float64 copy of the track
+        t = np.arange(start, min(start + _ENVELOPE_CHUNK, n_samples)) / sample_rate
+        out[start : start + t.size] = np.interp(t, knots_t, knots_v)
+    return out
 
 
 def _unique_names(tracks: list[Track]) -> list[str]:
@@ -84,6 +113,77 @@ def _unique_names(tracks: list[Track]) -> list[str]:
     return names
 
 
+def _load_sampler(
+    options: EngineOptions, wanted: bool, sample_rate: int, notices: list[str]
+) -> SoundFontSampler | None:
+    """The cached SoundFont sampler, or None (with a notice saying why) when DDSP must do."""
+    if options.mode == "ddsp":
+        return None
+    if options.soundfont_path is None:
+        notices.append(
+            "No General MIDI SoundFont is configured or installed "
+            "(fluid-soundfont-gm), so every instrument was synthesized with DDSP."
+        )
+        return None
+    if not wanted:
+        return None
+    try:
+        return SoundFontSampler.load(options.soundfont_path, sample_rate=sample_rate)
+    except ConfigError as exc:
+        notices.append(f"The SoundFont sampler is unavailable ({exc.message}); DDSP played all.")
+        return None
+
+
+def _sample(
+    sampler: SoundFontSampler,
+    track: Track,
+    kit: str,
+    notes: tuple[np.ndarray, ...],
+    n_samples: int,
+    notices: list[str],
+) -> np.ndarray | None:
+    """A track played from the SoundFont at the DDSP presets' level; None (and a notice)
+    when the SoundFont lacks its program, so DDSP plays it instead."""
+    table = synthesis_table()
+    program = table.sampled_kits[kit] if track.is_drum else track.program
+    try:
+        audio = sampler.render_notes(
+            *notes, program=program, is_drum=track.is_drum, n_samples=n_samples
+        )
+    except ParameterError as exc:
+        notices.append(f"{track.name}: {exc.message}; it was synthesized with DDSP instead.")
+        return None
+    audio *= np.float32(10.0 ** (table.gain_db(program, is_drum=track.is_drum) / 20.0))
+    return audio
+
+
+def _run_rave(
+    stems_in: list[StemInput], options: EngineOptions, *, sample_rate: int, seed: int
+) -> dict[str, str]:
+    """Pass the stems of the chosen roles through the RAVE codec, in place; say run or skipped."""
+    if options.rave_model_path is None:
+        return {"status": "skipped", "reason": "no RAVE model configured (engine.rave_model_path)"}
+    chosen = [s for s in stems_in if s.role in options.rave_roles]
+    if not chosen:
+        roles = ", ".join(options.rave_roles)
+        return {"status": "skipped", "reason": f"no stem has a RAVE role ({roles})"}
+    runs, why = rave_status(options.rave_model_path)
+    if not runs:
+        return {"status": "skipped", "reason": why.removeprefix("skipped: ")}
+    try:
+        codec = RaveCodec.load(options.rave_model_path)
+        wet = [
+            codec.process(s.audio, sample_rate=sample_rate, mix=options.rave_mix, seed=seed)
+            for s in chosen
+        ]
+    except (ParameterError, RenderError) as exc:
+        return {"status": "skipped", "reason": f"RAVE model failed: {exc.message}"}
+    for stem, audio in zip(chosen, wet, strict=True):
+        stem.audio = audio
+    names = ", ".join(s.name for s in chosen)
+    return {"status": "run", "reason": f"stems {names} through {codec!r}"}
+
+
 def render_score(
     score: Score,
     *,
@@ -94,51 +194,68 @@ def render_score(
     target_lufs: float = -14.0,
     ceiling_dbtp: float = -1.0,
     progress: ProgressFn | None = None,
+    options: EngineOptions | None = None,
 ) -> RenderResult:
-    """Synthesize every track of `score` and master the mix to the loudness target."""
+    """Synthesize every track of `score` and master the mix to the loudness target.
+
+    `options` chooses the synthesis per track (SoundFont sampler or DDSP) and the RAVE
+    stage; None renders everything with DDSP and skips RAVE.
+    """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
             f"sample rate {sample_rate} Hz is not supported; use one of "
             + ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES),
             field="sample_rate",
         )
+    options = options or EngineOptions()
     kb = load_knowledge()
     n_samples = round(score.duration_seconds * sample_rate)
     spb = score.seconds_per_beat
+    key_pc = pitch_class(split_key(score.key)[0])
     timings: dict[str, float] = {}
+    notices: list[str] = []
     stems_in: list[StemInput] = []
     kick_onsets: list[float] = []
     names = _unique_names(score.tracks)
+    plans = [_plan_track(track, kb, options, drum_kit) for track in score.tracks]
+    sampler = _load_sampler(options, any(p[0] == "sampler" for p in plans), sample_rate, notices)
+    synthesis: dict[str, Synthesis] = {}
+    spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0}
+    used: set[str] = set()
     t_synth = time.perf_counter()
-    t_ddsp = 0.0
-    t_drums = 0.0
-    for index, (track, name) in enumerate(zip(score.tracks, names, strict=True)):
+    for index, (track, name, (choice, kit, timbre)) in enumerate(
+        zip(score.tracks, names, plans, strict=True)
+    ):
         rng = np.random.default_rng([seed, 1000 + index])
         pitch, onset, duration, velocity = _note_arrays(track, spb)
         start = time.perf_counter()
         if track.is_drum:
-            voices = [_DRUM_VOICE_BY_NOTE.get(int(p), "snare") for p in pitch]
-            inst = kb.instruments.get(track.instrument)
-            kit = inst.kit if inst is not None and inst.kit else drum_kit
-            audio = render_drum_hits(
-                onset,
-                voices,
-                velocity,
-                kit=kit,
-                sample_rate=sample_rate,
-                n_samples=n_samples,
-                rng=rng,
+            kick_onsets.extend(
+                float(o) for o, p in zip(onset, pitch, strict=True) if p in _KICK_NOTES
             )
-            kick_onsets.extend(float(o) for o, v in zip(onset, voices, strict=True) if v == "kick")
-            t_drums += time.perf_counter() - start
+        sampled = (
+            _sample(sampler, track, kit, (pitch, onset, duration, velocity), n_samples, notices)
+            if choice == "sampler" and sampler is not None
+            else None
+        )
+        if sampled is not None:
+            audio, stage = sampled, "sampler"
+        elif track.is_drum:
+            voices = [_DRUM_VOICE_BY_NOTE.get(int(p), "snare") for p in pitch]
+            audio = render_drum_hits(
+                onset, voices, velocity,
+                kit=kit, sample_rate=sample_rate, n_samples=n_samples, rng=rng, key_pc=key_pc,
+            )  # fmt: skip
+            stage = "drums"
         else:
-            inst = kb.instruments.get(track.instrument)
-            timbre = inst.timbre if inst is not None and inst.timbre else "piano"
             audio = render_notes(
                 pitch, onset, duration, velocity,
                 preset=load_timbre(timbre), sample_rate=sample_rate, n_samples=n_samples, rng=rng,
             )  # fmt: skip
-            t_ddsp += time.perf_counter() - start
+            stage = "ddsp"
+        spent[stage] += time.perf_counter() - start
+        used.add(stage)
+        synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
         pan, gain_db, send = _ROLE_MIX[track.role]
         stems_in.append(
             StemInput(
@@ -152,9 +269,15 @@ def render_score(
         )
         if progress is not None:
             progress("synthesis", (index + 1) / max(1, len(score.tracks)))
-    timings["ddsp"] = t_ddsp * 1000
-    timings["drums"] = t_drums * 1000
+    for stage, seconds in spent.items():
+        timings[stage] = seconds * 1000
     timings["synthesis"] = (time.perf_counter() - t_synth) * 1000
+
+    start = time.perf_counter()
+    rave = _run_rave(stems_in, options, sample_rate=sample_rate, seed=seed)
+    timings["rave"] = (time.perf_counter() - start) * 1000
+    if rave["status"] == "skipped" and options.rave_model_path is not None:
+        notices.append(f"The RAVE stage was skipped: {rave['reason']}.")
 
     start = time.perf_counter()
     envelope = _energy_envelope(score, n_samples, sample_rate)
@@ -170,7 +293,8 @@ def render_score(
     timings["mix"] = (time.perf_counter() - start) * 1000
     if progress is not None:
         progress("mix", 1.0)
-    stages = ["ddsp"] + (["drums"] if t_drums else []) + ["mix"]
+    stages: list[str] = [s for s in ("sampler", "ddsp", "drums") if s in used]
+    stages += ["rave"] if rave["status"] == "run" else []
     return RenderResult(
         audio=mixed.audio,
         stems=mixed.stems,
@@ -178,5 +302,8 @@ def render_score(
         lufs=mixed.lufs,
         true_peak_dbtp=mixed.true_peak_dbtp,
         timings_ms=timings,
-        stages_run=stages,
+        stages_run=[*stages, "mix"],
+        synthesis=synthesis,
+        rave=rave,
+        notices=notices,
     )

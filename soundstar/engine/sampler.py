@@ -198,7 +198,7 @@ class SoundFontSampler:
                     is_drum=is_drum,
                     tuning_semitones=float(cents) / 100.0,
                 )
-                out += stereo.sum(axis=1) * np.float32(0.5)
+                out += (stereo[:, 0] + stereo[:, 1]) * np.float32(0.5)
         n_fade = min(max(int(_END_FADE_S * sr), 1), n_samples)
         out[n_samples - n_fade :] *= np.linspace(1.0, 0.0, n_fade, dtype=np.float32)
         return out

@@ -194,6 +194,55 @@ class JobRepository:
                     return _record(row)
         return None
 
+    def claim_job(self, job_id: str, worker_id: str, lease_s: float) -> JobRecord | None:
+        """Take one specific job under a lease for `worker_id` (dispatch by id, as Celery
+        does), or None when it is not claimable: missing, finished, held under a live
+        lease, or out of attempts. A successful claim counts one attempt."""
+        if not worker_id or len(worker_id) > 128:
+            raise ParameterError("worker_id must be 1–128 characters", field="worker_id")
+        lease = _check_lease(lease_s)
+        with self._db.session() as s:
+            now = utc_now()
+            pick = select(GenerationJob.id).where(
+                GenerationJob.id == job_id, self._claimable(now)
+            )
+            if self._db.dialect == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            if s.scalar(pick) is None:
+                return None
+            claimed = s.connection().execute(
+                update(GenerationJob)
+                .where(GenerationJob.id == job_id, self._claimable(now))
+                .values(
+                    status="processing",
+                    lease_owner=worker_id,
+                    lease_expires_at=now + lease,
+                    heartbeat_at=now,
+                    attempts=GenerationJob.attempts + 1,
+                    progress=0.0,
+                    stage=None,
+                    updated_at=now,
+                )
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = s.get(GenerationJob, job_id, populate_existing=True)
+            return _record(row) if row else None
+
+    def lookup(self, job_id: str) -> JobRecord | None:
+        """The job whoever owns it (for workers and sweepers, never for serving a user)."""
+        with self._db.session() as s:
+            row = s.get(GenerationJob, job_id)
+            return _record(row) if row else None
+
+    def status_counts(self) -> dict[str, int]:
+        """How many jobs are in each status (for /health and metrics)."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(GenerationJob.status, func.count()).group_by(GenerationJob.status)
+            ).all()
+            return {str(status): int(count) for status, count in rows}
+
     def _owned_update(
         self, job_id: str, worker_id: str | None, statuses: tuple[str, ...], **values: Any
     ) -> bool:

@@ -21,3 +21,14 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def eval_prompts() -> list[str]:
+    """The shared evaluation prompts (skipped when the shared folder is absent)."""
+    import json
+
+    path = Path(__file__).resolve().parents[3] / "shared" / "eval" / "prompts.jsonl"
+    if not path.exists():
+        pytest.skip(f"evaluation prompts not found at {path}")
+    return [json.loads(line)["prompt"] for line in path.read_text().splitlines() if line.strip()]

@@ -65,3 +65,26 @@ def test_threats_are_refused_with_the_spec_code() -> None:
     with pytest.raises(ContentPolicyError) as info:
         preprocess("i will kill you and everyone, make a song about it")
     assert info.value.code == "CONTENT_POLICY_VIOLATION"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "orchestral piece with strings, brass and timpani",
+        "a slow, melancholic piano ballad, bass, drums",
+        "lo-fi hip hop with a lo-fi beat",
+    ],
+)
+def test_separate_or_hyphenated_words_are_not_corrected_into_one_term(prompt: str) -> None:
+    assert preprocess(prompt).corrections == []
+
+
+def test_an_abbreviation_inside_a_music_term_stays() -> None:
+    pre = preprocess("alternative r&b with some edm energy")
+    assert pre.text.startswith("alternative r&b with")
+    assert ("edm", "electronic dance music") in pre.expansions
+
+
+def test_corrected_original_keeps_casing_and_applies_corrections() -> None:
+    pre = preprocess("A dreamy Synthwav track in Am")
+    assert pre.corrected_original == "A dreamy synthwave track in Am"

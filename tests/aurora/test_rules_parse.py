@@ -125,3 +125,11 @@ def test_every_field_has_a_confidence_in_range() -> None:
 @given(st.text(min_size=10, max_size=200))
 def test_any_text_parses_without_error(text: str) -> None:
     parse_rules(text.lower())
+
+
+def test_a_term_never_spans_two_clauses() -> None:
+    from soundstar.aurora.rules.parse import parse_rules
+
+    parsed = parse_rules("ambient, no bass. drone and pads").parsed
+    assert "drone" not in parsed.excluded
+    assert "drone" in {m.name for m in parsed.instrumentation}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 
+from soundstar.aurora.backends.llm_suggest import Suggestion
 from soundstar.aurora.mapper import MapHints
 from soundstar.models import (
     ChordProgression,
     EnergyValue,
+    Enhancement,
     Implementation,
     MusicalParameters,
     OptionalValueWithConfidence,
@@ -41,6 +43,25 @@ class DefaultsBackend:
 
     def parse(self, text: str, *, original: str | None = None) -> tuple[ParsedParameters, MapHints]:
         return DEFAULT_PARSED, MapHints()
+
+    def enhance(
+        self,
+        text: str,
+        *,
+        level: str = "moderate",
+        context: dict[str, object] | None = None,
+        original: str | None = None,
+    ) -> Enhancement:
+        """The prompt unchanged: nothing is added when nothing could be analysed."""
+        prompt = original if original is not None else text
+        return Enhancement(
+            original_prompt=prompt, enhanced_prompt=prompt, additions=[], confidence=0.0
+        )
+
+    def suggest(
+        self, partial_prompt: str, *, cursor_position: int | None = None, count: int = 3
+    ) -> list[Suggestion]:
+        return []
 
     def plan(self, params: MusicalParameters) -> StructuralPlan:
         """Verse-chorus with a I–V–vi–IV (or i–bVI–bIII–bVII) progression in the key."""

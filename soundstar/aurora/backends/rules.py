@@ -1,11 +1,20 @@
-"""The rule-based implementation: the offline parser and planner on the knowledge base."""
+"""The rule-based implementation: the offline parser, planner, enhancer and suggester."""
 
 from __future__ import annotations
 
+from soundstar.aurora.backends.llm_suggest import Suggestion
+from soundstar.aurora.enhancer import enhance_rules
 from soundstar.aurora.mapper import MapHints
 from soundstar.aurora.rules.parse import parse_rules
 from soundstar.aurora.rules.plan import plan_rules
-from soundstar.models import Implementation, MusicalParameters, ParsedParameters, StructuralPlan
+from soundstar.aurora.suggester import suggest_rules
+from soundstar.models import (
+    Enhancement,
+    Implementation,
+    MusicalParameters,
+    ParsedParameters,
+    StructuralPlan,
+)
 
 
 class RuleBasedBackend:
@@ -27,3 +36,18 @@ class RuleBasedBackend:
 
     def plan(self, params: MusicalParameters) -> StructuralPlan:
         return plan_rules(params)
+
+    def enhance(
+        self,
+        text: str,
+        *,
+        level: str = "moderate",
+        context: dict[str, object] | None = None,
+        original: str | None = None,
+    ) -> Enhancement:
+        return enhance_rules(text, level=level, context=context, original=original)
+
+    def suggest(
+        self, partial_prompt: str, *, cursor_position: int | None = None, count: int = 3
+    ) -> list[Suggestion]:
+        return suggest_rules(partial_prompt, cursor_position=cursor_position, count=count)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from soundstar.knowledge import load_knowledge
 
 _TOKEN = re.compile(r"[a-z0-9&#'+]+")
+_CLAUSE_BREAK = re.compile(r"[.,;:!?]\s")
 
 
 def tokenize(text: str) -> list[tuple[str, int]]:
@@ -63,6 +64,10 @@ def find_mentions(text: str) -> list[Mention]:
             span = set(range(start, start + size))
             if not refs or span & covered:
                 continue
+            if size > 1 and _CLAUSE_BREAK.search(
+                text, tokens[start][1], tokens[start + size - 1][1]
+            ):
+                continue  # "no bass. drone" is two clauses, not the term "bass drone"
             covered |= span
             for table, ref_id in refs:
                 mentions.append(

@@ -126,6 +126,8 @@ _FAMILY_WORDS = {
 _SECTION_WORDS = re.compile(
     r"\b(intro|verse|pre[- ]chorus|chorus|bridge|breakdown|build ?up|build|drop|outro|solo|hook|interlude|coda|refrain|head)\b"
 )
+SECTION_WORDS = _SECTION_WORDS
+"""Section names the parser reads as a section list when three or more appear with a comma."""
 _ROLE_HINTS = {
     "lead": "lead",
     "solo": "lead",

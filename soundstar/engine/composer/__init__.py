@@ -112,9 +112,13 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         is_drum = role in (Role.DRUMS, Role.PERCUSSION) or inst.drum
         if role == Role.DRUMS or (inst.drum and role != Role.PERCUSSION):
             groove = _drum_groove(kb, genre, params.time_signature)
-            notes = write_drums(timeline, groove, GM_DRUM_NOTES, rng, swing=swing)
+            notes = write_drums(
+                timeline, groove, GM_DRUM_NOTES, rng, swing=swing, tempo_bpm=params.tempo_bpm
+            )
         elif role == Role.PERCUSSION:
-            notes = write_percussion(timeline, GM_DRUM_NOTES, rng, swing=swing)
+            notes = write_percussion(
+                timeline, GM_DRUM_NOTES, rng, swing=swing, tempo_bpm=params.tempo_bpm
+            )
         elif role == Role.BASS:
             notes = write_bass(
                 timeline,
@@ -123,6 +127,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                 scale,
                 rng,
                 swing=swing,
+                tonic_pc=tonic_pc,
             )
         elif role == Role.LEAD:
             notes = write_melody(timeline, register, scale, tonic_pc, rng)

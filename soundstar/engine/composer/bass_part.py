@@ -39,6 +39,17 @@ def _walk(
     return pitch
 
 
+_PEDAL_STEPS = {"R": 0, "r": 0, "3": 0, "7": 0, "5": 7, "8": 12, "W": 0}
+
+
+def _pedal_bar(timeline: Timeline, bar: int, chord_root_pc: int, tonic_pc: int | None) -> bool:
+    """Whether the bass holds the tonic in this bar: the first bar of every section (the
+    key is stated where the music arrives) unless the chord is already built on it."""
+    if tonic_pc is None or chord_root_pc == tonic_pc:
+        return False
+    return timeline.is_section_start(bar) and bar != timeline.n_bars - 1
+
+
 def write_bass(
     timeline: Timeline,
     groove: BassGroove,
@@ -47,7 +58,10 @@ def write_bass(
     rng: np.random.Generator,
     *,
     swing: float,
+    tonic_pc: int | None = None,
 ) -> list[Note]:
+    """The groove on each bar's chord; with `tonic_pc`, a tonic pedal (same rhythm, tonic
+    and its fifth) opens every section whose first chord is not the tonic chord."""
     lo, hi = register
     lo, hi = max(lo, 24), min(hi, 60)
     steps = groove.steps
@@ -63,6 +77,9 @@ def write_bass(
         next_root = bass_root(parse_chord(next_symbol), lo, hi)
         start = timeline.bar_start(bar)
         energy = timeline.section_of(bar).energy
+        pedal = _pedal_bar(timeline, bar, chord.root_pc, tonic_pc)
+        if pedal and tonic_pc is not None:
+            root = nearest_pitch(tonic_pc, root, lo, hi)
         velocity_scale = 0.75 + 0.25 * energy
         if bar == timeline.n_bars - 1 or energy < 0.25:
             length = timeline.bar_length(bar)
@@ -87,7 +104,9 @@ def write_bass(
                 continue
             if char == ".":
                 continue
-            if char == "W":
+            if pedal and char in _PEDAL_STEPS:
+                pitch = root + _PEDAL_STEPS[char]
+            elif char == "W":
                 pitch = _walk(
                     root,
                     next_root,

@@ -11,6 +11,24 @@ from soundstar.models import Note
 VELOCITY = {"X": 118, "x": 96, "o": 52}
 # Voices that thin out first when the energy is low.
 _LOW_ENERGY_KEEP = {"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"}
+# Below this tempo, quick cymbal/shaker subdivisions would be heard (and measured) as the
+# beat at double time: they are played softer between beats and kick/snare carry the beat.
+SLOW_BPM = 90.0
+_TIMEKEEPERS = frozenset({"closed_hat", "pedal_hat", "open_hat", "ride", "shaker", "tambourine"})
+_BEAT_VOICES = frozenset({"kick", "snare", "clap", "rim"})
+_SLOW_OFFBEAT_SCALE = 0.55
+_SLOW_BEAT_SCALE = 1.1
+
+
+def slow_tempo_scale(voice: str, on_beat: bool, tempo_bpm: float | None) -> float:
+    """Velocity factor that keeps the beat, not its subdivision, the strongest pulse."""
+    if tempo_bpm is None or tempo_bpm >= SLOW_BPM:
+        return 1.0
+    if voice in _TIMEKEEPERS and not on_beat:
+        return _SLOW_OFFBEAT_SCALE
+    if voice in _BEAT_VOICES and on_beat:
+        return _SLOW_BEAT_SCALE
+    return 1.0
 
 
 def swing_offset(step: int, steps_per_beat: float, swing: float, step_beats: float) -> float:
@@ -40,8 +58,12 @@ def write_drums(
     rng: np.random.Generator,
     *,
     swing: float,
+    tempo_bpm: float | None = None,
 ) -> list[Note]:
-    """Notes on the GM drum map for every bar; the last bar is a hit and a crash."""
+    """Notes on the GM drum map for every bar; the last bar is a hit and a crash.
+
+    With `tempo_bpm` below SLOW_BPM, off-beat hats and shakers are softened and on-beat
+    kicks and snares lifted, so the beat is the pulse heard, not its double."""
     notes: list[Note] = []
     steps = groove.steps
     step_beats = timeline.beats_per_bar / steps
@@ -67,7 +89,10 @@ def write_drums(
                     continue
                 if energy < 0.45 and char == "o":
                     continue
-                velocity = VELOCITY[char] * scale + rng.normal(0.0, 4.0)
+                on_beat = abs(step / steps_per_beat - round(step / steps_per_beat)) < 1e-9
+                velocity = VELOCITY[char] * scale * slow_tempo_scale(
+                    voice, on_beat, tempo_bpm
+                ) + rng.normal(0.0, 4.0)
                 onset = (
                     start
                     + step * step_beats
@@ -121,7 +146,12 @@ def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
 
 
 def write_percussion(
-    timeline: Timeline, gm_notes: dict[str, int], rng: np.random.Generator, *, swing: float
+    timeline: Timeline,
+    gm_notes: dict[str, int],
+    rng: np.random.Generator,
+    *,
+    swing: float,
+    tempo_bpm: float | None = None,
 ) -> list[Note]:
     """Shaker eighths and a tambourine on the backbeat, in the livelier sections."""
     notes: list[Note] = []
@@ -133,7 +163,9 @@ def write_percussion(
         start = timeline.bar_start(bar)
         for i in range(beats * 2):
             onset = start + i * 0.5 + swing_offset(i, 2, swing, 0.5)
-            vel = (70 if i % 2 == 0 else 52) * (0.7 + 0.3 * energy) + rng.normal(0, 4)
+            vel = (70 if i % 2 == 0 else 52) * (0.7 + 0.3 * energy) * slow_tempo_scale(
+                "shaker", i % 2 == 0, tempo_bpm
+            ) + rng.normal(0, 4)
             notes.append(
                 Note(
                     pitch=gm_notes["shaker"],

@@ -1,0 +1,114 @@
+"""One error format for every response: `{"error": {"code", "message"}}` (spec v1 App. B, v2 §9.3).
+
+Validation errors name the field; nothing internal (no stack trace, no SQL)
+ever reaches a client — unexpected failures are logged and answered with a
+generic INTERNAL_ERROR.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from soundstar.errors import RateLimitedError, SoundstarError
+
+log = logging.getLogger("soundstar.api")
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, field), status_code=status, headers=headers)
+
+
+def soundstar_error_response(exc: SoundstarError) -> JSONResponse:
+    headers = None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    if exc.http_status >= 500:
+        log.warning("request failed: %s: %s", exc.code, exc.message)
+    return error_response(exc.http_status, exc.code, exc.message, field=exc.field, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts)
+
+
+def validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
+    """A one-line message naming the first offending field, and that field's dotted path."""
+    if not errors:
+        return "the request is not valid", None
+    first = errors[0]
+    field = _field_path(tuple(first.get("loc", ())))
+    msg = str(first.get("msg", "is not valid"))
+    if first.get("type") == "missing":
+        msg = "is required"
+    elif first.get("type") == "json_invalid":
+        return "the request body is not valid JSON", None
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
+    if field:
+        return f"{field}: {msg}{more}", field
+    return f"request body: {msg}{more}", None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SoundstarError)
+    async def _soundstar(_: Request, exc: SoundstarError) -> JSONResponse:
+        return soundstar_error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        message, field = validation_message(list(exc.errors()))
+        return error_response(422, "VALIDATION_ERROR", message, field=field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "no such endpoint"
+        return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, "INTERNAL_ERROR", "something went wrong on our side; it has been logged"
+        )

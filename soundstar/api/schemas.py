@@ -1,0 +1,420 @@
+"""Request and response bodies of the HTTP API, field for field as the specs give them.
+
+Aurora endpoints follow spec v2 §5.2; codex endpoints spec v1 §3.2. Soundstar
+adds a few fields (notices, session_id, musical_parameters) that the spec's
+shapes tolerate as extra keys; it never removes or renames one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from soundstar.models import (
+    DURATION_MAX_S,
+    DURATION_MIN_S,
+    TEMPO_MAX_BPM,
+    TEMPO_MIN_BPM,
+    MusicalParameters,
+    Notice,
+    ParsedParameters,
+    StructuralPlan,
+)
+
+EnhancementLevel = Literal["minimal", "moderate", "aggressive"]
+AudioFormat = Literal["wav", "mp3", "flac"]
+SampleRate = Literal[22050, 32000, 44100, 48000]
+FeedbackType = Literal["positive", "negative", "neutral"]
+PROMPT_FIELD_MAX = 5000  # the 10–500 rule is checked after normalization, with the spec's error
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class EnhanceContext(_Body):
+    genre_hint: str | None = Field(default=None, max_length=100)
+    mood_hint: str | None = Field(default=None, max_length=100)
+    duration_hint: float | None = Field(default=None, ge=DURATION_MIN_S, le=DURATION_MAX_S)
+
+
+class EnhanceRequest(_Body):
+    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    context: EnhanceContext | None = None
+    enhancement_level: EnhancementLevel = "moderate"
+
+
+class SuggestRequest(_Body):
+    partial_prompt: str = Field(max_length=500)
+    cursor_position: int | None = Field(default=None, ge=0, le=500)
+    suggestion_count: int = Field(default=3, ge=1, le=5)
+
+
+class ParseRequest(_Body):
+    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+
+
+class TranslateRequest(_Body):
+    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    target_format: Literal["control_encoder", "midi_params", "full"] = "control_encoder"
+
+
+class PlanParameters(_Body):
+    genre: str = Field(min_length=1, max_length=100)
+    mood: str = Field(min_length=1, max_length=200)
+    tempo_bpm: float = Field(ge=TEMPO_MIN_BPM, le=TEMPO_MAX_BPM)
+    duration_seconds: float = Field(ge=DURATION_MIN_S, le=DURATION_MAX_S)
+    sub_genre: str | None = Field(default=None, max_length=100)
+    key: str | None = Field(default=None, max_length=30, description="e.g. 'A minor'")
+    time_signature: str | None = Field(default=None, max_length=8)
+    energy_level: float | None = Field(default=None, ge=0.0, le=1.0)
+    structure: str | None = Field(default=None, max_length=100)
+    instrumentation: list[str] | None = Field(default=None, max_length=16)
+    chord_progression: list[str] | None = Field(default=None, min_length=1, max_length=32)
+
+
+class PlanRequest(_Body):
+    parameters: PlanParameters
+
+
+class GenerateOptions(_Body):
+    enhance_prompt: bool = True
+    duration_seconds: float = Field(default=30.0, ge=DURATION_MIN_S, le=DURATION_MAX_S)
+    output_format: AudioFormat = "wav"
+    sample_rate: SampleRate = 44100
+    seed: int | None = Field(default=None, ge=0, lt=2**63)
+    wait_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=60.0,
+        description="wait this long for the result before answering 'queued'",
+    )
+    enhancement_level: EnhancementLevel = "moderate"
+    stems: bool = True
+
+
+class GenerateRequest(_Body):
+    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    options: GenerateOptions = GenerateOptions()
+    parameters: MusicalParameters | None = Field(
+        default=None, description="the parameters to generate with, as adjusted by the person"
+    )
+    plan: StructuralPlan | None = Field(default=None, description="an edited structural plan")
+    session_id: str | None = Field(default=None, max_length=64)
+
+
+class FeedbackDetails(_Body):
+    prompt_quality: int | None = Field(default=None, ge=1, le=5)
+    suggestion_relevance: int | None = Field(default=None, ge=1, le=5)
+    audio_quality: int | None = Field(default=None, ge=1, le=5)
+    comments: str | None = Field(default=None, max_length=5000)
+
+
+class FeedbackRequest(_Body):
+    generation_id: str | None = Field(default=None, max_length=64)
+    session_id: str | None = Field(default=None, max_length=64)
+    feedback_type: FeedbackType
+    feedback_details: FeedbackDetails | None = None
+
+
+class RefinementRequest(_Body):
+    session_id: str = Field(min_length=1, max_length=64)
+    field: str = Field(min_length=1, max_length=64)
+    old_value: str | None = Field(default=None, max_length=2000)
+    new_value: str | None = Field(default=None, max_length=2000)
+    source: Literal["accepted", "edited", "rejected"]
+
+
+class EmbeddingItem(_Body):
+    type: str = Field(max_length=32, description="genre, mood or instrumentation")
+    value: str = Field(max_length=200)
+
+
+class BatchEmbeddingsRequest(_Body):
+    requests: list[EmbeddingItem] = Field(min_length=1, max_length=100)
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class AuroraMetadata(BaseModel):
+    module: str
+    implementation: str
+    processing_time_ms: float
+    cache_hit: bool = False
+    fallback_used: bool = False
+    fallback_reason: str | None = None
+
+
+class Addition(BaseModel):
+    type: str
+    value: str
+    reasoning: str
+    confidence: float
+
+
+class EnhanceResponse(BaseModel):
+    original_prompt: str
+    enhanced_prompt: str
+    additions: list[Addition]
+    aurora_metadata: AuroraMetadata
+    notices: list[Notice] = Field(default_factory=list)
+    session_id: str | None = None
+
+
+class SuggestionOut(BaseModel):
+    text: str
+    type: Literal["completion", "addition", "replacement"]
+    insert_position: int
+    confidence: float
+
+
+class InferredContext(BaseModel):
+    likely_genre: str | None
+    likely_mood: str | None
+
+
+class SuggestResponse(BaseModel):
+    suggestions: list[SuggestionOut]
+    inferred_context: InferredContext
+    aurora_metadata: AuroraMetadata | None = None
+
+
+class ControlEncoderParams(BaseModel):
+    genre_embedding: list[float]
+    tempo_normalized: float
+    mood_embedding: list[float]
+    instrumentation_embedding: list[float]
+    structure_embedding: list[float]
+    energy_level: float
+    valence: float
+    danceability: float
+
+
+class ParseResponse(BaseModel):
+    parsed_parameters: ParsedParameters
+    control_encoder_params: ControlEncoderParams
+    musical_parameters: MusicalParameters
+    structural_plan: StructuralPlan
+    aurora_metadata: AuroraMetadata
+    notices: list[Notice] = Field(default_factory=list)
+    session_id: str | None = None
+
+
+class PlanResponse(BaseModel):
+    structural_plan: StructuralPlan
+    musical_parameters: MusicalParameters
+    aurora_metadata: AuroraMetadata
+    notices: list[Notice] = Field(default_factory=list)
+
+
+class GenerationFiles(BaseModel):
+    audio: str | None = None
+    midi: str | None = None
+    plan: str | None = None
+    stems: dict[str, str] = Field(default_factory=dict)
+
+
+class GenerationMetadata(BaseModel):
+    total_time_ms: float | None = None
+    aurora_enhance_time_ms: float | None = None
+    aurora_parse_time_ms: float | None = None
+    aurora_plan_time_ms: float | None = None
+    engine_time_ms: float | None = None
+    implementation_used: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class Generation(BaseModel):
+    generation_id: str
+    status: Literal["queued", "processing", "completed", "failed"]
+    progress: float
+    stage: str | None = None
+    audio_url: str | None = None
+    files: GenerationFiles = Field(default_factory=GenerationFiles)
+    prompt: str | None = None
+    enhanced_prompt: str | None = None
+    parsed_parameters: ParsedParameters | None = None
+    parameters_used: MusicalParameters | None = None
+    structural_plan: StructuralPlan | None = None
+    generation_metadata: GenerationMetadata = Field(default_factory=GenerationMetadata)
+    implementation_used: str | None = None
+    fallback_used: bool = False
+    fallback_reason: str | None = None
+    notices: list[Notice] = Field(default_factory=list)
+    stages_run: list[str] = Field(default_factory=list)
+    stages_skipped: dict[str, str] = Field(default_factory=dict)
+    engine: dict[str, Any] = Field(default_factory=dict)
+    measured: dict[str, float] = Field(default_factory=dict)
+    duration_seconds: float | None = None
+    output_format: str | None = None
+    sample_rate: int | None = None
+    attempts: int = 0
+    error: ErrorDetail | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class HistoryEntry(BaseModel):
+    id: str
+    original_prompt: str
+    enhanced_prompt: str | None
+    parameters: dict[str, Any] | None
+    audio_url: str | None
+    created_at: datetime
+    user_feedback: FeedbackType | None
+    status: str
+    duration_seconds: float | None = None
+    output_format: str | None = None
+
+
+class HistoryResponse(BaseModel):
+    total_count: int
+    items: list[HistoryEntry]
+
+
+class FeedbackResponse(BaseModel):
+    success: bool
+    message: str
+
+
+class RefinementResponse(BaseModel):
+    id: str
+    created_at: datetime
+
+
+class EmbeddingResult(_Open):
+    type: str
+    value: str
+    embedding: list[float] | None = None
+    error: str | None = None
+
+
+class MeResponse(BaseModel):
+    user: dict[str, Any]
+    rate_limit_per_minute: int
+
+
+# codex (spec v1 §3.2) -----------------------------------------------------------
+
+
+class CodexSuggestion(BaseModel):
+    type: str
+    original_value: str | None
+    suggested_value: str
+    confidence: float
+    reasoning: str
+
+
+class CodexStructured(BaseModel):
+    genre: str
+    sub_genre: str | None
+    tempo_bpm: float
+    mood: str
+    energy_level: float
+    instrumentation: list[str]
+    structure: str
+    key_signature: str | None
+    time_signature: str | None
+
+
+class CodexMetadata(BaseModel):
+    model_version: str
+    processing_time_ms: float
+    tokens_used: int
+    implementation: str
+    cache_hit: bool = False
+
+
+class CodexEnhanceResponse(BaseModel):
+    original_prompt: str
+    enhanced_prompt: str
+    suggestions: list[CodexSuggestion]
+    structured_parameters: CodexStructured
+    codex_metadata: CodexMetadata
+    notices: list[Notice] = Field(default_factory=list)
+
+
+class HumanReadable(BaseModel):
+    genre: str
+    tempo_bpm: float
+    mood: str
+    instrumentation: list[str]
+    structure: str
+    key: str
+    time_signature: str
+
+
+class DdspHints(BaseModel):
+    f0_range: tuple[float, float]
+    loudness_target: float
+    harmonic_mix: float
+
+
+class TranslateResponse(BaseModel):
+    control_encoder_params: ControlEncoderParams
+    human_readable_params: HumanReadable
+    ddsp_hints: DdspHints
+    musical_parameters: MusicalParameters | None = None
+    structural_plan: StructuralPlan | None = None
+    midi_params: dict[str, Any] | None = None
+
+
+class CodexGenerationMetadata(BaseModel):
+    total_time_ms: float | None = None
+    codex_time_ms: float | None = None
+    aurora_time_ms: float | None = None
+    engine_time_ms: float | None = None
+
+
+class CodexGeneration(BaseModel):
+    generation_id: str
+    status: Literal["queued", "processing", "completed", "failed"]
+    audio_url: str | None
+    enhanced_prompt: str | None
+    parameters_used: MusicalParameters | None
+    generation_metadata: CodexGenerationMetadata
+    progress: float = 0.0
+    error: ErrorDetail | None = None
+
+
+class ErrorBodyDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error the service answers: `{"error": {"code", "message"}}` (+ the field at fault)."""
+
+    error: ErrorBodyDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("INVALID_PROMPT or CONTENT_POLICY_VIOLATION"),
+    401: _error("UNAUTHORIZED: no API key, or an unknown or revoked one"),
+    404: _error("NOT_FOUND: no such resource for this user"),
+    422: _error("VALIDATION_ERROR: a field is missing or out of range; `field` names it"),
+    429: _error("RATE_LIMITED: wait the seconds in the Retry-After header"),
+    500: _error("INTERNAL_ERROR"),
+    502: _error("AURORA_PARSE_ERROR / AURORA_VALIDATION_ERROR from an LLM backend"),
+    503: _error("a backend is unavailable"),
+    504: _error("a backend timed out"),
+}

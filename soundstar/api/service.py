@@ -1,0 +1,268 @@
+"""What the endpoints do, shared by the aurora, codex and WebSocket routes.
+
+Each function takes the app state and the caller, calls Aurora / the store /
+the job queue through their library APIs, and records metrics.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from soundstar.api.auth import Principal
+from soundstar.api.schemas import (
+    FeedbackRequest,
+    GenerateRequest,
+    PlanParameters,
+)
+from soundstar.api.state import AppState
+from soundstar.aurora.mapper import map_parameters
+from soundstar.aurora.pipeline import Understanding
+from soundstar.encoder.embedding import encode
+from soundstar.errors import NotFoundError, ParameterError, RateLimitedError
+from soundstar.knowledge import load_knowledge
+from soundstar.models import (
+    ControlEmbedding,
+    EnergyValue,
+    InstrumentMention,
+    MusicalParameters,
+    OptionalValueWithConfidence,
+    ParsedParameters,
+    StructuralPlan,
+    TempoValue,
+    ValueWithConfidence,
+)
+from soundstar.store.schemas import (
+    FeedbackCreate,
+    JobRecord,
+    SessionCreate,
+    SuggestionCreate,
+)
+
+FEEDBACK_THROTTLE_S = 5.0  # spec v1 §7.3
+_feedback_lock = threading.Lock()
+
+
+def understand(state: AppState, prompt: str, **kwargs: Any) -> Understanding:
+    understanding = state.aurora.understand(prompt, **kwargs)
+    for module, implementation in understanding.implementations.items():
+        state.metrics.observe_module(module, implementation.value, implementation != _first(state))
+    state.metrics.observe_stages(understanding.timings_ms)
+    return understanding
+
+
+def _first(state: AppState) -> Any:
+    """The implementation that answers when nothing fails: the first configured backend."""
+    for backend in state.aurora.backends:
+        if backend.configured:
+            return backend.name
+    return None
+
+
+def embedding_of(understanding: Understanding) -> ControlEmbedding:
+    embedding = getattr(understanding, "embedding", None)
+    if isinstance(embedding, ControlEmbedding):
+        return embedding
+    return encode(understanding.parameters, understanding.plan)
+
+
+def open_session(
+    state: AppState,
+    principal: Principal,
+    prompt: str,
+    *,
+    enhanced: str | None = None,
+    understanding: Understanding | None = None,
+    implementation: Any = None,
+) -> str:
+    """Record a session (spec v2 §7.1), with the control embedding when there is one."""
+    data: dict[str, Any] = {"original_prompt": prompt, "enhanced_prompt": enhanced}
+    if understanding is not None:
+        data.update(
+            parsed_parameters=understanding.parsed,
+            structural_plan=understanding.plan,
+            control_embedding=embedding_of(understanding),
+            implementation_used=understanding.implementation_used,
+            status="completed",
+        )
+    elif implementation is not None:
+        data.update(implementation_used=implementation, status="completed")
+    return state.store.sessions.create(principal.user.id, SessionCreate(**data)).id
+
+
+def record_additions(
+    state: AppState, principal: Principal, session_id: str, additions: list[Any]
+) -> None:
+    for addition in additions:
+        state.store.suggestions.create(
+            principal.user.id,
+            SuggestionCreate(
+                session_id=session_id,
+                module="prompt_enhancer",
+                suggestion_type=addition.type[:64],
+                suggested_value=addition.value,
+                confidence=addition.confidence,
+                reasoning=addition.reasoning,
+            ),
+        )
+
+
+# --------------------------------------------------------------------------- plan from fields
+
+
+def _resolve_genre(name: str, field: str) -> str:
+    kb = load_knowledge()
+    genre = kb.find_genre(name)
+    if genre is None:
+        raise ParameterError(f"unknown genre {name!r}", field=field)
+    return genre.id
+
+
+def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
+    """MusicalParameters from the plan endpoint's few fields; the rest from the knowledge base."""
+    kb = load_knowledge()
+    genre = _resolve_genre(fields.genre, "parameters.genre")
+    sub = _resolve_genre(fields.sub_genre, "parameters.sub_genre") if fields.sub_genre else None
+    moods = []
+    for word in (w.strip() for w in fields.mood.replace(";", ",").split(",")):
+        if not word:
+            continue
+        mood = kb.find_mood(word)
+        if mood is None:
+            raise ParameterError(f"unknown mood {word!r}", field="parameters.mood")
+        moods.append(ValueWithConfidence(value=mood.id, confidence=1.0))
+    instruments = []
+    for name in fields.instrumentation or []:
+        record = kb.find_instrument(name)
+        if record is None:
+            raise ParameterError(f"unknown instrument {name!r}", field="parameters.instrumentation")
+        instruments.append(InstrumentMention(name=record.id, role=record.role, confidence=1.0))
+    parsed = ParsedParameters(
+        genre=ValueWithConfidence(value=genre, confidence=1.0),
+        sub_genre=OptionalValueWithConfidence(value=sub, confidence=1.0 if sub else 0.0),
+        tempo=TempoValue(type="explicit", bpm=fields.tempo_bpm, confidence=1.0),
+        mood=moods,
+        instrumentation=instruments,
+        structure=ValueWithConfidence(
+            value=fields.structure or "", confidence=1.0 if fields.structure else 0.0
+        ),
+        key_signature=OptionalValueWithConfidence(
+            value=fields.key, confidence=1.0 if fields.key else 0.0
+        ),
+        time_signature=ValueWithConfidence(
+            value=fields.time_signature or "4/4", confidence=1.0 if fields.time_signature else 0.0
+        ),
+        energy_level=EnergyValue(
+            value=fields.energy_level if fields.energy_level is not None else 0.5,
+            confidence=1.0 if fields.energy_level is not None else 0.0,
+        ),
+        reference_artists=[],
+        chord_progression=fields.chord_progression,
+    )
+    try:
+        mapped = map_parameters(parsed, duration_seconds=fields.duration_seconds)
+    except ValueError as exc:
+        raise ParameterError(str(exc).splitlines()[0], field="parameters") from exc
+    return mapped.parameters
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def submit_generation(state: AppState, principal: Principal, body: GenerateRequest) -> str:
+    """Validate, store the job and hand it to the queue; the job id is the generation id."""
+    from soundstar.aurora.preprocess import preprocess
+
+    preprocess(body.prompt)  # bad prompts are refused now, not discovered by a worker
+    session_id = body.session_id
+    if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:
+        raise NotFoundError(f"no session {session_id}")
+    if session_id is None:
+        session_id = open_session(state, principal, body.prompt)
+    options = body.options
+    request: dict[str, Any] = {
+        "prompt": body.prompt,
+        "duration_seconds": (
+            body.parameters.duration_seconds
+            if body.parameters is not None
+            and "duration_seconds" in body.parameters.model_fields_set
+            else options.duration_seconds
+        ),
+        "output_format": options.output_format,
+        "sample_rate": options.sample_rate,
+        "seed": options.seed,
+        "enhance": options.enhance_prompt,
+        "enhancement_level": options.enhancement_level,
+        "stems": options.stems,
+        "parameters": body.parameters.model_dump(mode="json") if body.parameters else None,
+        "plan": body.plan.model_dump(mode="json", by_alias=True) if body.plan else None,
+    }
+    job_id = state.store.jobs.enqueue(principal.user.id, request, session_id=session_id)
+    state.queue.submit(job_id)
+    return job_id
+
+
+def get_job(state: AppState, principal: Principal, job_id: str) -> JobRecord:
+    job = state.store.jobs.get(job_id, principal.user.id) if len(job_id) <= 64 else None
+    if job is None:
+        raise NotFoundError(f"no generation {job_id}")
+    return job
+
+
+def wait_for_job(state: AppState, principal: Principal, job_id: str, wait_s: float) -> JobRecord:
+    """Poll the job until it ends or `wait_s` passes (the client asked to wait that long)."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        job = get_job(state, principal, job_id)
+        if job.status in ("completed", "failed") or time.monotonic() >= deadline:
+            if job.status in ("completed", "failed") and job.result is not None:
+                state.metrics.observe_stages(job.result.timings_ms)
+            return job
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.5)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def give_feedback(state: AppState, principal: Principal, body: FeedbackRequest) -> None:
+    """Store feedback, at most one per 5 s per person (spec v1 §7.3)."""
+    if body.generation_id is None and body.session_id is None:
+        raise ParameterError("give a generation_id or a session_id", field="generation_id")
+    details = body.feedback_details
+    with _feedback_lock:
+        last = state.store.feedback.last_feedback_at(principal.user.id)
+        if last is not None:
+            if last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)
+            since = datetime.now(UTC) - last
+            if since < timedelta(seconds=FEEDBACK_THROTTLE_S):
+                wait = FEEDBACK_THROTTLE_S - since.total_seconds()
+                raise RateLimitedError(
+                    f"feedback was just given; wait {math.ceil(wait)} s before giving more",
+                    retry_after_s=wait,
+                )
+        state.store.feedback.create(
+            principal.user.id,
+            FeedbackCreate(
+                session_id=body.session_id,
+                result_id=body.generation_id,
+                feedback_type=body.feedback_type,
+                prompt_quality_rating=details.prompt_quality if details else None,
+                suggestion_relevance_rating=details.suggestion_relevance if details else None,
+                audio_quality_rating=details.audio_quality if details else None,
+                comments=details.comments if details else None,
+            ),
+        )
+
+
+def plan_for(state: AppState, params: MusicalParameters) -> tuple[StructuralPlan, Any]:
+    answer = state.aurora.plan(params)
+    state.metrics.observe_module(
+        "structural_planner", answer.implementation.value, answer.fallback_used
+    )
+    return answer.value, answer

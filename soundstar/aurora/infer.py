@@ -1,0 +1,129 @@
+"""Guessing what a prompt implies from what it names (shared by the enhancer and suggester).
+
+A genre that is not named can still be implied: by an artist, or by moods and
+instruments that a genre's knowledge-base profile lists. The scores here are
+simple overlaps, deterministic and fast enough to run on every keystroke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from soundstar.knowledge import Genre, Instrument, KnowledgeBase, load_knowledge
+
+INSTRUMENT_WEIGHT = 2.0
+MOOD_WEIGHT = 1.0
+MIN_SCORE = 2.0
+"""An implied genre needs at least one shared instrument or two shared moods."""
+
+ADD_ORDER = ("chords", "bass", "drums", "lead", "pad", "arp", "texture", "percussion")
+"""The order in which missing roles are filled with the genre's instruments."""
+
+
+@dataclass(frozen=True)
+class GenreGuess:
+    genre: Genre
+    confidence: float
+    reasoning: str
+
+
+@lru_cache(maxsize=1)
+def _profiles() -> tuple[tuple[str, frozenset[str], frozenset[str]], ...]:
+    """(genre id, instrument ids, mood ids) for every genre, in knowledge-base order."""
+    kb = load_knowledge()
+    return tuple(
+        (
+            g.id,
+            frozenset(i for names in g.instrumentation.values() for i in names),
+            frozenset(g.moods),
+        )
+        for g in kb.genres.values()
+    )
+
+
+def guess_genre(
+    instrument_ids: Iterable[str], mood_ids: Iterable[str], *, kb: KnowledgeBase | None = None
+) -> GenreGuess | None:
+    """The genre whose instrumentation and moods overlap the named ones most, or None."""
+    kb = kb or load_knowledge()
+    instruments = frozenset(instrument_ids)
+    moods = frozenset(mood_ids)
+    if not instruments and not moods:
+        return None
+    best: tuple[float, float, str] | None = None
+    for genre_id, g_inst, g_moods in _profiles():
+        shared_inst = len(instruments & g_inst)
+        shared_moods = len(moods & g_moods)
+        score = INSTRUMENT_WEIGHT * shared_inst + MOOD_WEIGHT * shared_moods
+        if score < MIN_SCORE:
+            continue
+        focus = score / (len(g_inst) + len(g_moods))
+        candidate = (score, focus, genre_id)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    if best is None:
+        return None
+    genre = kb.genres[best[2]]
+    named = sorted((instruments & _profile(best[2])[0]) | (moods & _profile(best[2])[1]))
+    confidence = round(min(0.7, 0.4 + 0.05 * best[0]), 3)
+    return GenreGuess(genre, confidence, f"{', '.join(named)} are typical of {genre.name}")
+
+
+def _profile(genre_id: str) -> tuple[frozenset[str], frozenset[str]]:
+    for gid, inst, moods in _profiles():
+        if gid == genre_id:
+            return inst, moods
+    return frozenset(), frozenset()
+
+
+def is_excluded(inst: Instrument, role: str, excluded: Iterable[str]) -> bool:
+    """True when an instrument falls under an exclusion ("no drums", "without piano": no
+    electric piano either)."""
+    out = {e for e in excluded if not e.startswith("mood:")}
+    if inst.id in out or inst.family in out or role in out:
+        return True
+    if inst.variant_of and inst.variant_of in out:
+        return True
+    name = f" {inst.name.lower()} "
+    if any(f" {e.replace('_', ' ')} " in name for e in out):
+        return True
+    return "drums" in out and (role in ("drums", "percussion") or inst.drum)
+
+
+def fitting_instruments(
+    genre: Genre,
+    *,
+    present_roles: Iterable[str],
+    present_ids: Iterable[str],
+    excluded: Iterable[str],
+    limit: int,
+    kb: KnowledgeBase | None = None,
+    usable: Callable[[Instrument], bool] | None = None,
+) -> list[tuple[Instrument, str]]:
+    """Up to `limit` (instrument, role) pairs from the genre's profile for roles not yet filled.
+
+    Voices are never added (Soundstar does not sing), nor anything excluded.
+    """
+    kb = kb or load_knowledge()
+    roles_done = set(present_roles)
+    ids_done = set(present_ids)
+    excluded = list(excluded)
+    chosen: list[tuple[Instrument, str]] = []
+    profile = {str(k): v for k, v in genre.instrumentation.items()}
+    for role in ADD_ORDER:
+        if len(chosen) >= limit:
+            break
+        if role in roles_done or role in excluded:
+            continue
+        for candidate in profile.get(role, ()):
+            inst = kb.instruments.get(candidate)
+            if inst is None or inst.id in ids_done or inst.family == "vocal":
+                continue
+            if is_excluded(inst, role, excluded) or (usable is not None and not usable(inst)):
+                continue
+            chosen.append((inst, role))
+            ids_done.add(inst.id)
+            break
+    return chosen

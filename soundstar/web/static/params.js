@@ -1,0 +1,267 @@
+/**
+ * The parameters panel: what the sliders say is what is generated.
+ * Filled from POST /api/v1/aurora/parse → musical_parameters; sliders commit after 150 ms.
+ */
+
+import { post } from "./api.js";
+import { byId, el } from "./dom.js";
+import { showHonesty } from "./notify.js";
+import { emit, on, state } from "./state.js";
+import { debounce, SLIDER_DEBOUNCE_MS } from "./timing.js";
+
+const TONICS = ["C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#", "Ab", "A", "A#", "Bb", "B"];
+const MODES = ["major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian", "harmonic minor", "melodic minor"];
+const METERS = ["4/4", "3/4", "2/4", "6/8", "5/4", "7/8", "12/8"];
+const ROLES = ["lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture"];
+
+/** slider id → [parameter field, how to show the value] */
+const SLIDERS = {
+  "p-tempo": ["tempo_bpm", (v) => `${Math.round(v)} BPM`],
+  "p-energy": ["energy_level", (v) => v.toFixed(2)],
+  "p-valence": ["valence", (v) => v.toFixed(2)],
+  "p-danceability": ["danceability", (v) => v.toFixed(2)],
+};
+
+/** @type {{id: string, name: string, role: string}[]} */
+let catalogue = [];
+
+function options(select, values, current) {
+  const list = current && !values.includes(current) ? [current, ...values] : values;
+  select.replaceChildren(...list.map((v) => el("option", { value: v, text: v })));
+  if (current) select.value = current;
+}
+
+const describe = (p) =>
+  `${p.genre}, ${Math.round(p.tempo_bpm)} BPM, ${p.key}, ${p.time_signature}, ` +
+  `${p.instrumentation.length} instrument${p.instrumentation.length === 1 ? "" : "s"}`;
+
+/** Tell the rest of the studio the parameters changed (after the debounce). */
+function committed() {
+  byId("params-summary").textContent = `Will generate: ${describe(state.parameters)}.`;
+  emit("parameters-changed", state.parameters);
+}
+
+const commitSliders = debounce(() => {
+  if (!state.parameters) return;
+  for (const [id, [field]] of Object.entries(SLIDERS)) {
+    state.parameters[field] = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
+  }
+  committed();
+}, SLIDER_DEBOUNCE_MS);
+
+function renderInstruments() {
+  const list = byId("p-instruments");
+  const items = state.parameters?.instrumentation || [];
+  list.replaceChildren(
+    ...items.map((inst, i) => {
+      const name = catalogue.find((c) => c.id === inst.name)?.name || inst.name;
+      return el(
+        "li",
+        { class: "chip", "data-instrument": inst.name },
+        el("span", { text: name }),
+        el("span", { class: "role", text: inst.role }),
+        el("button", {
+          type: "button",
+          "aria-label": `Remove ${name}`,
+          text: "×",
+          disabled: items.length <= 1 ? true : undefined,
+          title: items.length <= 1 ? "At least one instrument is needed" : undefined,
+          onclick: () => {
+            state.parameters.instrumentation.splice(i, 1);
+            renderInstruments();
+            committed();
+            const next = byId("p-instruments").querySelector("button:not([disabled])");
+            (next || byId("p-instrument-name")).focus();
+          },
+        }),
+      );
+    }),
+  );
+}
+
+/** Find an instrument in the knowledge base's list by id, name or a plain-words id. */
+function lookup(text) {
+  const wanted = text.trim().toLowerCase();
+  const asId = wanted.replace(/[\s-]+/g, "_");
+  return catalogue.find((c) => c.id === asId || c.name.toLowerCase() === wanted) || null;
+}
+
+function addInstrument() {
+  const input = /** @type {HTMLInputElement} */ (byId("p-instrument-name"));
+  const role = /** @type {HTMLSelectElement} */ (byId("p-instrument-role")).value;
+  const error = byId("describe-error");
+  if (!state.parameters || !input.value.trim()) return;
+  const found = lookup(input.value);
+  if (!found) {
+    byId("params-summary").textContent = `“${input.value.trim()}” is not an instrument Soundstar knows. Pick one from the list.`;
+    input.focus();
+    return;
+  }
+  if (state.parameters.instrumentation.some((i) => i.name === found.id)) {
+    byId("params-summary").textContent = `${found.name} is already playing.`;
+    return;
+  }
+  state.parameters.instrumentation.push({ name: found.id, role: role || found.role });
+  input.value = "";
+  error.textContent = "";
+  renderInstruments();
+  committed();
+}
+
+/** Show parameters in the controls. */
+export function showParameters(params) {
+  state.parameters = structuredClone(params);
+  const p = state.parameters;
+  byId("params-empty").hidden = true;
+  byId("params").hidden = false;
+  byId("params-stale").hidden = true;
+  /** @type {HTMLInputElement} */ (byId("p-genre")).value = p.genre;
+  for (const [id, [field, show]] of Object.entries(SLIDERS)) {
+    const input = /** @type {HTMLInputElement} */ (byId(id));
+    input.value = String(p[field]);
+    byId(`${id}-out`).textContent = show(Number(p[field]));
+  }
+  const [tonic, ...mode] = p.key.split(" ");
+  options(byId("p-tonic"), TONICS, tonic);
+  options(byId("p-mode"), MODES, mode.join(" "));
+  options(byId("p-meter"), METERS, p.time_signature);
+  renderInstruments();
+  committed();
+}
+
+/** Apply accepted/edited enhancement values (kept in state.overrides) to the parameters. */
+export function applyOverride(field, value) {
+  state.overrides[field] = value;
+  if (state.parameters) {
+    applyOverrides(state.parameters, { [field]: value });
+    showParameters(state.parameters);
+  }
+}
+
+/**
+ * Put overrides on a parameters object; values that do not fit a field are left out.
+ * @param {any} p MusicalParameters JSON
+ * @param {Record<string, string>} overrides addition type → value
+ */
+export function applyOverrides(p, overrides) {
+  for (const [field, value] of Object.entries(overrides)) {
+    const text = String(value).trim();
+    if (field === "tempo") {
+      const bpm = Number((/(\d+(?:\.\d+)?)/.exec(text) || [])[1]);
+      if (bpm >= 40 && bpm <= 240) p.tempo_bpm = bpm;
+    } else if (field === "genre") {
+      p.genre = text.toLowerCase();
+    } else if (field === "sub_genre") {
+      p.sub_genre = text.toLowerCase();
+    } else if (field === "mood") {
+      const moods = text.toLowerCase().split(/\s*(?:,|\band\b)\s*/).filter(Boolean);
+      p.mood = [...new Set([...moods, ...p.mood])];
+    } else if (field === "key") {
+      const match = /^([A-G][#b]?)\s*(.*)$/.exec(text);
+      if (match) {
+        const mode = (match[2] || "major").toLowerCase().trim();
+        if (MODES.includes(mode)) p.key = `${match[1]} ${mode}`;
+      }
+    } else if (field === "structure") {
+      p.structure = text.toLowerCase();
+    } else if (field === "instrumentation" || field === "instruments") {
+      for (const word of text.split(/\s*(?:,|\band\b)\s*/)) {
+        const found = word && lookup(word.replace(/^(a|an|the)\s+/i, ""));
+        if (found && !p.instrumentation.some((i) => i.name === found.id)) {
+          p.instrumentation.push({ name: found.id, role: found.role });
+        }
+      }
+    }
+  }
+  return p;
+}
+
+/** POST /aurora/parse; shows the parameters and passes the plan on. */
+export async function analyse(prompt) {
+  const answer = await post("/api/v1/aurora/parse", { prompt });
+  showHonesty(answer);
+  state.analysedPrompt = prompt;
+  if (answer.session_id && !state.sessionId) state.sessionId = answer.session_id;
+  showParameters(applyOverrides(structuredClone(answer.musical_parameters), state.overrides));
+  const asked = answer.parsed_parameters?.duration_seconds;
+  if (asked) emit("duration-from-parameters", asked);
+  // API.md's parse answer need not carry a plan; ask the planner when it does not.
+  if (answer.structural_plan) emit("plan", answer.structural_plan);
+  else emit("plan-wanted");
+  return answer;
+}
+
+async function loadCatalogue() {
+  try {
+    const response = await fetch("/static/instruments.json");
+    catalogue = await response.json();
+  } catch {
+    catalogue = [];
+  }
+  const list = el("datalist", { id: "instrument-list" }, ...catalogue.map((c) => el("option", { value: c.name })));
+  document.body.append(list);
+  byId("p-instrument-name").setAttribute("list", "instrument-list");
+}
+
+/** Wire the parameter controls. */
+export function initParams() {
+  loadCatalogue();
+  options(byId("p-instrument-role"), ROLES, "lead");
+  for (const [id, [, show]] of Object.entries(SLIDERS)) {
+    const input = /** @type {HTMLInputElement} */ (byId(id));
+    input.addEventListener("input", () => {
+      byId(`${id}-out`).textContent = show(Number(input.value));
+      commitSliders();
+    });
+  }
+  byId("p-genre").addEventListener("change", (event) => {
+    if (!state.parameters) return;
+    const value = /** @type {HTMLInputElement} */ (event.target).value.trim().toLowerCase();
+    if (value) state.parameters.genre = value;
+    committed();
+  });
+  const keyChanged = () => {
+    if (!state.parameters) return;
+    state.parameters.key = `${byId("p-tonic").value} ${byId("p-mode").value}`;
+    committed();
+  };
+  byId("p-tonic").addEventListener("change", keyChanged);
+  byId("p-mode").addEventListener("change", keyChanged);
+  byId("p-meter").addEventListener("change", (event) => {
+    if (!state.parameters) return;
+    state.parameters.time_signature = /** @type {HTMLSelectElement} */ (event.target).value;
+    committed();
+  });
+  byId("p-instrument-add").addEventListener("click", addInstrument);
+  byId("p-instrument-name").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      addInstrument();
+    }
+  });
+  byId("p-instrument-name").addEventListener("change", (event) => {
+    const found = lookup(/** @type {HTMLInputElement} */ (event.target).value);
+    if (found) /** @type {HTMLSelectElement} */ (byId("p-instrument-role")).value = found.role;
+  });
+  on("prompt-changed", (text) => {
+    byId("params-stale").hidden = !state.parameters || text === state.analysedPrompt;
+  });
+  on("duration-changed", (seconds) => {
+    if (state.parameters) state.parameters.duration_seconds = seconds;
+  });
+  on("signed-out", () => {
+    state.parameters = null;
+    state.overrides = {};
+    byId("params").hidden = true;
+    byId("params-empty").hidden = false;
+  });
+}
+
+/** Commit any slider move still waiting for its debounce (before generating). */
+export function flushSliders() {
+  if (!state.parameters) return;
+  for (const [id, [field]] of Object.entries(SLIDERS)) {
+    state.parameters[field] = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
+  }
+  commitSliders.cancel();
+}

@@ -1,0 +1,124 @@
+"""What helps key and tempo adherence: key-tuned drums, a tonic bass pedal at section
+starts, softer off-beat hats at slow tempos, and sub-frame tempo measurement."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from soundstar.audio.analysis import refine_tempo_acf
+from soundstar.engine.composer.bass_part import basic_bass, write_bass
+from soundstar.engine.composer.drums_part import basic_groove, slow_tempo_scale, write_drums
+from soundstar.engine.composer.timeline import SectionSpan, Timeline
+from soundstar.engine.drums import GM_DRUM_NOTES, key_tuning, render_drum_hits
+from soundstar.errors import ParameterError
+
+
+def _timeline() -> Timeline:
+    sections = (SectionSpan(0, "verse", 0, 4, 0.6), SectionSpan(1, "chorus", 4, 8, 0.8))
+    chords = ("Am", "F", "C", "G", "Am", "F", "G", "C")
+    return Timeline(4.0, 8, 32.0, sections, chords)
+
+
+# --------------------------------------------------------------------------- drums in key
+
+
+@pytest.mark.parametrize("key_pc", range(12))
+def test_key_tuning_lands_on_the_tonic_within_a_tritone(key_pc: int) -> None:
+    for freq in (52.0, 185.0, 420.0):
+        factor = key_tuning(freq, key_pc)
+        midi = 69.0 + 12.0 * math.log2(freq * factor / 440.0)
+        assert round(midi) % 12 == key_pc and abs(midi - round(midi)) < 1e-9
+        assert abs(12.0 * math.log2(factor)) <= 6.0 + 1e-9
+    assert key_tuning(52.0, None) == 1.0
+
+
+def test_key_tuned_kick_differs_and_bad_key_is_rejected() -> None:
+    args = (np.array([0.0]), ["kick"], np.array([0.9]))
+    kw = {"kit": "acoustic", "sample_rate": 22050, "n_samples": 8000}
+    plain = render_drum_hits(*args, **kw, rng=np.random.default_rng(0))  # type: ignore[arg-type]
+    in_d = render_drum_hits(*args, **kw, rng=np.random.default_rng(0), key_pc=2)  # type: ignore[arg-type]
+    assert not np.allclose(plain, in_d) and np.all(np.isfinite(in_d))
+    with pytest.raises(ParameterError, match="key_pc"):
+        render_drum_hits(*args, **kw, rng=np.random.default_rng(0), key_pc=12)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- tonic pedal
+
+
+def _bar_pcs(notes: list, bar: int) -> set[int]:
+    return {n.pitch % 12 for n in notes if bar * 4 <= n.start_beat < (bar + 1) * 4}
+
+
+def test_bass_holds_the_tonic_where_a_section_starts_off_the_tonic_chord() -> None:
+    timeline = _timeline()
+    groove = basic_bass(4.0, 4)
+    plain = write_bass(
+        timeline, groove, (28, 55), (0, 2, 4, 5, 7, 9, 11), np.random.default_rng(0), swing=0.0
+    )
+    pedal = write_bass(
+        timeline, groove, (28, 55), (0, 2, 4, 5, 7, 9, 11), np.random.default_rng(0),
+        swing=0.0, tonic_pc=0,
+    )  # fmt: skip
+    assert _bar_pcs(plain, 0) == {9, 4}  # A minor: root and fifth
+    for bar in (0, 4):  # section starts on Am: C pedal, same rhythm
+        assert _bar_pcs(pedal, bar) <= {0, 7}
+    assert [n.start_beat for n in plain] == [n.start_beat for n in pedal]
+    for bar in (1, 2, 3, 5, 6, 7):  # elsewhere the chords' roots are unchanged
+        assert _bar_pcs(pedal, bar) == _bar_pcs(plain, bar)
+
+
+# --------------------------------------------------------------------------- slow tempos
+
+
+def test_slow_tempo_scale_softens_offbeat_hats_and_lifts_the_beat() -> None:
+    assert slow_tempo_scale("closed_hat", False, 70.0) < 1.0
+    assert slow_tempo_scale("closed_hat", True, 70.0) == 1.0
+    assert slow_tempo_scale("kick", True, 70.0) > 1.0
+    assert slow_tempo_scale("closed_hat", False, 120.0) == 1.0
+    assert slow_tempo_scale("closed_hat", False, None) == 1.0
+
+
+def test_offbeat_hats_are_softer_at_70_than_at_120_bpm() -> None:
+    timeline = _timeline()
+    groove = basic_groove(4.0, 4)
+
+    def offbeat_hat_velocity(tempo: float) -> float:
+        notes = write_drums(
+            timeline, groove, GM_DRUM_NOTES, np.random.default_rng(1), swing=0.0, tempo_bpm=tempo
+        )
+        hats = [
+            n.velocity
+            for n in notes
+            if n.pitch == GM_DRUM_NOTES["closed_hat"] and n.start_beat % 1.0 != 0.0
+        ]
+        return float(np.mean(hats))
+
+    assert offbeat_hat_velocity(70.0) < 0.75 * offbeat_hat_velocity(120.0)
+
+
+# --------------------------------------------------------------------------- measuring tempo
+
+
+@pytest.mark.parametrize("bpm", [60.0, 97.3, 155.0, 180.0])
+def test_acf_refinement_measures_tempo_to_a_fraction_of_a_frame(bpm: float) -> None:
+    fps = 44100 / 512
+    n = int(30 * fps)
+    envelope = np.zeros(n)
+    beats = np.arange(0.0, n / fps, 60.0 / bpm)
+    for t in beats:  # a click per beat, spread over the two nearest frames
+        pos = t * fps
+        i = int(pos)
+        if i + 1 < n:
+            envelope[i] += 1.0 - (pos - i)
+            envelope[i + 1] += pos - i
+    quantized = 60.0 * fps / round(60.0 * fps / bpm)
+    refined = refine_tempo_acf(envelope, quantized, frames_per_second=fps)
+    assert refined is not None
+    assert abs(refined / bpm - 1.0) < 0.002
+
+
+def test_acf_refinement_needs_two_periods() -> None:
+    assert refine_tempo_acf(np.ones(10), 60.0, frames_per_second=86.13) is None

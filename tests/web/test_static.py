@@ -1,0 +1,54 @@
+"""The page's files without a browser: local-only assets, resolvable imports, data in step."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from soundstar.knowledge import load_knowledge
+
+STATIC = Path(__file__).resolve().parents[2] / "soundstar" / "web" / "static"
+IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["'](\./[^"']+)["']""", re.MULTILINE)
+
+
+def test_instrument_list_matches_the_knowledge_base() -> None:
+    kb = load_knowledge()
+    expected = [
+        {"id": iid, "name": record.name, "role": str(record.role)}
+        for iid, record in sorted(kb.instruments.items())
+    ]
+    assert json.loads((STATIC / "instruments.json").read_text(encoding="utf-8")) == expected
+
+
+def test_nothing_is_loaded_from_the_internet() -> None:
+    for path in STATIC.iterdir():
+        if path.suffix not in (".html", ".js", ".css"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)=["']https?:""", text), path.name
+        assert not re.search(r"""url\(["']?https?:""", text), path.name
+        assert not re.search(r"""from\s+["']https?:""", text), path.name
+
+
+def test_every_module_import_resolves_to_a_file_that_exports_the_names() -> None:
+    modules = sorted(STATIC.glob("*.js"))
+    assert modules
+    for module in modules:
+        text = module.read_text(encoding="utf-8")
+        for match in re.finditer(r"""import\s*\{([^}]*)\}\s*from\s*["'](\./[^"']+)["']""", text):
+            target = STATIC / match.group(2)
+            assert target.is_file(), f"{module.name} imports missing {match.group(2)}"
+            exported = target.read_text(encoding="utf-8")
+            for name in (n.strip() for n in match.group(1).split(",")):
+                if not name:
+                    continue
+                pattern = rf"export\s+(async\s+)?(function|class|const|let)\s+{re.escape(name)}\b"
+                assert re.search(pattern, exported), f"{target.name} does not export {name}"
+    assert IMPORT.search((STATIC / "app.js").read_text(encoding="utf-8"))
+
+
+def test_the_page_names_only_files_that_exist() -> None:
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    for ref in re.findall(r"""(?:src|href)=["']/static/([^"']+)["']""", html):
+        assert (STATIC / ref).is_file(), ref
