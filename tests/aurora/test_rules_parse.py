@@ -133,3 +133,26 @@ def test_a_term_never_spans_two_clauses() -> None:
     parsed = parse_rules("ambient, no bass. drone and pads").parsed
     assert "drone" not in parsed.excluded
     assert "drone" in {m.name for m in parsed.instrumentation}
+
+
+@pytest.mark.parametrize(
+    ("caption", "key"),
+    [
+        ("Some drums. The key of this song is Dm.", "D minor"),
+        ("Some drums. The key is DM.", "D major"),
+        ("Some drums. This piece is either in the key of G#M or C# minor.", "G# major"),
+        ("Some drums. The key of this song is D#m.", "D# minor"),
+        ("Some drums. This song is in the key of EbM.", "Eb major"),
+    ],
+)
+def test_chord_symbol_keys_keep_the_case_of_m(caption: str, key: str) -> None:
+    assert read(caption).parsed.key_signature.value == key
+
+
+@pytest.mark.parametrize(
+    ("caption", "bpm"),
+    [("Guitar. The bpm is 95.0. The key is C.", 95.0), ("A beat. The tempo is 128.", 128.0)],
+)
+def test_a_stated_bpm_after_the_word_is_read(caption: str, bpm: float) -> None:
+    tempo = read(caption).parsed.tempo
+    assert (tempo.type, tempo.bpm) == ("explicit", bpm)

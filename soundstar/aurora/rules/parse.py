@@ -58,7 +58,9 @@ _MODE_ONLY = re.compile(
 _BPM = re.compile(
     r"(\d{2,3}(?:\.\d+)?)\s*(?:-|–|to)?\s*(\d{2,3}(?:\.\d+)?)?\s*(?:bpm|beats per minute|beats a minute|b\.p\.m)"
 )
-_TEMPO_OF = re.compile(r"\btempo\s*(?:of|is|at|around|about|:|=|~)?\s*(\d{2,3}(?:\.\d+)?)\b")
+_TEMPO_OF = re.compile(
+    r"\b(?:tempo|bpm|beats per minute)\s*(?:of|is|at|around|about|:|=|~)?\s*(\d{2,3}(?:\.\d+)?)\b"
+)
 _METER = re.compile(r"(?<![\d/])(\d{1,2})\s?/\s?(\d{1,2})(?![\d/])")
 _BEAT_IS = re.compile(
     r"\bbeats? (?:is|counts to|count is) (\d{1,2})\b|\b(\d{1,2}) beats (?:per|to the|in a) (?:bar|measure)\b"
@@ -254,6 +256,12 @@ def _stated_tempo(text: str) -> float | None:
     return None
 
 
+# Chord-symbol style keys ("The key is DM", "key of this song is D#m", "the key of G#M or C#m"):
+# read in the original text, where the case of "M" (major) and "m" (minor) is kept.
+_KEY_SYMBOL = re.compile(
+    r"\bkey\b(?: of (?:this|the) (?:song|piece|track|tune|clip))?(?: is| of|:)?\s+"
+    r"([A-Ga-g])([#b♯♭]?)(M|m)(?![\w#♯♭])"
+)
 _BARE_TONIC = re.compile(r"\b(?:in|key of)\s+([A-G])([#b♯♭])?(?![\w#♯♭'-])")
 
 
@@ -263,6 +271,11 @@ def _stated_key(text: str, original: str = "") -> tuple[str | None, str | None, 
     A capital letter alone after "in" ("a blues in E") names the tonic only in
     the original text, where case tells it from the article "a".
     """
+    symbol = _KEY_SYMBOL.search(original)
+    if symbol:
+        accidental = symbol.group(2).replace("♯", "#").replace("♭", "b")
+        mode = "major" if symbol.group(3) == "M" else "minor"
+        return symbol.group(1).upper() + accidental, mode, 0.95
     match = _KEY_STATED.search(text)
     if match and (match.group(2) or match.group(3) or "key" in match.group(0)):
         tonic = match.group(1).upper()
