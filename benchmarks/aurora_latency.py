@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from benchmarks.common import eval_dir, read_jsonl, write_results
@@ -22,7 +23,7 @@ from soundstar.aurora.cache import MemoryCache, RedisCache
 from soundstar.aurora.enhancer import LEVELS, enhance_rules
 from soundstar.aurora.mapper import map_parameters
 from soundstar.aurora.pipeline import Aurora
-from soundstar.aurora.preprocess import preprocess
+from soundstar.aurora.preprocess import Preprocessed, preprocess
 from soundstar.aurora.rules.plan import plan_rules
 from soundstar.aurora.suggester import _correction, infer_context, suggest_rules
 from soundstar.encoder.embedding import encode
@@ -42,6 +43,10 @@ def _summary(samples_ms: list[float]) -> dict[str, float]:
         "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 3),
         "max_ms": round(ordered[-1], 3),
     }
+
+
+def _enhance_one(pre: Preprocessed, *, level: str) -> object:
+    return enhance_rules(pre.text, level=level, original=pre.original)
 
 
 def _time(call: Callable[[Any], object], items: Iterable[Any], rounds: int = ROUNDS) -> list[float]:
@@ -127,11 +132,7 @@ def main() -> None:
         ),
     }
     for level in LEVELS:
-        results[f"enhance_{level}"] = _summary(
-            _time(
-                lambda pre, lv=level: enhance_rules(pre.text, level=lv, original=pre.original), pres
-            )
-        )
+        results[f"enhance_{level}"] = _summary(_time(partial(_enhance_one, level=level), pres))
     infer_context.cache_clear()  # cold: every partial parsed afresh
     _correction.cache_clear()
     results["suggest"] = _summary(_time(lambda p: suggest_rules(p, count=3), partials, rounds=1))

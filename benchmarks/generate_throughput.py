@@ -79,7 +79,7 @@ def _settings(root: Path, backend: str) -> Settings:
         data_dir=root / "data",
         database_url=sqlite_url(root / "bench.db"),
         redis_url=REDIS_URL,
-        jobs=JobsConfig(backend=backend, workers=2, lease_s=60.0, broker_url=REDIS_URL),  # type: ignore[arg-type]
+        jobs=JobsConfig(backend=backend, workers=2, lease_s=60.0, broker_url=REDIS_URL),
     )
 
 

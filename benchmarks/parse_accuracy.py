@@ -45,6 +45,12 @@ def _genre_ok(kb: KnowledgeBase, u: Understanding, accepted: list[str]) -> bool:
 def _instrument_hits(kb: KnowledgeBase, u: Understanding, wanted: list[str]) -> tuple[int, int]:
     have = {i.name for i in u.parameters.instrumentation}
     families = {kb.instruments[i].family for i in have if i in kb.instruments}
+    # A kind of the wanted instrument is the wanted instrument (distorted guitar: an electric guitar).
+    have |= {
+        parent
+        for i in have
+        if i in kb.instruments and (parent := kb.instruments[i].variant_of) is not None
+    }
     hits = 0
     for want in wanted:
         inst = kb.find_instrument(want)

@@ -156,3 +156,11 @@ def test_chord_symbol_keys_keep_the_case_of_m(caption: str, key: str) -> None:
 def test_a_stated_bpm_after_the_word_is_read(caption: str, bpm: float) -> None:
     tempo = read(caption).parsed.tempo
     assert (tempo.type, tempo.bpm) == ("explicit", bpm)
+
+
+def test_a_negation_ends_at_the_clause() -> None:
+    parsed = read("sad folk song without drums, just fingerpicked guitar and cello").parsed
+    assert {"drums", "drum_kit"} & set(parsed.excluded)
+    assert not {"guitar", "acoustic_guitar", "cello"} & set(parsed.excluded)
+    guitar = next(i for i in parsed.instrumentation if i.name == "acoustic_guitar")
+    assert guitar.descriptor == "fingerpicked"

@@ -151,6 +151,7 @@ _ROLE_HINTS = {
 _STOPWORDS = {
     "a", "an", "the", "and", "with", "of", "some", "plus", "or", "to", "in", "on", "for", "by", "lots", "lot",
     "heavy", "light", "featuring", "feat", "using", "has", "have", "is", "are", "its", "it's", "this", "that", "&",
+    "just", "only", "also", "then", "very", "really", "more", "less",
 }  # fmt: skip
 _ENERGY_WORDS = {
     "high energy": 0.9,
@@ -215,15 +216,25 @@ class Reading:
     tonic_hint: str | None = None
 
 
+_NEGATION_ENDS = re.compile(r"[,.;!?]|\bbut\b|\bwith\b|\bjust\b|\bonly\b")
+
+
+def _in_negation_scope(
+    cue: int, target: int, tokens: list[str], text: str, offsets: list[int]
+) -> bool:
+    """True when the negation cue at token `cue` reaches token `target`: within the span and
+    in the same clause ("without drums, just guitar" negates the drums, not the guitar)."""
+    if not 0 < target - cue <= _NEGATION_SPAN:
+        return False
+    between = text[offsets[cue] + len(tokens[cue]) : offsets[target]]
+    return not _NEGATION_ENDS.search(between)
+
+
 def _negated(mention_start: int, tokens: list[str], text: str, offsets: list[int]) -> bool:
-    for k in range(max(0, mention_start - _NEGATION_SPAN), mention_start):
-        if tokens[k] in _NEGATION_CUES:
-            between = text[offsets[k] : offsets[mention_start]]
-            if not re.search(
-                r"[,.;!?]|\bbut\b|\bwith\b|\bjust\b|\bonly\b", between[len(tokens[k]) :]
-            ):
-                return True
-    return False
+    return any(
+        tokens[k] in _NEGATION_CUES and _in_negation_scope(k, mention_start, tokens, text, offsets)
+        for k in range(max(0, mention_start - _NEGATION_SPAN), mention_start)
+    )
 
 
 def _is_descriptor(word: str) -> bool:
@@ -262,6 +273,7 @@ _KEY_SYMBOL = re.compile(
     r"\bkey\b(?: of (?:this|the) (?:song|piece|track|tune|clip))?(?: is| of|:)?\s+"
     r"([A-Ga-g])([#b♯♭]?)(M|m)(?![\w#♯♭])"
 )
+_SYMBOL_MODES = {"M": "major", "m": "minor"}
 _BARE_TONIC = re.compile(r"\b(?:in|key of)\s+([A-G])([#b♯♭])?(?![\w#♯♭'-])")
 
 
@@ -274,8 +286,7 @@ def _stated_key(text: str, original: str = "") -> tuple[str | None, str | None, 
     symbol = _KEY_SYMBOL.search(original)
     if symbol:
         accidental = symbol.group(2).replace("♯", "#").replace("♭", "b")
-        mode = "major" if symbol.group(3) == "M" else "minor"
-        return symbol.group(1).upper() + accidental, mode, 0.95
+        return symbol.group(1).upper() + accidental, _SYMBOL_MODES[symbol.group(3)], 0.95
     match = _KEY_STATED.search(text)
     if match and (match.group(2) or match.group(3) or "key" in match.group(0)):
         tonic = match.group(1).upper()
@@ -435,6 +446,8 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         if token in _NEGATION_CUES:
             for j in range(k + 1, min(len(tokens), k + 1 + _NEGATION_SPAN)):
                 family = _FAMILY_WORDS.get(tokens[j])
+                if not _in_negation_scope(k, j, tokens, text, offsets):
+                    break
                 if family and family not in excluded:
                     excluded.append(family)
     if re.search(r"\binstrumental\b|\bno vocals?\b", text) and "vocal" not in excluded:
