@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,12 +51,29 @@ def _resolve_format(fmt: str | None, output: Path) -> str:
     return suffix if suffix in FORMATS else "wav"
 
 
-def _aurora() -> Any:
-    """Aurora built from the configuration; a bad configuration stops here, naming its key."""
+def _aurora(only: str | None = None) -> Any:
+    """Aurora built from the configuration; a bad configuration stops here, naming its key.
+    `only` forces one implementation (rules, codex, local_llm) with no fallback."""
     from soundstar.aurora.builders import build_aurora
     from soundstar.config import load_settings
 
-    return build_aurora(load_settings())
+    return build_aurora(load_settings(), only=only)
+
+
+class Forced(StrEnum):
+    """Implementations `--implementation` can force."""
+
+    rules = "rules"
+    codex = "codex"
+    local_llm = "local_llm"
+
+
+Implementation = Annotated[
+    Forced | None,
+    typer.Option(
+        "--implementation", help="Force one implementation, with no fallback.", case_sensitive=False
+    ),
+]
 
 
 def _print_json(data: Any) -> None:
@@ -188,9 +206,10 @@ def generate(
 def parse(
     prompt: Annotated[str, typer.Argument(help="The prompt to read.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    implementation: Implementation = None,
 ) -> None:
     """Show the musical parameters read from a prompt."""
-    pre_answer = _aurora().understand(prompt)
+    pre_answer = _aurora(implementation and implementation.value).understand(prompt)
     params = pre_answer.parameters
     if as_json:
         _print_json(
@@ -230,6 +249,7 @@ def plan(
     prompt: Annotated[str, typer.Argument(help="The prompt to plan.")],
     duration: Annotated[float | None, typer.Option("--duration", help="Seconds, 5–300.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    implementation: Implementation = None,
 ) -> None:
     """Show the section-by-section plan for a prompt."""
     from soundstar.models import DURATION_MAX_S, DURATION_MIN_S
@@ -238,7 +258,9 @@ def plan(
         _fail(
             f"--duration must be between {DURATION_MIN_S:g} and {DURATION_MAX_S:g} seconds, got {duration:g}"
         )
-    understanding = _aurora().understand(prompt, duration_seconds=duration)
+    understanding = _aurora(implementation and implementation.value).understand(
+        prompt, duration_seconds=duration
+    )
     result = understanding.plan
     if as_json:
         _print_json(
@@ -285,7 +307,9 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     typer.echo(f"soundstar: serving on http://{host}:{port} (API docs at /docs)", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio"
+    )
 
 
 @app.command()
