@@ -119,6 +119,14 @@ class EngineConfig(_Section):
     ceiling_dbtp: float = Field(default=-1.0, ge=-12.0, le=0.0)
     soundfont_path: Path | None = None
     rave_model_path: Path | None = None
+    render_mode: Literal["auto", "ddsp"] = Field(
+        default="auto", description="auto: acoustic instruments from the SoundFont; ddsp: all DDSP"
+    )
+    rave_roles: list[str] = Field(
+        default_factory=lambda: ["lead"],
+        description="arrangement roles whose stems pass through RAVE (lead, chords, pad, bass, ...)",
+    )
+    rave_mix: float = Field(default=1.0, ge=0.0, le=1.0, description="RAVE wet share")
 
 
 class ApiConfig(_Section):

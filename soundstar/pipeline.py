@@ -23,7 +23,7 @@ from soundstar.aurora.pipeline import Aurora, Understanding
 from soundstar.config import get_settings
 from soundstar.encoder.embedding import encode
 from soundstar.engine.composer import compose
-from soundstar.engine.options import engine_options_from_settings
+from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import ProgressFn, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
 from soundstar.knowledge import load_knowledge
@@ -135,8 +135,10 @@ def generate(
     aurora: Aurora | None = None,
     progress: ProgressFn | None = None,
     generation_id: str | None = None,
+    engine: EngineOptions | None = None,
 ) -> GenerationResult:
-    """Run the whole pipeline and write the requested files; on failure nothing is left behind."""
+    """Run the whole pipeline and write the requested files; on failure nothing is left behind.
+    `engine` defaults to the options of the process's settings."""
     total_start = time.perf_counter()
     _check_request(request)
     aurora = aurora or Aurora()
@@ -183,7 +185,7 @@ def generate(
         sidechain=bool(genre and genre.sidechain),
         target_lufs=request.target_lufs,
         progress=_scaled(progress, "synthesis"),
-        options=engine_options_from_settings(get_settings().engine),
+        options=engine or engine_options_from_settings(get_settings().engine),
     )
     timings.update(rendered.timings_ms)
     stages.extend(rendered.stages_run)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -119,22 +119,31 @@ class EngineOptions(BaseModel):
 def engine_options_from_settings(
     engine: EngineConfig,
     *,
-    mode: RenderMode = "auto",
-    rave_roles: tuple[RoleName, ...] = ("lead",),
+    mode: RenderMode | None = None,
+    rave_roles: tuple[RoleName, ...] | None = None,
 ) -> EngineOptions:
-    """Options from the `engine` settings: the configured SoundFont, else Debian's standard one.
+    """Options from the `engine` settings: the configured SoundFont, else Debian's standard one;
+    `mode` and `rave_roles` override the configured render mode and RAVE roles.
 
-    A configured SoundFont or RAVE path that is not a file is a ConfigError (the operator
-    asked for that file); no configured SoundFont and none installed means DDSP only.
+    A configured SoundFont or RAVE path that is not a file, or an unknown RAVE role, is a
+    ConfigError (the operator asked for it); no SoundFont configured or installed: DDSP only.
     """
     if engine.rave_model_path is not None and not engine.rave_model_path.is_file():
         raise ConfigError(
             f"configured RAVE model {engine.rave_model_path} does not exist or is not a file",
             field="rave_model_path",
         )
-    return EngineOptions(
-        soundfont_path=find_soundfont(engine.soundfont_path),
-        mode=mode,
-        rave_model_path=engine.rave_model_path,
-        rave_roles=rave_roles,
-    )
+    try:
+        return EngineOptions(
+            soundfont_path=find_soundfont(engine.soundfont_path),
+            mode=mode or engine.render_mode,
+            rave_model_path=engine.rave_model_path,
+            rave_roles=rave_roles if rave_roles is not None else tuple(engine.rave_roles),
+            rave_mix=engine.rave_mix,
+        )
+    except ValidationError as exc:
+        unknown = [r for r in engine.rave_roles if r not in get_args(RoleName)]
+        raise ConfigError(
+            f"engine.rave_roles names unknown roles {unknown}; use {', '.join(get_args(RoleName))}",
+            field="rave_roles",
+        ) from exc

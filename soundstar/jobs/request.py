@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
+from soundstar.engine.options import engine_options_from_settings
 from soundstar.errors import OutputError, ParameterError, SoundstarError
 from soundstar.models import (
     DURATION_MAX_S,
@@ -234,6 +235,7 @@ def execute(
                 aurora=aurora,
                 progress=_Progress(store, job.id, worker_id, lease),
                 generation_id=job.id,
+                engine=engine_options_from_settings(settings.engine),
             )
             if lease.lost.is_set() or not store.jobs.heartbeat(job.id, worker_id, lease_s):
                 raise _LeaseLost(job.id)
