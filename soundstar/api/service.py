@@ -96,9 +96,10 @@ def open_session(
 def record_additions(
     state: AppState, principal: Principal, session_id: str, additions: list[Any]
 ) -> None:
-    for addition in additions:
-        state.store.suggestions.create(
-            principal.user.id,
+    """The enhancer's additions on the session, in one transaction."""
+    state.store.suggestions.create_many(
+        principal.user.id,
+        [
             SuggestionCreate(
                 session_id=session_id,
                 module="prompt_enhancer",
@@ -106,8 +107,10 @@ def record_additions(
                 suggested_value=addition.value,
                 confidence=addition.confidence,
                 reasoning=addition.reasoning,
-            ),
-        )
+            )
+            for addition in additions
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- plan from fields

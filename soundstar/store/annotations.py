@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from soundstar.errors import NotFoundError
@@ -62,6 +64,25 @@ class SuggestionRepository:
                 s.add(row)
                 s.flush()
             return _suggestion(row)
+
+    def create_many(
+        self, user_id: int, items: Sequence[SuggestionCreate]
+    ) -> list[SuggestionRecord]:
+        """Record several suggestions in one transaction: all or none (NotFoundError when a
+        session is not `user_id`'s)."""
+        with self._db.session() as s:
+            for session_id in dict.fromkeys(item.session_id for item in items):
+                if owned_session(s, session_id, user_id) is None:
+                    raise NotFoundError(f"no session {session_id} for this user")
+            rows = []
+            with rejecting_bad_rows("suggestion"):
+                for item in items:
+                    row = AuroraSuggestion(id=new_id(), **item.model_dump())
+                    row.confidence = round(item.confidence, 2)
+                    rows.append(row)
+                s.add_all(rows)
+                s.flush()
+            return [_suggestion(r) for r in rows]
 
     def set_accepted(self, suggestion_id: str, user_id: int, accepted: bool) -> bool:
         """Mark whether the person took the suggestion; False if it is not theirs."""

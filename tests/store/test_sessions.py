@@ -148,6 +148,31 @@ def test_suggestions_belong_to_the_sessions_owner(store: Store) -> None:
         assert s.scalar(select(func.count()).select_from(AuroraSuggestion)) == 1
 
 
+def test_many_suggestions_are_recorded_together_or_not_at_all(store: Store) -> None:
+    ann = store.users.create("ann")
+    bob = store.users.create("bob")
+    mine = store.sessions.create(ann.id, SessionCreate(original_prompt="jazz trio at midnight"))
+    theirs = store.sessions.create(bob.id, SessionCreate(original_prompt="punk at noon, loud"))
+
+    def one(session_id: str, kind: str) -> SuggestionCreate:
+        return SuggestionCreate(
+            session_id=session_id,
+            module="prompt_enhancer",
+            suggestion_type=kind,
+            suggested_value="x",
+            confidence=0.5,
+        )
+
+    with pytest.raises(NotFoundError):
+        store.suggestions.create_many(ann.id, [one(mine.id, "tempo"), one(theirs.id, "key")])
+    assert store.suggestions.list_for_session(mine.id, ann.id) == []
+    made = store.suggestions.create_many(ann.id, [one(mine.id, "tempo"), one(mine.id, "key")])
+    listed = store.suggestions.list_for_session(mine.id, ann.id)
+    assert {s.id for s in listed} == {m.id for m in made}
+    assert {s.suggestion_type for s in listed} == {"tempo", "key"}
+    assert store.suggestions.create_many(ann.id, []) == []
+
+
 def test_refinements_record_the_persons_changes(store: Store) -> None:
     ann = store.users.create("ann")
     bob = store.users.create("bob")
