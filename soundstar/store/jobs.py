@@ -203,9 +203,7 @@ class JobRepository:
         lease = _check_lease(lease_s)
         with self._db.session() as s:
             now = utc_now()
-            pick = select(GenerationJob.id).where(
-                GenerationJob.id == job_id, self._claimable(now)
-            )
+            pick = select(GenerationJob.id).where(GenerationJob.id == job_id, self._claimable(now))
             if self._db.dialect == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             if s.scalar(pick) is None:

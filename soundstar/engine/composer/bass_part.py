@@ -9,7 +9,7 @@ from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import bass_root, nearest_pitch
 from soundstar.knowledge import BassGroove
 from soundstar.models import Note
-from soundstar.theory import parse_chord
+from soundstar.theory import Chord, parse_chord
 
 
 def _degree_pitch(char: str, root: int, chord_intervals: tuple[int, ...]) -> int:
@@ -42,12 +42,21 @@ def _walk(
 _PEDAL_STEPS = {"R": 0, "r": 0, "3": 0, "7": 0, "5": 7, "8": 12, "W": 0}
 
 
-def _pedal_bar(timeline: Timeline, bar: int, chord_root_pc: int, tonic_pc: int | None) -> bool:
-    """Whether the bass holds the tonic in this bar: the first bar of every section (the
-    key is stated where the music arrives) unless the chord is already built on it."""
-    if tonic_pc is None or chord_root_pc == tonic_pc:
+def _pedal_bar(timeline: Timeline, bar: int, chord: Chord, tonic_pc: int | None) -> bool:
+    """Whether the bass holds the tonic in this bar instead of the chord's root.
+
+    Where a section starts (the key is stated where the music arrives); and, when the
+    chords alone do not state the key, under every chord that holds the tonic or lies
+    in the key's scale (a pedal point), so the key is heard from the bass up.
+    """
+    if tonic_pc is None or chord.root_pc == tonic_pc or bar == timeline.n_bars - 1:
         return False
-    return timeline.is_section_start(bar) and bar != timeline.n_bars - 1
+    if timeline.is_section_start(bar):
+        return True
+    key = timeline.key
+    if timeline.key_stated or key is None:
+        return False
+    return tonic_pc in chord.pitch_classes or key.in_scale(chord.pitch_classes)
 
 
 def write_bass(
@@ -61,7 +70,8 @@ def write_bass(
     tonic_pc: int | None = None,
 ) -> list[Note]:
     """The groove on each bar's chord; with `tonic_pc`, a tonic pedal (same rhythm, tonic
-    and its fifth) opens every section whose first chord is not the tonic chord."""
+    and its fifth) opens every section whose first chord is not the tonic chord, and
+    holds on where the chords alone do not state the key (see `_pedal_bar`)."""
     lo, hi = register
     lo, hi = max(lo, 24), min(hi, 60)
     steps = groove.steps
@@ -77,7 +87,7 @@ def write_bass(
         next_root = bass_root(parse_chord(next_symbol), lo, hi)
         start = timeline.bar_start(bar)
         energy = timeline.section_of(bar).energy
-        pedal = _pedal_bar(timeline, bar, chord.root_pc, tonic_pc)
+        pedal = _pedal_bar(timeline, bar, chord, tonic_pc)
         if pedal and tonic_pc is not None:
             root = nearest_pitch(tonic_pc, root, lo, hi)
         velocity_scale = 0.75 + 0.25 * energy

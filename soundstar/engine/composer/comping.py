@@ -19,11 +19,19 @@ _HITS_4_4: dict[str, list[tuple[float, float]]] = {
     "strum": [(0.0, 1.4), (1.5, 0.9), (2.5, 0.5), (3.0, 0.9)],
 }
 _STRUM_SPREAD_BEATS = 0.035
+# Below this tempo, hits between beats are heard (and measured) as the beat at double
+# time: the comping marks every beat instead, and arpeggios move in quarter notes.
+SLOW_COMPING_BPM = 90.0
+_OFFBEAT_STYLES = frozenset({"block", "stabs", "montuno", "strum"})
 
 
-def _style_hits(style: str, beats_per_bar: float, energy: float) -> list[tuple[float, float]]:
+def _style_hits(
+    style: str, beats_per_bar: float, energy: float, tempo_bpm: float | None = None
+) -> list[tuple[float, float]]:
     if style == "pad" or energy < 0.3:
         return [(0.0, beats_per_bar)]
+    if tempo_bpm is not None and tempo_bpm < SLOW_COMPING_BPM and style in _OFFBEAT_STYLES:
+        return [(float(b), 0.9) for b in range(int(beats_per_bar))]
     if beats_per_bar == 4.0 and style in _HITS_4_4:
         return _HITS_4_4[style]
     if style == "offbeat_skank":
@@ -48,19 +56,23 @@ def write_comping(
     notes: list[Note] = []
     previous: tuple[int, ...] | None = None
     for bar in range(timeline.n_bars):
-        voicing = voice_lead(timeline.chords[bar], previous, lo, hi, n_voices)
+        voicing = voice_lead(
+            timeline.chords[bar], previous, lo, hi, n_voices, timeline.held_tonic(bar)
+        )
         previous = voicing
         start = timeline.bar_start(bar)
         energy = timeline.section_of(bar).energy
         vel = base_velocity * (0.7 + 0.35 * energy)
         last = bar == timeline.n_bars - 1
         if style == "arpeggio" and not last and energy >= 0.3:
-            notes.extend(_arpeggio(voicing, start, timeline.beats_per_bar, vel, rng, step=0.5))
+            slow = timeline.tempo_bpm is not None and timeline.tempo_bpm < SLOW_COMPING_BPM
+            step = 1.0 if slow else 0.5
+            notes.extend(_arpeggio(voicing, start, timeline.beats_per_bar, vel, rng, step=step))
             continue
         hits = (
             [(0.0, timeline.bar_length(bar))]
             if last
-            else _style_hits(style, timeline.beats_per_bar, energy)
+            else _style_hits(style, timeline.beats_per_bar, energy, timeline.tempo_bpm)
         )
         for onset, duration in hits:
             for i, pitch in enumerate(voicing):

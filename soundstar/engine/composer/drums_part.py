@@ -13,22 +13,28 @@ VELOCITY = {"X": 118, "x": 96, "o": 52}
 _LOW_ENERGY_KEEP = {"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"}
 # Below this tempo, quick cymbal/shaker subdivisions would be heard (and measured) as the
 # beat at double time: they are played softer between beats and kick/snare carry the beat.
-SLOW_BPM = 90.0
+SLOW_BPM = 95.0
+# Below this the tempo finder's preference for ~120 BPM pulls the beat to its double
+# unless nothing but cymbals plays between beats: kicks, snares and toms keep to the beat.
+VERY_SLOW_BPM = 80.0
 _TIMEKEEPERS = frozenset({"closed_hat", "pedal_hat", "open_hat", "ride", "shaker", "tambourine"})
 _BEAT_VOICES = frozenset({"kick", "snare", "clap", "rim"})
 _SLOW_OFFBEAT_SCALE = 0.55
+_SLOW_GHOST_SCALE = 0.3
 _SLOW_BEAT_SCALE = 1.1
 
 
 def slow_tempo_scale(voice: str, on_beat: bool, tempo_bpm: float | None) -> float:
-    """Velocity factor that keeps the beat, not its subdivision, the strongest pulse."""
+    """Velocity factor that keeps the beat, not its subdivision, the strongest pulse:
+    between beats, cymbals and shakers play softer and kicks, snares and toms become
+    ghost notes; on the beat, kick and snare are lifted."""
     if tempo_bpm is None or tempo_bpm >= SLOW_BPM:
         return 1.0
-    if voice in _TIMEKEEPERS and not on_beat:
+    if on_beat:
+        return _SLOW_BEAT_SCALE if voice in _BEAT_VOICES else 1.0
+    if voice in _TIMEKEEPERS:
         return _SLOW_OFFBEAT_SCALE
-    if voice in _BEAT_VOICES and on_beat:
-        return _SLOW_BEAT_SCALE
-    return 1.0
+    return 0.0 if tempo_bpm < VERY_SLOW_BPM else _SLOW_GHOST_SCALE
 
 
 def swing_offset(step: int, steps_per_beat: float, swing: float, step_beats: float) -> float:
@@ -90,9 +96,10 @@ def write_drums(
                 if energy < 0.45 and char == "o":
                     continue
                 on_beat = abs(step / steps_per_beat - round(step / steps_per_beat)) < 1e-9
-                velocity = VELOCITY[char] * scale * slow_tempo_scale(
-                    voice, on_beat, tempo_bpm
-                ) + rng.normal(0.0, 4.0)
+                slow = slow_tempo_scale(voice, on_beat, tempo_bpm)
+                if slow == 0.0:
+                    continue
+                velocity = VELOCITY[char] * scale * slow + rng.normal(0.0, 4.0)
                 onset = (
                     start
                     + step * step_beats

@@ -9,7 +9,7 @@ import numpy as np
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch
 from soundstar.models import Note
-from soundstar.theory import parse_chord
+from soundstar.theory import Chord, parse_chord
 
 _STEP_CHOICES = np.array([-3, -2, -1, 0, 1, 2, 3])
 _STEP_WEIGHTS = np.array([0.05, 0.17, 0.25, 0.08, 0.25, 0.15, 0.05])
@@ -62,6 +62,21 @@ def _bar_scale(scale: tuple[int, ...], chord_pcs: tuple[int, ...]) -> list[int]:
         clash = next((c for c in chord_pcs if (c - pc) % 12 in (1, 11) and c not in scale), None)
         out.append(clash if clash is not None else pc)
     return sorted(set(out))
+
+
+def _resting_pc(chord: Chord, tonic_pc: int, timeline: Timeline) -> int:
+    """Where a phrase comes to rest: the tonic when the chord holds it (or, when the
+    chords alone do not state the key, when it clashes with no chord tone); else the
+    chord tone most stable in the key (the root when the key is unknown)."""
+    pcs = chord.pitch_classes
+    if tonic_pc in pcs:
+        return tonic_pc
+    key = timeline.key
+    if key is None:
+        return chord.root_pc
+    if not timeline.key_stated and not any((pc - tonic_pc) % 12 in (1, 11) for pc in pcs):
+        return tonic_pc
+    return max(pcs, key=lambda pc: (key.stability(pc), pc == chord.root_pc))
 
 
 def _step(pitch: int, steps: int, scale_pcs: list[int], lo: int, hi: int) -> int:
@@ -123,7 +138,7 @@ def write_melody(
                 )
                 continue
             if position == 3 or bar == span.end_bar - 1:
-                target_pc = tonic_pc if tonic_pc in chord.pitch_classes else chord.root_pc
+                target_pc = _resting_pc(chord, tonic_pc, timeline)
                 pitch = nearest_pitch(target_pc, pitch, lo, hi)
                 notes.append(
                     Note(

@@ -6,8 +6,13 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from soundstar.engine.composer.tonality import Tonality, chords_state_key, tonality
 from soundstar.models import MusicalParameters, StructuralPlan, split_meter
 from soundstar.theory import dominant_chord, parse_chord, tonic_chord
+
+# A section shorter than this is heard as a fill, not a section: the plan's smallest
+# sections merge into their neighbours until every section has at least this many bars.
+MIN_SECTION_BARS = 2
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,8 @@ class Timeline:
 
     The last bar is stretched to absorb the part of the duration that is not a
     whole bar: the final chord rings there, so the piece ends on time and
-    musically.
+    musically. `key_stated` is False when the chords alone would be heard in
+    another key: the bass and melody then carry the key (see `tonality`).
     """
 
     beats_per_bar: float
@@ -39,6 +45,9 @@ class Timeline:
     total_beats: float
     sections: tuple[SectionSpan, ...]
     chords: tuple[str, ...]
+    key: Tonality | None = None
+    key_stated: bool = True
+    tempo_bpm: float | None = None
 
     def bar_start(self, bar: int) -> float:
         return bar * self.beats_per_bar
@@ -61,6 +70,17 @@ class Timeline:
 
     def is_section_start(self, bar: int) -> bool:
         return self.section_of(bar).start_bar == bar
+
+    def held_tonic(self, bar: int) -> tuple[int, ...]:
+        """The tonic as a tone held through this bar's chord, when the chords alone do
+        not state the key and the tonic sits in the chord without a semitone clash."""
+        if self.key_stated or self.key is None:
+            return ()
+        tonic = self.key.tonic_pc
+        pcs = parse_chord(self.chords[bar]).pitch_classes
+        if tonic in pcs or any((pc - tonic) % 12 in (1, 11) for pc in pcs):
+            return ()
+        return (tonic,)
 
 
 def allocate_bars(ratios: list[float], n_bars: int) -> list[int]:
@@ -89,17 +109,32 @@ def allocate_bars(ratios: list[float], n_bars: int) -> list[int]:
     raise AssertionError("grid 1 always fits")  # pragma: no cover
 
 
-def _fit_sections(plan: StructuralPlan, n_bars: int) -> list[tuple[str, float, float]]:
-    """Sections as (name, ratio, energy); the smallest are merged away when bars are too few."""
+Fitted = list[tuple[str, float, float]]
+
+
+def _merge_smallest(sections: Fitted, weight: list[float]) -> None:
+    """Merge the section of least `weight` into its previous neighbour (the next one
+    when it is first), which keeps its name and energy."""
+    i = min(range(len(sections)), key=lambda k: weight[k])
+    _name, ratio, _ = sections.pop(i)
+    j = i - 1 if i > 0 else 0
+    keep = sections[j]
+    sections[j] = (keep[0], keep[1] + ratio, keep[2])
+
+
+def _fit_sections(plan: StructuralPlan, n_bars: int) -> tuple[Fitted, list[int]]:
+    """Sections as (name, ratio, energy) and their bars: the smallest are merged away
+    until each has MIN_SECTION_BARS (or the piece is one section)."""
     sections = [(s.name, s.duration_ratio, s.energy_level) for s in plan.sections]
-    while len(sections) > max(1, n_bars):
-        i = min(range(len(sections)), key=lambda k: sections[k][1])
-        _name, ratio, _ = sections.pop(i)
-        j = i - 1 if i > 0 else 0
-        keep = sections[j]
-        sections[j] = (keep[0], keep[1] + ratio, keep[2])
-    total = sum(r for _, r, _ in sections)
-    return [(name, r / total, e) for name, r, e in sections]
+    while len(sections) > max(1, n_bars // MIN_SECTION_BARS):
+        _merge_smallest(sections, [r for _, r, _ in sections])
+    while True:
+        total = sum(r for _, r, _ in sections)
+        fitted = [(name, r / total, e) for name, r, e in sections]
+        sizes = allocate_bars([r for _, r, _ in fitted], n_bars)
+        if len(sections) == 1 or min(sizes) >= MIN_SECTION_BARS:
+            return fitted, sizes
+        _merge_smallest(sections, [float(size) for size in sizes])
 
 
 def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
@@ -108,34 +143,83 @@ def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
     beats_per_bar = num * 4.0 / den
     total_beats = params.duration_seconds * params.tempo_bpm / 60.0
     n_bars = max(1, math.floor(total_beats / beats_per_bar + 1e-9))
-    fitted = _fit_sections(plan, n_bars)
-    sizes = allocate_bars([r for _, r, _ in fitted], n_bars)
+    fitted, sizes = _fit_sections(plan, n_bars)
     spans = []
     start = 0
     for index, ((name, _, energy), size) in enumerate(zip(fitted, sizes, strict=True)):
         spans.append(SectionSpan(index, name, start, start + size, energy))
         start += size
+    key = tonality(params.key)
     chords = _chords_per_bar(params, plan, spans, n_bars)
-    return Timeline(beats_per_bar, n_bars, total_beats, tuple(spans), tuple(chords))
+    stated = chords_state_key(((c, beats_per_bar) for c in chords), key)
+    if not stated:
+        chords = _phrase_cadences(chords, spans, params.key)
+        if params.chord_progression is not None:
+            chords = _final_cadence(chords, params.key)
+    return Timeline(
+        beats_per_bar,
+        n_bars,
+        total_beats,
+        tuple(spans),
+        tuple(chords),
+        key,
+        stated,
+        params.tempo_bpm,
+    )
+
+
+def _from_tonic(progression: list[str], tonic_pc: int) -> list[str]:
+    """The loop turned to start on its tonic chord, if it has one: a progression we
+    choose opens on the home chord, and its last chord leads back to it."""
+    for i, symbol in enumerate(progression):
+        if parse_chord(symbol).root_pc == tonic_pc:
+            return progression[i:] + progression[:i]
+    return progression
+
+
+def _phrase_cadences(chords: list[str], spans: list[SectionSpan], key: str) -> list[str]:
+    """Every section comes home: its last bar is the tonic chord."""
+    home = tonic_chord(key)
+    out = list(chords)
+    for span in spans:
+        if span.n_bars >= MIN_SECTION_BARS:
+            out[span.end_bar - 1] = home
+    return out
+
+
+def _final_cadence(chords: list[str], key: str) -> list[str]:
+    """The dominant before the closing tonic, unless the chord there already leads home."""
+    if len(chords) < 4:
+        return chords
+    home = parse_chord(tonic_chord(key)).root_pc
+    if parse_chord(chords[-2]).root_pc != home:
+        chords = [*chords[:-2], dominant_chord(key), chords[-1]]
+    return chords
 
 
 def _chords_per_bar(
     params: MusicalParameters, plan: StructuralPlan, spans: list[SectionSpan], n_bars: int
 ) -> list[str]:
     by_name = {s.name: s for s in plan.sections}
+    chosen = params.chord_progression is None
+    home = tonic_chord(params.key)
+    home_pc = parse_chord(home).root_pc
     base = list(plan.chord_progression.chords)
     chords: list[str] = []
+    position = 0
+    previous: list[str] | None = None
     for span in spans:
         section = by_name.get(span.name)
         progression = list(section.chords) if section and section.chords else base
-        chords.extend(progression[i % len(progression)] for i in range(span.n_bars))
-    home = tonic_chord(params.key)
+        if chosen:
+            progression = _from_tonic(progression, home_pc)
+        # A section long enough for the whole loop starts it afresh; a shorter one
+        # carries on the loop the section before left unfinished.
+        if progression != previous or span.n_bars >= len(progression):
+            position = 0
+        chords.extend(progression[(position + i) % len(progression)] for i in range(span.n_bars))
+        position = (position + span.n_bars) % len(progression)
+        previous = progression
     if n_bars >= 1:
         chords[-1] = home
-    # A cadence into the final chord: the dominant, unless the progression already leads home.
-    if n_bars >= 4 and params.chord_progression is None:
-        penultimate = parse_chord(chords[-2])
-        dominant = dominant_chord(params.key)
-        if penultimate.root_pc != parse_chord(home).root_pc:
-            chords[-2] = dominant
-    return chords
+    return _final_cadence(chords, params.key) if chosen else chords

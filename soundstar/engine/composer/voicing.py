@@ -19,9 +19,12 @@ def bass_root(chord: Chord, lo: int, hi: int) -> int:
     return nearest_pitch(chord.bass_pc, lo + 5, lo, hi)
 
 
-def voicing_candidates(chord: Chord, lo: int, hi: int, n_voices: int) -> list[tuple[int, ...]]:
-    """Close-position voicings (every inversion) whose notes fit in [lo, hi]."""
-    pcs = list(chord.pitch_classes)
+def voicing_candidates(
+    chord: Chord, lo: int, hi: int, n_voices: int, added: tuple[int, ...] = ()
+) -> list[tuple[int, ...]]:
+    """Close-position voicings (every inversion) whose notes fit in [lo, hi]; `added`
+    pitch classes (a held tone) join the chord's own."""
+    pcs = list(chord.pitch_classes) + [pc for pc in added if pc not in chord.pitch_classes]
     if len(pcs) > n_voices:
         # Drop the fifth first: it adds least to the chord's colour.
         fifth = (chord.root_pc + 7) % 12
@@ -44,11 +47,17 @@ def voicing_candidates(chord: Chord, lo: int, hi: int, n_voices: int) -> list[tu
 
 
 def voice_lead(
-    symbol: str, previous: tuple[int, ...] | None, lo: int, hi: int, n_voices: int = 4
+    symbol: str,
+    previous: tuple[int, ...] | None,
+    lo: int,
+    hi: int,
+    n_voices: int = 4,
+    added: tuple[int, ...] = (),
 ) -> tuple[int, ...]:
-    """A voicing of `symbol` that moves as little as possible from `previous`."""
+    """A voicing of `symbol` (plus any `added` pitch classes) that moves as little as
+    possible from `previous`."""
     chord = parse_chord(symbol)
-    candidates = voicing_candidates(chord, lo, hi, n_voices)
+    candidates = voicing_candidates(chord, lo, hi, n_voices, added)
     if not candidates:
         root = nearest_pitch(chord.root_pc, (lo + hi) / 2, lo, hi)
         return tuple(root + i for i in chord.intervals[:n_voices])
