@@ -1,16 +1,22 @@
-"""Fixtures every test directory shares: a fresh PostgreSQL schema per test.
+"""Fixtures every test directory shares: fresh PostgreSQL schemas, Redis, Celery workers.
 
 The PostgreSQL fixtures use the `test` database at 127.0.0.1:5432 (user
 postgres; override with SOUNDSTAR_TEST_POSTGRES_URL) with a new schema per
-test, dropped afterwards; they skip, with the reason, when that server cannot
-be reached.
+test (or per module), dropped afterwards; they skip, with the reason, when that
+server cannot be reached. The Celery fixtures use the Redis at 127.0.0.1:6379
+(override with SOUNDSTAR_TEST_REDIS_URL) and skip likewise.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,6 +25,9 @@ from sqlalchemy.engine import make_url
 PG_URL = os.environ.get(
     "SOUNDSTAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("SOUNDSTAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY = str(Path(sys.executable).with_name("celery"))
+QUEUE_ENV = "SOUNDSTAR_CELERY_QUEUE"
 
 
 def _pg_conninfo() -> str:
@@ -38,18 +47,34 @@ def _pg_unreachable_reason() -> str | None:
         return f"PostgreSQL at {make_url(PG_URL).render_as_string()} unreachable: {exc}"
 
 
-_PG_SKIP: list[str | None] = []
+def _redis_unreachable_reason() -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return None
+    except Exception as exc:
+        return f"Redis at {REDIS_URL} unreachable ({type(exc).__name__}: {exc})"
+
+
+_SKIPS: dict[str, str | None] = {}
 
 
 def pg_skip_reason() -> str | None:
-    if not _PG_SKIP:
-        _PG_SKIP.append(_pg_unreachable_reason())
-    return _PG_SKIP[0]
+    if "pg" not in _SKIPS:
+        _SKIPS["pg"] = _pg_unreachable_reason()
+    return _SKIPS["pg"]
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A URL whose search_path is a new, empty schema, dropped after the test."""
+def redis_skip_reason() -> str | None:
+    if "redis" not in _SKIPS:
+        _SKIPS["redis"] = _redis_unreachable_reason()
+    return _SKIPS["redis"]
+
+
+@contextmanager
+def fresh_pg_schema() -> Iterator[str]:
+    """A URL whose search_path is a new, empty schema, dropped on exit; skips if PG is absent."""
     reason = pg_skip_reason()
     if reason:
         pytest.skip(reason)
@@ -62,3 +87,92 @@ def pg_schema_url() -> Iterator[str]:
     finally:
         with psycopg.connect(_pg_conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A URL whose search_path is a new, empty schema, dropped after the test."""
+    with fresh_pg_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_module_schema_url() -> Iterator[str]:
+    """Like `pg_schema_url`, shared by a module's tests (for module-scoped apps)."""
+    with fresh_pg_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis URL; skips, with the reason, when Redis does not answer."""
+    reason = redis_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    return REDIS_URL
+
+
+@pytest.fixture
+def celery_queue_name(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A unique Celery queue (also the Redis key prefix) set for this process; keys deleted after.
+
+    Unique per test so a worker left over from another run can never take its jobs.
+    """
+    import redis
+
+    name = f"soundstar-test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv(QUEUE_ENV, name)
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{name}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+StartWorker = Callable[[Mapping[str, str]], "subprocess.Popen[bytes]"]
+
+
+@pytest.fixture
+def start_celery_worker(tmp_path: Path, celery_queue_name: str) -> Iterator[StartWorker]:
+    """Start `celery -A soundstar.jobs.celery_app worker` processes (prefork, one child each)
+    on this test's queue with the given SOUNDSTAR_* environment; all stopped after the test.
+    Each worker logs to tmp_path/worker-N.log."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        index = len(started)
+        log = open(tmp_path / f"worker-{index}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [
+                CELERY,
+                "-A",
+                "soundstar.jobs.celery_app",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=test-{index}-{celery_queue_name}@%h",
+                f"--queues={celery_queue_name}",
+            ],
+            env={**os.environ, **env, QUEUE_ENV: celery_queue_name},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)

@@ -1,4 +1,9 @@
-"""A live app per test module: a SQLite file (or PostgreSQL) in tmp, the embedded job pool, two users."""
+"""A live app per test module and database backend (SQLite file in tmp, or a fresh PostgreSQL
+schema), with the embedded job pool and two users.
+
+Every test that uses `api` runs twice, `[sqlite]` and `[postgresql]`; the PostgreSQL run is
+skipped, with the reason, when the server at 127.0.0.1:5432 cannot be reached.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from soundstar.api.app import create_app
 from soundstar.config import Settings
 from soundstar.store import Store
 
+BACKENDS = ("sqlite", "postgresql")
+
 
 @dataclass
 class Api:
@@ -22,6 +29,8 @@ class Api:
     alice: dict[str, str]
     bob: dict[str, str]
     alice_id: int
+    bob_id: int
+    backend: str
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -47,12 +56,24 @@ def open_api(settings: Settings) -> Iterator[Api]:
             alice={"Authorization": f"Bearer {store.api_keys.create(alice.id).token}"},
             bob={"Authorization": f"Bearer {store.api_keys.create(bob.id).token}"},
             alice_id=alice.id,
+            bob_id=bob.id,
+            backend=store.db.dialect,
         )
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def api_database_url(request: pytest.FixtureRequest) -> str | None:
+    """None for the default SQLite file under the data dir, else a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_module_schema_url"))
+
+
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    yield from open_api(make_settings(tmp_path_factory.mktemp("api")))
+def api(tmp_path_factory: pytest.TempPathFactory, api_database_url: str | None) -> Iterator[Api]:
+    yield from open_api(
+        make_settings(tmp_path_factory.mktemp("api"), database_url=api_database_url)
+    )
 
 
 @pytest.fixture

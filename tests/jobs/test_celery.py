@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,99 +22,37 @@ from soundstar.jobs.queue import CeleryQueue, build_queue
 from soundstar.models import GenerationStatus
 from soundstar.store import Store
 
-REDIS_URL = os.environ.get("SOUNDSTAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-def _redis_absent_reason() -> str | None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-        return None
-    except Exception as exc:
-        return f"Redis at {REDIS_URL} unreachable ({type(exc).__name__}: {exc})"
-
-
-needs_redis = pytest.mark.skipif(
-    _redis_absent_reason() is not None, reason=_redis_absent_reason() or ""
-)
-
 
 @pytest.fixture
 def celery_env(
-    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, str]]:
-    """Environment for worker processes and this producer: a unique queue, short leases."""
-    queue = f"soundstar-test-{uuid.uuid4().hex[:10]}"
-    env = {
-        **os.environ,
+    settings: Settings, redis_url: str, monkeypatch: pytest.MonkeyPatch, celery_queue_name: str
+) -> dict[str, str]:
+    """Environment for worker processes and this producer: the test's queue, short leases."""
+    monkeypatch.setenv(VISIBILITY_ENV, "8")
+    return {
         "SOUNDSTAR_DATABASE_URL": str(settings.database_url),
         "SOUNDSTAR_DATA_DIR": str(settings.data_dir),
-        "SOUNDSTAR_REDIS_URL": REDIS_URL,
-        "SOUNDSTAR_JOBS__BROKER_URL": REDIS_URL,
+        "SOUNDSTAR_REDIS_URL": redis_url,
+        "SOUNDSTAR_JOBS__BROKER_URL": redis_url,
         "SOUNDSTAR_JOBS__LEASE_S": "5",
-        QUEUE_ENV: queue,
+        QUEUE_ENV: celery_queue_name,
         VISIBILITY_ENV: "8",
     }
-    monkeypatch.setenv(QUEUE_ENV, queue)
-    monkeypatch.setenv(VISIBILITY_ENV, "8")
-    yield env
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{queue}:*"))
-    if keys:
-        client.delete(*keys)
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path, celery_env: dict[str, str]) -> Iterator[Callable[[], Any]]:
-    """Start `celery -A soundstar.jobs.celery_app worker` subprocesses; all stopped after."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "soundstar.jobs.celery_app",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=1",
-                "--loglevel=info",
-                "--without-gossip",
-                "--without-mingle",
-                f"--queues={celery_env[QUEUE_ENV]}",
-            ],
-            env=celery_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+def start_worker(
+    celery_env: dict[str, str], start_celery_worker: Callable[[dict[str, str]], Any]
+) -> Callable[[], Any]:
+    """Start a Celery worker subprocess with `celery_env`; all are stopped after the test."""
+    return lambda: start_celery_worker(celery_env)
 
 
-def _producer(settings: Settings, store: Store) -> CeleryQueue:
-    queue = build_queue(settings.model_copy(update={"jobs": _celery_jobs(settings)}), store)
+def _producer(settings: Settings, store: Store, broker_url: str) -> CeleryQueue:
+    jobs = settings.jobs.model_copy(update={"backend": "celery", "broker_url": broker_url})
+    queue = build_queue(settings.model_copy(update={"jobs": jobs}), store)
     assert isinstance(queue, CeleryQueue)
     return queue
-
-
-def _celery_jobs(settings: Settings) -> Any:
-    return settings.jobs.model_copy(update={"backend": "celery", "broker_url": REDIS_URL})
 
 
 def _dead(pid: int) -> bool:
@@ -156,15 +91,15 @@ def test_app_has_at_least_once_configuration(
 
 
 @pytest.mark.slow
-@needs_redis
 def test_a_celery_worker_completes_a_job(
     settings: Settings,
     store: Store,
     user_id: int,
     enqueue_short: Callable[..., str],
+    celery_env: dict[str, str],
     start_worker: Callable[[], Any],
 ) -> None:
-    queue = _producer(settings, store)
+    queue = _producer(settings, store, celery_env["SOUNDSTAR_JOBS__BROKER_URL"])
     queue.start()
     assert queue.describe()["broker_status"] == "ok"
     start_worker()
@@ -180,15 +115,15 @@ def test_a_celery_worker_completes_a_job(
 
 
 @pytest.mark.slow
-@needs_redis
 def test_a_job_whose_worker_is_sigkilled_runs_again_and_completes(
     settings: Settings,
     store: Store,
     user_id: int,
     enqueue_short: Callable[..., str],
+    celery_env: dict[str, str],
     start_worker: Callable[[], Any],
 ) -> None:
-    queue = _producer(settings, store)
+    queue = _producer(settings, store, celery_env["SOUNDSTAR_JOBS__BROKER_URL"])
     first = start_worker()
     job_id = enqueue_short(duration_seconds=120)
     queue.submit(job_id)
