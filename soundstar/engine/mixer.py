@@ -75,7 +75,9 @@ class StemInput:
 @dataclass
 class MixResult:
     audio: np.ndarray  # (2, n) float32, mastered
-    stems: dict[str, np.ndarray] = field(default_factory=dict)  # (2, n), as in the mix, pre-master
+    # (2, n) each, as in the mix with the master's gain (glue, loudness, limiter) applied:
+    # they add up to the master, and a stem exported alone does not clip.
+    stems: dict[str, np.ndarray] = field(default_factory=dict)
     lufs: float = float("-inf")
     true_peak_dbtp: float = float("-inf")
 
@@ -208,15 +210,18 @@ def mix(
         processed[name] = wet
         bus += wet
     bus -= bus.mean(axis=1, keepdims=True)
-    audio, lufs, peak_dbtp = _master(bus, sample_rate, target_lufs, ceiling_dbtp)
+    audio, lufs, peak_dbtp, gain = _master(bus, sample_rate, target_lufs, ceiling_dbtp)
+    for placed in processed.values():
+        placed *= gain
     return MixResult(audio=audio, stems=processed, lufs=lufs, true_peak_dbtp=peak_dbtp)
 
 
 def _master(
     bus: np.ndarray, sample_rate: int, target_lufs: float, ceiling_dbtp: float
-) -> tuple[np.ndarray, float, float]:
-    """Glue compression, loudness normalisation and true-peak limiting of the stereo bus."""
-    silent = (np.zeros_like(bus), float("-inf"), float("-inf"))
+) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """Glue compression, loudness normalisation and true-peak limiting of the stereo bus;
+    returns the master, its loudness and true peak, and the gain curve it applied."""
+    silent = (np.zeros_like(bus), float("-inf"), float("-inf"), np.zeros(bus.shape[1], np.float32))
     if not np.any(bus):
         return silent
     power = weighted_power(bus, sample_rate=sample_rate)
@@ -257,4 +262,5 @@ def _master(
         total = glue * push if limiter_gain is None else glue * push * limiter_gain
         final_lufs = _loudness_with_gain(power, total, sample_rate)
     out = np.clip(limited.astype(np.float32, copy=False), -1.0, 1.0)
-    return out, final_lufs, 20.0 * math.log10(peak) if peak > 0 else float("-inf")
+    peak_db = 20.0 * math.log10(peak) if peak > 0 else float("-inf")
+    return out, final_lufs, peak_db, np.asarray(total, dtype=np.float32)

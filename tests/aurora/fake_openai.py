@@ -400,9 +400,7 @@ def read_prompt(prompt: str) -> dict[str, Any]:
     key_match = re.search(
         r"\b([A-Ga-g][#b]?)\s+(major|minor|dorian|mixolydian|lydian|phrygian)\b", prompt
     )
-    found["key"] = (
-        f"{key_match.group(1).capitalize()} {key_match.group(2)}" if key_match else None
-    )
+    found["key"] = f"{key_match.group(1).capitalize()} {key_match.group(2)}" if key_match else None
     meter = re.search(r"\b(\d{1,2}/\d{1,2})\b", text)
     found["meter"] = meter.group(1) if meter else ("3/4" if "waltz" in text else "4/4")
     found["meter_confidence"] = 0.95 if meter else 0.8

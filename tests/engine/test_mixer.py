@@ -84,7 +84,7 @@ def test_mix_meets_every_guarantee(song: tuple[list[StemInput], np.ndarray], tar
     assert np.all(np.abs(audio.mean(axis=1)) < 1e-3)
 
 
-def test_stems_come_back_processed_and_add_up_to_the_bus(
+def test_stems_come_back_processed_and_add_up_to_the_master(
     song: tuple[list[StemInput], np.ndarray],
 ) -> None:
     stems, _ = song
@@ -95,10 +95,12 @@ def test_stems_come_back_processed_and_add_up_to_the_bus(
     # the pad sits right of centre, the lead almost centred
     pad = result.stems["pad"]
     assert np.sqrt(np.mean(pad[1] ** 2)) > np.sqrt(np.mean(pad[0] ** 2))
-    # the bus (sum of stems) is correlated with the master: the master is the bus, mastered
+    # the stems carry the master's gain: they add up to the master (less its DC offset),
+    # and none of them alone goes beyond full scale
     bus = np.sum(list(result.stems.values()), axis=0)
-    corr = np.corrcoef(bus.reshape(-1), result.audio.reshape(-1))[0, 1]
-    assert corr > 0.95
+    bus -= bus.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(bus, result.audio, atol=2e-3)
+    assert max(float(np.abs(s).max()) for s in result.stems.values()) <= 1.0
 
 
 def test_sidechain_ducks_non_drum_stems_at_kicks(song: tuple[list[StemInput], np.ndarray]) -> None:
@@ -107,14 +109,18 @@ def test_sidechain_ducks_non_drum_stems_at_kicks(song: tuple[list[StemInput], np
     ducked = mix(
         stems, sample_rate=SR, energy_envelope=None, sidechain=True, sidechain_onsets_s=kicks
     )
-    pad_plain, pad_ducked = plain.stems["pad"], ducked.stems["pad"]
     at = int((kicks[4] + 0.02) * SR)
-    ratio = (
-        np.abs(pad_ducked[:, at - 50 : at + 50]).mean()
-        / np.abs(pad_plain[:, at - 50 : at + 50]).mean()
-    )
-    assert ratio < 0.8
-    assert np.array_equal(ducked.stems["drums"], plain.stems["drums"])
+
+    def level_ratio(name: str) -> float:
+        """Level at the kick with ducking over without (the master's gain is in both)."""
+        window = slice(at - 50, at + 50)
+        return float(
+            np.abs(ducked.stems[name][:, window]).mean()
+            / np.abs(plain.stems[name][:, window]).mean()
+        )
+
+    # the pad dips at the kick; the drums, which key the ducking, do not
+    assert level_ratio("pad") < 0.8 * level_ratio("drums")
 
 
 def test_silence_in_silence_out() -> None:
