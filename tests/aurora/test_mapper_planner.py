@@ -103,3 +103,19 @@ def test_the_same_parameters_give_the_same_plan() -> None:
     a = understand("dark cinematic ambient with drones").plan
     b = understand("dark cinematic ambient with drones").plan
     assert a == b
+
+
+def test_a_mode_the_genre_has_no_progression_for_takes_one_from_its_family() -> None:
+    """Ballads list only major loops; in D minor the loop comes from pop (the family), not
+    from jazz: no chord outside D natural minor, and it opens on the tonic."""
+    u = Aurora().understand("A slow, melancholic piano ballad in D minor")
+    chords = u.plan.chord_progression.chords
+    scale = set(key_scale("D minor"))
+    assert chords[0] == "Dm"
+    assert all(set(parse_chord(c).pitch_classes) <= scale for c in chords), chords
+
+
+def test_an_unnamed_key_follows_the_genre() -> None:
+    rock = Aurora().understand("a driving rock song with electric guitars").parameters
+    hip_hop = Aurora().understand("a dark hip hop beat with heavy 808s").parameters
+    assert rock.key == "E major" and hip_hop.key == "C# minor"

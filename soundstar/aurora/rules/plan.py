@@ -121,7 +121,11 @@ def _progression(kb: KnowledgeBase, params: MusicalParameters, genre: Genre) -> 
         if p in kb.progressions and fits(kb.progressions[p].mode)
     ]
     if not candidates:
-        candidates = [p for p in kb.progressions.values() if fits(p.mode)]
+        # None of the genre's own in this mode: one written for the genre or its family
+        # (a pop ballad in D minor takes pop's minor loop, not a jazz ii-V-i), else any.
+        family = {genre.id, *kb.genre_ancestors(genre.id)}
+        fitting = [p for p in kb.progressions.values() if fits(p.mode)]
+        candidates = [p for p in fitting if family & set(p.genres)] or fitting
     if not candidates:
         return [tonic_chord(params.key)]
     mood_match = [p for p in candidates if set(p.moods) & set(params.mood)]
