@@ -1,11 +1,12 @@
 """The music knowledge base (spec v2 §3.3): genres, moods, instruments, eras, artists,
-tempo words, abbreviations, progressions, structures and grooves, as YAML data with a
+tempo words, abbreviations, progressions, structures, grooves and articulations, as YAML data with a
 typed, cross-checked loader. A bottom layer: Aurora and the engine both read it."""
 
 from soundstar.knowledge.base import KnowledgeBase, compact, normalize
 from soundstar.knowledge.loader import DEFAULT_DATA_DIR, KnowledgeError, load_knowledge
 from soundstar.knowledge.records import (
     Abbreviation,
+    Articulation,
     Artist,
     BassGroove,
     DrumBar,
@@ -24,6 +25,7 @@ from soundstar.knowledge.records import (
 __all__ = [
     "DEFAULT_DATA_DIR",
     "Abbreviation",
+    "Articulation",
     "Artist",
     "BassGroove",
     "DrumBar",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from soundstar.knowledge.records import (
+    Articulation,
     Artist,
     BassGroove,
     DrumGroove,
@@ -18,6 +20,7 @@ from soundstar.knowledge.records import (
     Structure,
     TempoTerm,
 )
+from soundstar.knowledge.vocab import CompingName
 
 _SEPARATORS = re.compile(r"[-_\s]+")
 _COMPACT_DROP = re.compile(r"[\s'.]")
@@ -92,6 +95,14 @@ class Index:
         return self.loose.get(compact(text))
 
 
+class Playing(NamedTuple):
+    """What a descriptor asks of a part: a comping style, a bass groove, an octave shift."""
+
+    style: CompingName | None
+    bass_groove: str | None
+    octave: int
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     """Every table of the knowledge base, validated and cross-checked, with lookups."""
@@ -107,6 +118,7 @@ class KnowledgeBase:
     structures: dict[str, Structure]
     drum_grooves: dict[str, DrumGroove]
     bass_grooves: dict[str, BassGroove]
+    articulations: dict[str, Articulation]
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 
@@ -170,6 +182,20 @@ class KnowledgeBase:
     def find_tempo_term(self, text: str) -> TempoTerm | None:
         found = self._find("tempo_terms", text)
         return next((t for t in self.tempo_terms if t.term == found), None) if found else None
+
+    def articulation(self, descriptor: str | None) -> Playing:
+        """How a descriptor's words ask an instrument to play ("pulsing low" -> pulse,
+        root eighths in the bass, an octave down); all None/0 when it names nothing."""
+        style: CompingName | None = None
+        bass_groove: str | None = None
+        octave = 0
+        for word in (descriptor or "").lower().split():
+            found = self.articulations.get(word)
+            if found is not None:
+                style = found.style or style
+                bass_groove = found.bass_groove or bass_groove
+                octave = found.octave or octave
+        return Playing(style, bass_groove, octave)
 
     def genre_ancestors(self, genre_id: str) -> list[str]:
         """Parent, grandparent, ... up to the root; empty for a root or an unknown id."""

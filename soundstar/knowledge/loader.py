@@ -18,6 +18,7 @@ from soundstar.errors import ConfigError
 from soundstar.knowledge.base import KnowledgeBase, normalize, surface_forms
 from soundstar.knowledge.records import (
     Abbreviation,
+    Articulation,
     Artist,
     BassGroove,
     DrumGroove,
@@ -43,6 +44,7 @@ TABLES: tuple[str, ...] = (
     "structures",
     "drum_grooves",
     "bass_grooves",
+    "articulations",
 )
 _OWN_FIELDS = frozenset({"id", "name", "parent", "aliases", "description"})
 """Genre fields a child never takes from its parent."""
@@ -339,6 +341,21 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         {p.id: surface_forms(p.id, p.name, p.aliases) for p in progressions.values()},
     )
 
+    articulations = _validate_all(Articulation, raw["articulations"], "articulations.yaml")
+    by_word: dict[str, Articulation] = {}
+    for articulation in articulations:
+        for word in articulation.words:
+            if word in by_word:
+                raise KnowledgeError("articulations.yaml", word, "words", "word listed twice")
+            by_word[word] = articulation
+        if articulation.bass_groove is not None and articulation.bass_groove not in bass_grooves:
+            raise KnowledgeError(
+                "articulations.yaml",
+                articulation.words[0],
+                "bass_groove",
+                f"unknown bass groove {articulation.bass_groove!r}",
+            )
+
     return KnowledgeBase.assemble(
         genres=genres,
         moods=moods,
@@ -351,4 +368,5 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         structures=structures,
         drum_grooves=drum_grooves,
         bass_grooves=bass_grooves,
+        articulations=by_word,
     )

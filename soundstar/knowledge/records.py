@@ -182,6 +182,24 @@ class Artist(Record):
         return self
 
 
+class Articulation(Record):
+    """Words for how an instrument plays: a pattern (comping style) and/or an octave shift."""
+
+    words: tuple[str, ...] = Field(min_length=1)
+    style: CompingName | None = None
+    bass_groove: str | None = None
+    octave: int = Field(default=0, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if self.style is None and self.octave == 0:
+            raise ValueError("an articulation sets a style, an octave, or both")
+        for word in self.words:
+            if word != word.lower() or not word.isalpha():
+                raise ValueError(f"word {word!r} must be one lowercase word")
+        return self
+
+
 class TempoTerm(Record):
     """A word for tempo: either a BPM range or a multiplier of the current tempo."""
 

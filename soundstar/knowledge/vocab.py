@@ -76,7 +76,16 @@ KitName = Literal[
     "acoustic", "brush", "electronic_808", "electronic_909", "lofi", "breakbeat", "latin"
 ]
 CompingName = Literal[
-    "block", "stabs", "arpeggio", "strum", "pad", "broken", "offbeat_skank", "montuno", "none"
+    "block",
+    "stabs",
+    "arpeggio",
+    "strum",
+    "pad",
+    "broken",
+    "offbeat_skank",
+    "montuno",
+    "pulse",
+    "none",
 ]
 ModeName = Literal[
     "major",

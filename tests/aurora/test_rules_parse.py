@@ -70,6 +70,18 @@ def test_instruments_carry_roles_and_descriptors() -> None:
     assert "pad" in by_role
 
 
+def test_two_words_of_playing_both_reach_the_instrument() -> None:
+    """ "pulsing low strings": both words say how the strings play (pattern and octave);
+    a word that is not about playing ("synthwave pulsing bass") is not taken along."""
+    strings = read("a thriller cue with pulsing low strings").parsed.instrumentation[0]
+    assert strings.descriptor == "pulsing low"
+    bass = read("dark synthwave pulsing bass and drums").parsed.instrumentation
+    assert {i.name: i.descriptor for i in bass}["synth_bass"] == "pulsing"
+    kb = load_knowledge()
+    assert kb.articulation("pulsing low") == ("pulse", "root_eighths", -1)
+    assert kb.articulation("dreamy") == (None, None, 0)
+
+
 @pytest.mark.parametrize(
     ("prompt", "word"),
     [

@@ -123,3 +123,28 @@ def test_any_duration_composes_to_that_duration(duration: float, seed: int) -> N
     params, plan = _understand("a calm piano and strings piece in e minor", duration=duration)
     score = compose(params, plan, seed=seed)
     assert score.duration_seconds == pytest.approx(duration, abs=1e-6)
+
+
+def _part(score: Score, role: Role) -> list[tuple[float, int]]:
+    return [(n.start_beat, n.pitch) for t in score.tracks if t.role == role for n in t.notes]
+
+
+def test_a_pulsing_bass_plays_every_eighth_and_pulsing_strings_repeat_their_chords() -> None:
+    params, plan = _understand("dark synthwave at 100 bpm with a pulsing bass and pulsing strings")
+    assert {i.name: i.descriptor for i in params.instrumentation}["synth_bass"] == "pulsing"
+    score = compose(params, plan, seed=3)
+    bar_two = [s for s, _ in _part(score, Role.BASS) if 4.0 <= s < 8.0]
+    assert sorted(set(bar_two)) == [4.0 + 0.5 * k for k in range(8)]
+    strings = {s for s, _ in _part(score, Role.PAD) if 4.0 <= s < 8.0}
+    assert strings == {4.0 + 0.5 * k for k in range(8)}
+
+
+def test_low_strings_sit_an_octave_below_strings() -> None:
+    low = compose(*_understand("a tense cinematic cue with low strings and piano"), seed=2)
+    plain = compose(*_understand("a tense cinematic cue with strings and piano"), seed=2)
+    low_pitches = [p for _, p in _part(low, Role.PAD)]
+    plain_pitches = [p for _, p in _part(plain, Role.PAD)]
+    assert low_pitches and len(low_pitches) == len(plain_pitches)
+    assert [a - b for a, b in zip(low_pitches, plain_pitches, strict=True)] == [-12] * len(
+        low_pitches
+    )

@@ -195,3 +195,15 @@ def test_wrong_top_level_key(tmp_path: Path) -> None:
     data = _data_copy(tmp_path)
     (data / "moods.yaml").write_text("mood:\n  - {id: calm}\n", encoding="utf-8")
     _expect(data, "moods.yaml", "moods:")
+
+
+def test_an_articulation_word_listed_twice(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "articulations", lambda rs: rs[1]["words"].append(rs[0]["words"][0]))
+    _expect(data, "articulations.yaml", "pulsing", "listed twice")
+
+
+def test_an_articulation_with_an_unknown_bass_groove(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "articulations", lambda rs: rs[0].update(bass_groove="pulse_bass"))
+    _expect(data, "articulations.yaml", "bass_groove", "pulse_bass")

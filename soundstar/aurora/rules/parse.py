@@ -9,6 +9,7 @@ genre and marked as inferred with a lower confidence.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
@@ -241,15 +242,29 @@ def _is_descriptor(word: str) -> bool:
     return bool(word) and word not in _STOPWORDS and word not in _ROLE_HINTS and word.isalpha()
 
 
-def _descriptor(before: str, surface: str, name: str) -> str | None:
-    """The adjective that colours an instrument: "pulsing bass", "dreamy pads"."""
-    if _is_descriptor(before) and before not in _NEGATION_CUES:
-        return before
+def _descriptor(
+    earlier: str, before: str, surface: str, name: str, playing: Container[str]
+) -> str | None:
+    """The words that colour an instrument: "pulsing bass", "dreamy pads", "pulsing low
+    strings". A word about how it plays (`playing`) wins over any other adjective, and
+    two such words before the name are both kept."""
     words = surface.split()
     name_words = {w for w, _ in tokenize(name)}
-    if len(words) > 1 and words[0] not in name_words and _is_descriptor(words[0]):
-        return words[0]
-    return None
+    inner = (
+        words[0]
+        if len(words) > 1 and words[0] not in name_words and _is_descriptor(words[0])
+        else None
+    )
+    outer = before if _is_descriptor(before) and before not in _NEGATION_CUES else None
+    if inner is not None and outer is not None and outer in playing and inner in playing:
+        return f"{outer} {inner}"
+    if inner is not None and (inner in playing or outer is None):
+        return inner
+    if outer is None:
+        return None
+    if outer in playing and earlier in playing:
+        return f"{earlier} {outer}"
+    return outer
 
 
 def _stated_tempo(text: str) -> float | None:
@@ -499,7 +514,8 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         role = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after, role)) if not inst.drum else "drums"
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
-        descriptor = _descriptor(before, mention.surface, inst.name)
+        earlier = tokens[mention.start - 2] if mention.start > 1 else ""
+        descriptor = _descriptor(earlier, before, mention.surface, inst.name, kb.articulations)
         if all(i[0] != inst.id for i in instruments):
             instruments.append((inst.id, role, descriptor))
     instrumentation = [

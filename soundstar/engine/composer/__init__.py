@@ -64,8 +64,12 @@ def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
     return basic_groove(num * 4.0 / den, num)
 
 
-def _bass_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> BassGroove:
-    for gid in genre.bass_grooves:
+def _bass_groove(
+    kb: KnowledgeBase, genre: Genre, meter: str, asked: str | None = None
+) -> BassGroove:
+    """The groove a descriptor asked for ("pulsing bass"), if it fits the meter; else the
+    genre's first in the meter; else any in the meter; else a root on every beat."""
+    for gid in ([asked] if asked else []) + list(genre.bass_grooves):
         groove = kb.bass_grooves.get(gid)
         if groove is not None and groove.meter == meter:
             return groove
@@ -81,6 +85,19 @@ def _instrument(kb: KnowledgeBase, name: str) -> Instrument:
     if inst is None:
         raise ParameterError(f"unknown instrument {name!r}", field="instrumentation")
     return inst
+
+
+def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> list[Note]:
+    """The part an octave lower or higher ("low strings"), when its middle note stays in
+    the instrument's register; unchanged otherwise (the instrument cannot go there)."""
+    if not notes:
+        return notes
+    middle = float(np.median([n.pitch for n in notes])) + 12 * octave
+    if not register[0] <= middle <= register[1]:
+        return notes
+    return [
+        n.model_copy(update={"pitch": int(np.clip(n.pitch + 12 * octave, 0, 127))}) for n in notes
+    ]
 
 
 def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Score:
@@ -107,6 +124,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             continue
         rng = np.random.default_rng([seed, index])
         register = (inst.register[0], inst.register[1])
+        playing = kb.articulation(spec.descriptor)
         role = spec.role
         notes: list[Note]
         is_drum = role in (Role.DRUMS, Role.PERCUSSION) or inst.drum
@@ -122,24 +140,28 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         elif role == Role.BASS:
             notes = write_bass(
                 timeline,
-                _bass_groove(kb, genre, params.time_signature),
+                _bass_groove(kb, genre, params.time_signature, playing.bass_groove),
                 register,
                 scale,
                 rng,
                 swing=swing,
                 tonic_pc=tonic_pc,
             )
+        elif role == Role.LEAD and playing.style == "arpeggio":
+            notes = write_arp(timeline, register, rng)
         elif role == Role.LEAD:
             notes = write_melody(timeline, register, scale, tonic_pc, rng)
         elif role == Role.PAD:
-            notes = write_comping(timeline, register, "pad", rng, base_velocity=70)
+            notes = write_comping(timeline, register, playing.style or "pad", rng, base_velocity=70)
         elif role == Role.ARP:
             notes = write_arp(timeline, register, rng)
         elif role == Role.TEXTURE:
             notes = write_texture(timeline, register, tonic_pc)
         else:
-            style = next((c for c in genre.comping if c != "none"), "block")
+            style: str = playing.style or next((c for c in genre.comping if c != "none"), "block")
             notes = write_comping(timeline, register, style, rng)
+        if playing.octave and not is_drum:
+            notes = _shift_octave(notes, playing.octave, register)
         notes = [n for n in notes if n.start_beat < timeline.total_beats]
         notes = [
             n.model_copy(

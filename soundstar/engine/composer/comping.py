@@ -25,9 +25,16 @@ SLOW_COMPING_BPM = 90.0
 _OFFBEAT_STYLES = frozenset({"block", "stabs", "montuno", "strum"})
 
 
+_PULSE_STEP = 0.5  # a pulsing part repeats its chord every eighth note
+_PULSE_OFFBEAT = 0.75  # velocity of the eighths between beats: the beat stays the pulse
+
+
 def _style_hits(
     style: str, beats_per_bar: float, energy: float, tempo_bpm: float | None = None
 ) -> list[tuple[float, float]]:
+    if style == "pulse":
+        steps = round(beats_per_bar / _PULSE_STEP)
+        return [(i * _PULSE_STEP, _PULSE_STEP * 0.8) for i in range(steps)]
     if style == "pad" or energy < 0.3:
         return [(0.0, beats_per_bar)]
     if tempo_bpm is not None and tempo_bpm < SLOW_COMPING_BPM and style in _OFFBEAT_STYLES:
@@ -38,6 +45,14 @@ def _style_hits(
         return [(b + 0.5, 0.25) for b in range(int(beats_per_bar))]
     # One hit per beat (3/4 waltz comping: bass on 1, chords on 2 and 3 is written by the bass).
     return [(float(b), 0.9) for b in range(int(beats_per_bar))]
+
+
+def _accent(style: str, onset: float) -> float:
+    if onset == 0:
+        return 1.0
+    if style == "pulse" and not float(onset).is_integer():
+        return _PULSE_OFFBEAT
+    return 0.9
 
 
 def write_comping(
@@ -84,7 +99,7 @@ def write_comping(
                         start_beat=round(start + onset + spread, 6),
                         duration_beats=round(max(duration - spread + legato, 0.1), 6),
                         velocity=int(
-                            np.clip(vel * (1.0 if onset == 0 else 0.9) + rng.normal(0, 3), 25, 127)
+                            np.clip(vel * _accent(style, onset) + rng.normal(0, 3), 25, 127)
                         ),
                     )
                 )
