@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import pytest
@@ -12,7 +13,7 @@ from soundstar.aurora.pipeline import Aurora
 from soundstar.engine.composer import build_timeline, compose
 from soundstar.engine.composer.timeline import allocate_bars
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
-from soundstar.theory import key_scale
+from soundstar.theory import key_scale, parse_chord
 
 
 def _understand(prompt: str, duration: float = 30.0) -> tuple[MusicalParameters, StructuralPlan]:
@@ -148,3 +149,19 @@ def test_low_strings_sit_an_octave_below_strings() -> None:
     assert [a - b for a, b in zip(low_pitches, plain_pitches, strict=True)] == [-12] * len(
         low_pitches
     )
+
+
+def test_distorted_guitars_play_power_chords() -> None:
+    params, plan = _understand("a fast punk rock song in E major with distorted guitars")
+    score = compose(params, plan, seed=4)
+    guitar = next(t for t in score.tracks if t.instrument == "distorted_guitar")
+    chords = {c.start_beat: c.symbol for c in score.chords}
+    by_onset: dict[float, list[int]] = {}
+    for note in guitar.notes:  # a strum spreads a chord's notes over a few hundredths of a beat
+        hit = math.floor(note.start_beat * 4 + 1e-6) / 4
+        by_onset.setdefault(hit, []).append(note.pitch)
+    for onset, pitches in by_onset.items():
+        root = min(pitches)
+        assert sorted(p - root for p in pitches) == [0, 7, 12], (onset, pitches)
+        bar_start = max(b for b in chords if b <= onset + 1e-6)
+        assert root % 12 == parse_chord(chords[bar_start]).bass_pc

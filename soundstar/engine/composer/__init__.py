@@ -38,6 +38,9 @@ from soundstar.theory import key_scale, pitch_class
 
 __all__ = ["Timeline", "build_timeline", "compose"]
 
+# Timbres whose chord parts are power chords (see `voicing.power_chord`).
+POWER_CHORD_TIMBRES = frozenset({"guitar_distorted"})
+
 
 def _genre(kb: KnowledgeBase, params: MusicalParameters) -> Genre:
     for name in (params.sub_genre, params.genre):
@@ -159,7 +162,13 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             notes = write_texture(timeline, register, tonic_pc)
         else:
             style: str = playing.style or next((c for c in genre.comping if c != "none"), "block")
-            notes = write_comping(timeline, register, style, rng)
+            notes = write_comping(
+                timeline,
+                register,
+                style,
+                rng,
+                power_chords=inst.timbre in POWER_CHORD_TIMBRES,
+            )
         if playing.octave and not is_drum:
             notes = _shift_octave(notes, playing.octave, register)
         notes = [n for n in notes if n.start_beat < timeline.total_beats]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from soundstar.engine.composer.timeline import Timeline
-from soundstar.engine.composer.voicing import nearest_pitch, voice_lead
+from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
 from soundstar.models import Note
 from soundstar.theory import parse_chord
 
@@ -63,16 +63,24 @@ def write_comping(
     *,
     base_velocity: int = 82,
     n_voices: int = 4,
+    power_chords: bool = False,
 ) -> list[Note]:
-    """Chords in the given style; `pad` holds each chord for the whole bar (legato)."""
+    """Chords in the given style; `pad` holds each chord for the whole bar (legato);
+    `power_chords` plays root, fifth and octave (a distorted guitar)."""
     lo, hi = max(register[0], 48), min(register[1], 84)
+    if power_chords:
+        lo, hi = max(register[0], 40), min(register[1], 72)
     if hi - lo < 14:
         lo, hi = 52, 76
     notes: list[Note] = []
     previous: tuple[int, ...] | None = None
     for bar in range(timeline.n_bars):
-        voicing = voice_lead(
-            timeline.chords[bar], previous, lo, hi, n_voices, timeline.held_tonic(bar)
+        voicing = (
+            power_chord(timeline.chords[bar], previous, lo, hi)
+            if power_chords
+            else voice_lead(
+                timeline.chords[bar], previous, lo, hi, n_voices, timeline.held_tonic(bar)
+            )
         )
         previous = voicing
         start = timeline.bar_start(bar)

@@ -71,3 +71,13 @@ def voice_lead(
         return moved + 0.3 * abs(sum(v) / len(v) - centre) + 0.1 * abs(sum(v) / len(v) - prev_mean)
 
     return min(candidates, key=cost)
+
+
+def power_chord(symbol: str, previous: tuple[int, ...] | None, lo: int, hi: int) -> tuple[int, ...]:
+    """Root, fifth and octave of `symbol` (its bass note as the root), the root near the
+    previous one: what a distorted guitar plays, since distortion turns a third into a
+    cluster of difference tones while a fifth stays clean."""
+    chord = parse_chord(symbol)
+    target = previous[0] if previous else lo + 4
+    root = nearest_pitch(chord.bass_pc, target, lo, max(lo, hi - 12))
+    return (root, root + 7, root + 12)
