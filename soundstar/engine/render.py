@@ -141,14 +141,20 @@ def _sample(
     notes: tuple[np.ndarray, ...],
     n_samples: int,
     notices: list[str],
+    key_pc: int,
 ) -> np.ndarray | None:
-    """A track played from the SoundFont at the DDSP presets' level; None (and a notice)
-    when the SoundFont lacks its program, so DDSP plays it instead."""
+    """A track played from the SoundFont at the DDSP presets' level (a kit's kick tuned to
+    the key, as the synthesized kits are); None (and a notice) when the SoundFont lacks its
+    program, so DDSP plays it instead."""
     table = synthesis_table()
     program = table.sampled_kits[kit] if track.is_drum else track.program
     try:
         audio = sampler.render_notes(
-            *notes, program=program, is_drum=track.is_drum, n_samples=n_samples
+            *notes,
+            program=program,
+            is_drum=track.is_drum,
+            n_samples=n_samples,
+            key_pc=key_pc if track.is_drum else None,
         )
     except ParameterError as exc:
         notices.append(f"{track.name}: {exc.message}; it was synthesized with DDSP instead.")
@@ -234,7 +240,9 @@ def render_score(
                 float(o) for o, p in zip(onset, pitch, strict=True) if p in _KICK_NOTES
             )
         sampled = (
-            _sample(sampler, track, kit, (pitch, onset, duration, velocity), n_samples, notices)
+            _sample(
+                sampler, track, kit, (pitch, onset, duration, velocity), n_samples, notices, key_pc
+            )
             if choice == "sampler" and sampler is not None
             else None
         )

@@ -54,6 +54,16 @@ _FLUSH_BLOCK = 256
 _FLUSH_MAX_S = 2.0
 _CACHE_SIZE = 4
 _STEREO = 2
+# GM's bass drums and snares, with the band where their pitch (the kick's boom, the snare's
+# body) lies: the kit pieces heard, and read by a key finder, as a note, so they are tuned
+# to the key as a producer tunes them; other pieces keep their pitch.
+TUNED_DRUMS: dict[int, tuple[float, float]] = {
+    35: (30.0, 160.0),
+    36: (30.0, 160.0),
+    38: (120.0, 400.0),
+    40: (120.0, 400.0),
+}
+_PROBE_S = 0.5
 
 
 def prefers_sampler(program: int, *, is_drum: bool = False) -> bool:
@@ -98,6 +108,16 @@ def sampler_status(configured: Path | None) -> tuple[bool, str]:
     return True, f"run: SoundFont {path}"
 
 
+def tuning_cents(hz: float, key_pc: int, band: tuple[float, float]) -> float:
+    """Cents from `hz` to the nearest pitch of class `key_pc` that lies in `band` (a kick is
+    not tuned down into the inaudible), whole cents."""
+    midi = 69.0 + 12.0 * np.log2(hz / 440.0)
+    candidates = [12.0 * octave + key_pc for octave in range(11)]
+    in_band = [m for m in candidates if band[0] <= 440.0 * 2.0 ** ((m - 69.0) / 12.0) <= band[1]]
+    nearest = min(in_band or candidates, key=lambda m: abs(m - midi))
+    return float(np.rint(100.0 * (nearest - midi)))
+
+
 def _note_events(
     key: np.ndarray, on_smp: np.ndarray, off_smp: np.ndarray, vel_127: np.ndarray
 ) -> Iterator[tuple[int, int, int, int]]:
@@ -121,6 +141,7 @@ class SoundFontSampler:
         self._lock = threading.Lock()
         self.path = path
         self.sample_rate = sample_rate
+        self._drum_hz: dict[tuple[int, int], float | None] = {}
 
     @classmethod
     def load(cls, path: Path, *, sample_rate: int) -> SoundFontSampler:
@@ -149,6 +170,7 @@ class SoundFontSampler:
         program: int,
         is_drum: bool,
         n_samples: int,
+        key_pc: int | None = None,
     ) -> np.ndarray:
         """Play a list of notes with one GM program, as `ddsp.render_notes` does with a preset.
 
@@ -163,6 +185,8 @@ class SoundFontSampler:
             lacks falls back to another of its kits, as tinysoundfont does).
         is_drum : play on GM channel 10 (the SoundFont's percussion bank 128).
         n_samples : output length; what would sound later is dropped, with a short fade.
+        key_pc : for drums, the piece's tonic pitch class: the kit's bass drums and snares
+            are tuned to its nearest tonic (within a tritone); None keeps the kit's tuning.
 
         Returns mono float32 audio [n_samples] (the SoundFont's stereo summed to its
         mid, so the mixer pans it like any other stem).
@@ -183,12 +207,18 @@ class SoundFontSampler:
             return out
         pitch, onset, duration, vel_127 = pitch[keep], onset[keep], duration[keep], vel_127[keep]
         key = np.clip(np.rint(pitch), 0, 127).astype(np.int64)
-        detune_cents = np.zeros_like(key) if is_drum else np.rint((pitch - key) * 100.0)
         sr = self.sample_rate
         on_smp = np.rint(onset * sr).astype(np.int64)
         off_smp = np.maximum(np.rint((onset + duration) * sr).astype(np.int64), on_smp + 1)
         stereo = np.empty((n_samples, _STEREO), dtype=np.float32)
         with self._lock:
+            if not is_drum:
+                detune_cents = np.rint((pitch - key) * 100.0)
+            else:
+                detune_cents = np.zeros(key.shape, dtype=np.float64)
+                if key_pc is not None:
+                    for note in TUNED_DRUMS.keys() & {int(k) for k in key}:
+                        detune_cents[key == note] = self._drum_cents(program, note, key_pc)
             for cents in np.unique(detune_cents):
                 sel = detune_cents == cents
                 self._render_pass(
@@ -239,6 +269,34 @@ class SoundFontSampler:
                 synth.noteoff(chan, key)
         if pos < n:
             synth.generate_simple(n - pos, buffer=stereo[pos:n].data.cast("B"))
+
+    def _drum_cents(self, program: int, note: int, key_pc: int) -> float:
+        """Cents that move a kit piece to the nearest tonic of the key (0 when its pitch
+        cannot be read). Call with the lock held."""
+        if (program, note) not in self._drum_hz:
+            self._drum_hz[(program, note)] = self._probe_pitch_hz(program, note)
+        hz = self._drum_hz[(program, note)]
+        return 0.0 if hz is None else tuning_cents(hz, key_pc, TUNED_DRUMS[note])
+
+    def _probe_pitch_hz(self, program: int, note: int) -> float | None:
+        """The strongest frequency in the piece's pitch band (TUNED_DRUMS) of one hit."""
+        n = int(_PROBE_S * self.sample_rate)
+        stereo = np.zeros((n, _STEREO), dtype=np.float32)
+        self._render_pass(
+            stereo,
+            _note_events(np.array([note]), np.array([0]), np.array([n // 2]), np.array([110])),
+            program=program,
+            is_drum=True,
+            tuning_semitones=0.0,
+        )
+        mono = stereo.mean(axis=1) * np.hanning(n).astype(np.float32)
+        spectrum = np.abs(np.fft.rfft(mono, n=8 * n))
+        freqs = np.fft.rfftfreq(8 * n, 1.0 / self.sample_rate)
+        lo, hi = TUNED_DRUMS[note]
+        band = (freqs >= lo) & (freqs <= hi)
+        if not np.any(spectrum[band] > 0):
+            return None
+        return float(freqs[band][np.argmax(spectrum[band])])
 
     def _silence(self) -> None:
         """Reset channels and run the synth until the quick release of old voices is over."""

@@ -283,3 +283,40 @@ def test_any_note_list_gives_finite_float32_of_exact_length(
     y = sf.render_notes(*arr, program=program, is_drum=is_drum, n_samples=n_samples)
     assert y.shape == (n_samples,) and y.dtype == np.float32
     assert np.all(np.isfinite(y))
+
+
+def _band_peak_hz(audio: np.ndarray, lo_hz: float, hi_hz: float) -> float:
+    n = audio.size
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(n), n=8 * n))
+    freqs = np.fft.rfftfreq(8 * n, 1.0 / SR)
+    band = (freqs >= lo_hz) & (freqs <= hi_hz)
+    return float(freqs[band][np.argmax(spectrum[band])])
+
+
+def _semitones_to_pc(hz: float, pc: int) -> float:
+    """Distance in semitones from `hz` to the nearest pitch of class `pc` (C = 0)."""
+    midi = 69.0 + 12.0 * np.log2(hz / 440.0)
+    return float(min(abs(midi - (pc + 12 * octave)) for octave in range(11)))
+
+
+@pytest.mark.parametrize(("note", "band"), [(36, (30.0, 160.0)), (38, (120.0, 400.0))])
+@pytest.mark.parametrize("key_pc", [0, 4, 7, 10])
+def test_kick_and_snare_are_tuned_to_the_key(
+    sf2: SoundFontSampler, note: int, band: tuple[float, float], key_pc: int
+) -> None:
+    plain = sf2.render_notes(
+        *_one(note, duration_s=0.3), program=0, is_drum=True, n_samples=SR // 2
+    )
+    tuned = sf2.render_notes(
+        *_one(note, duration_s=0.3), program=0, is_drum=True, n_samples=SR // 2, key_pc=key_pc
+    )
+    assert _semitones_to_pc(_band_peak_hz(tuned, *band), key_pc) < 0.35
+    shift = 12.0 * np.log2(_band_peak_hz(tuned, *band) / _band_peak_hz(plain, *band))
+    assert abs(shift) <= 6.5  # moved to the nearest tonic, never more than a tritone
+
+
+def test_other_kit_pieces_keep_their_pitch(sf2: SoundFontSampler) -> None:
+    hat = _one(42, duration_s=0.2)
+    plain = sf2.render_notes(*hat, program=0, is_drum=True, n_samples=SR // 4)
+    keyed = sf2.render_notes(*hat, program=0, is_drum=True, n_samples=SR // 4, key_pc=7)
+    np.testing.assert_array_equal(plain, keyed)
