@@ -13,7 +13,7 @@ here) and only needs pyaudio for live playback, which this module never uses.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,10 @@ SAMPLED_FAMILIES: dict[str, tuple[int, ...]] = {
 }
 _SAMPLED_PROGRAMS = frozenset(p for programs in SAMPLED_FAMILIES.values() for p in programs)
 
-_DRUM_CHANNEL = 9  # GM channel 10, 0-based
-_MELODIC_CHANNEL = 0
+# Notes tuned apart (a detuned note, a kick tuned to the key) play on channels of their own,
+# each with its tuning, in one run of the synth: drums from GM channel 10 (9, 0-based) on.
+_DRUM_CHANNELS = (9, *range(10, 16), *range(9))
+_MELODIC_CHANNELS = (*range(9), *range(10, 16))
 _END_FADE_S = 0.005
 _FLUSH_BLOCK = 256
 _FLUSH_MAX_S = 2.0
@@ -119,11 +121,19 @@ def tuning_cents(hz: float, key_pc: int, band: tuple[float, float]) -> float:
 
 
 def _note_events(
-    key: np.ndarray, on_smp: np.ndarray, off_smp: np.ndarray, vel_127: np.ndarray
-) -> Iterator[tuple[int, int, int, int]]:
-    """(sample, is_on, key, velocity) sorted by time; at equal times note-offs come first."""
-    events = [(int(s), 0, int(k), 0) for s, k in zip(off_smp, key, strict=True)]
-    events += [(int(s), 1, int(k), int(v)) for s, k, v in zip(on_smp, key, vel_127, strict=True)]
+    key: np.ndarray,
+    on_smp: np.ndarray,
+    off_smp: np.ndarray,
+    vel_127: np.ndarray,
+    channel: np.ndarray,
+) -> Iterator[tuple[int, int, int, int, int]]:
+    """(sample, is_on, channel, key, velocity) sorted by time; at equal times note-offs
+    come first."""
+    events = [(int(s), 0, int(c), int(k), 0) for s, c, k in zip(off_smp, channel, key, strict=True)]
+    events += [
+        (int(s), 1, int(c), int(k), int(v))
+        for s, c, k, v in zip(on_smp, channel, key, vel_127, strict=True)
+    ]
     events.sort()
     return iter(events)
 
@@ -219,14 +229,23 @@ class SoundFontSampler:
                 if key_pc is not None:
                     for note in TUNED_DRUMS.keys() & {int(k) for k in key}:
                         detune_cents[key == note] = self._drum_cents(program, note, key_pc)
-            for cents in np.unique(detune_cents):
-                sel = detune_cents == cents
+            channels = _DRUM_CHANNELS if is_drum else _MELODIC_CHANNELS
+            tunings = np.unique(detune_cents)
+            for first in range(0, tunings.size, len(channels)):
+                batch = tunings[first : first + len(channels)]
+                channel = np.full(key.shape, -1, dtype=np.int64)
+                for chan, cents in zip(channels, batch, strict=False):
+                    channel[detune_cents == cents] = chan
+                sel = channel >= 0
                 self._render_pass(
                     stereo,
-                    _note_events(key[sel], on_smp[sel], off_smp[sel], vel_127[sel]),
+                    _note_events(key[sel], on_smp[sel], off_smp[sel], vel_127[sel], channel[sel]),
                     program=program,
                     is_drum=is_drum,
-                    tuning_semitones=float(cents) / 100.0,
+                    tunings={
+                        chan: float(cents) / 100.0
+                        for chan, cents in zip(channels, batch, strict=False)
+                    },
                 )
                 out += (stereo[:, 0] + stereo[:, 1]) * np.float32(0.5)
         n_fade = min(max(int(_END_FADE_S * sr), 1), n_samples)
@@ -236,27 +255,28 @@ class SoundFontSampler:
     def _render_pass(
         self,
         stereo: np.ndarray,
-        events: Iterator[tuple[int, int, int, int]],
+        events: Iterator[tuple[int, int, int, int, int]],
         *,
         program: int,
         is_drum: bool,
-        tuning_semitones: float,
+        tunings: Mapping[int, float],
     ) -> None:
-        """Fill `stereo` [n, 2] by running the synth between note events, from silence."""
+        """Fill `stereo` [n, 2] by running the synth between note events, from silence;
+        `tunings` gives each channel the events use its tuning in semitones."""
         synth = self._synth
         self._silence()
-        chan = _DRUM_CHANNEL if is_drum else _MELODIC_CHANNEL
-        try:
-            synth.program_select(chan, self._sfid, 0, program, is_drums=is_drum)
-        except RuntimeError as exc:
-            kind = "drum kit" if is_drum else "program"
-            raise ParameterError(
-                f"SoundFont {self.path} has no {kind} {program}", field="program"
-            ) from exc
-        synth.set_tuning(chan, tuning_semitones)
+        for chan, semitones in tunings.items():
+            try:
+                synth.program_select(chan, self._sfid, 0, program, is_drums=is_drum)
+            except RuntimeError as exc:
+                kind = "drum kit" if is_drum else "program"
+                raise ParameterError(
+                    f"SoundFont {self.path} has no {kind} {program}", field="program"
+                ) from exc
+            synth.set_tuning(chan, semitones)
         n = stereo.shape[0]
         pos = 0
-        for at, is_on, key, vel in events:
+        for at, is_on, chan, key, vel in events:
             at = min(at, n)
             if at > pos:
                 synth.generate_simple(at - pos, buffer=stereo[pos:at].data.cast("B"))
@@ -284,10 +304,16 @@ class SoundFontSampler:
         stereo = np.zeros((n, _STEREO), dtype=np.float32)
         self._render_pass(
             stereo,
-            _note_events(np.array([note]), np.array([0]), np.array([n // 2]), np.array([110])),
+            _note_events(
+                np.array([note]),
+                np.array([0]),
+                np.array([n // 2]),
+                np.array([110]),
+                np.array([_DRUM_CHANNELS[0]]),
+            ),
             program=program,
             is_drum=True,
-            tuning_semitones=0.0,
+            tunings={_DRUM_CHANNELS[0]: 0.0},
         )
         mono = stereo.mean(axis=1) * np.hanning(n).astype(np.float32)
         spectrum = np.abs(np.fft.rfft(mono, n=8 * n))
