@@ -180,6 +180,11 @@ class MusicalParameters(_Model):
     genre: str = Field(min_length=1)
     sub_genre: str | None = None
     tempo_bpm: float = Field(ge=TEMPO_MIN_BPM, le=TEMPO_MAX_BPM)
+    tempo_stated: bool = Field(
+        default=False,
+        description="the person named this tempo: the composer makes it the beat heard, "
+        "even where no drums play",
+    )
     key: str = "C major"
     time_signature: str = "4/4"
     mood: list[str] = Field(default_factory=list)

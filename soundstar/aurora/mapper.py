@@ -235,6 +235,7 @@ def map_parameters(
         genre=genre.name,
         sub_genre=sub.name if sub else None,
         tempo_bpm=tempo,
+        tempo_stated=parsed.tempo.type == "explicit",
         key=key,
         time_signature=parsed.time_signature.value,
         mood=[m.id for m in mood_records],

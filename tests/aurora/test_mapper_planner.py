@@ -46,10 +46,45 @@ def test_solo_instrument_is_not_accompanied() -> None:
     assert [i.name for i in p.instrumentation] == ["piano"]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        ("a quiet folk song, just acoustic guitar and voice", ["acoustic_guitar", "vocals"]),
+        ("a jazz ballad with only piano and upright bass", ["piano", "double_bass"]),
+        ("nothing but strings and a harp, a gentle lullaby", ["string_ensemble", "harp"]),
+    ],
+)
+def test_instruments_named_after_just_or_only_are_the_whole_lineup(
+    prompt: str, lineup: list[str]
+) -> None:
+    assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
+
+
+def test_not_only_x_but_also_y_still_gets_a_full_band() -> None:
+    p = understand("not only piano but also strings, a warm pop ballad").parameters
+    assert {"piano", "string_ensemble"} < {i.name for i in p.instrumentation}
+    assert len(p.instrumentation) > 2
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a very calm solo piano piece with a flute melody", "neoclassical piano, rainy"]
+)
+def test_a_genre_named_for_the_piano_still_plays_the_piano(prompt: str) -> None:
+    p = understand(prompt).parameters
+    assert p.sub_genre == "Modern Classical"
+    assert "piano" in {i.name for i in p.instrumentation}
+
+
 def test_tempo_far_outside_the_genre_is_kept_and_reported() -> None:
     u = understand("drum and bass at 90 bpm, dark and heavy")
     assert u.parameters.tempo_bpm == 90
     assert any("90 BPM" in n.message for n in u.notices)
+
+
+def test_a_named_tempo_is_marked_stated_and_an_inferred_one_is_not() -> None:
+    assert understand("a funk groove at 104 bpm with slap bass").parameters.tempo_stated
+    assert not understand("a funk groove with slap bass").parameters.tempo_stated
+    assert not understand("a fast funk groove with slap bass").parameters.tempo_stated
 
 
 def test_duration_from_the_caller_wins_over_the_prompt() -> None:

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from soundstar.aurora.pipeline import Aurora
-from soundstar.engine.composer import build_timeline, compose
+from soundstar.engine.composer import beat_keeper, build_timeline, compose
 from soundstar.engine.composer.timeline import allocate_bars
+from soundstar.knowledge import load_knowledge
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
 from soundstar.theory import key_scale, parse_chord
 
@@ -165,3 +166,44 @@ def test_distorted_guitars_play_power_chords() -> None:
         assert sorted(p - root for p in pitches) == [0, 7, 12], (onset, pitches)
         bar_start = max(b for b in chords if b <= onset + 1e-6)
         assert root % 12 == parse_chord(chords[bar_start]).bass_pc
+
+
+def _last_bar_start(score: Score) -> float:
+    return max(c.start_beat for c in score.chords)
+
+
+def _beats_struck(score: Score, role: Role) -> set[float]:
+    last_bar = _last_bar_start(score)
+    return {s for s, _ in _part(score, role) if s < last_bar and float(s).is_integer()}
+
+
+def test_a_named_tempo_without_drums_is_marked_on_every_beat_by_the_bass() -> None:
+    stated = "a tense thriller underscore with low strings, double bass and horn, 90 bpm"
+    params, plan = _understand(stated)
+    assert params.tempo_stated
+    score = compose(params, plan, seed=5)
+    last_bar = _last_bar_start(score)
+    assert _beats_struck(score, Role.BASS) == {float(b) for b in range(int(last_bar))}
+    unstated = params.model_copy(update={"tempo_stated": False})
+    loose = compose(unstated, plan, seed=5)
+    assert len(_beats_struck(loose, Role.BASS)) < len(_beats_struck(score, Role.BASS))
+
+
+def test_without_a_bass_the_chords_mark_every_beat_even_when_quiet() -> None:
+    params, plan = _understand("a quiet folk song at 70 bpm, acoustic guitar and voice, no drums")
+    duo = params.model_copy(
+        update={"instrumentation": [i for i in params.instrumentation if i.role != Role.BASS]}
+    )
+    assert duo.tempo_stated and {i.role for i in duo.instrumentation} == {Role.CHORDS, Role.LEAD}
+    assert min(s.energy_level for s in plan.sections) < 0.3  # a quiet section holds chords
+    score = compose(duo, plan, seed=6)
+    last_bar = _last_bar_start(score)
+    assert _beats_struck(score, Role.CHORDS) == {float(b) for b in range(int(last_bar))}
+
+
+def test_drums_keep_the_beat_when_they_play_so_the_bass_keeps_its_groove() -> None:
+    params, plan = _understand("a reggae tune at 75 bpm with drums, bass and organ")
+    assert params.tempo_stated and beat_keeper(params, load_knowledge()) is None
+    bass = compose(params, plan, seed=7)
+    plain = compose(params.model_copy(update={"tempo_stated": False}), plan, seed=7)
+    assert _part(bass, Role.BASS) == _part(plain, Role.BASS)

@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 
 from soundstar.audio.analysis import refine_tempo_acf
-from soundstar.engine.composer.bass_part import basic_bass, write_bass
+from soundstar.engine.composer.bass_part import (
+    basic_bass,
+    beat_bass,
+    marks_every_beat,
+    write_bass,
+)
 from soundstar.engine.composer.drums_part import basic_groove, slow_tempo_scale, write_drums
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
 from soundstar.engine.drums import GM_DRUM_NOTES, key_tuning, render_drum_hits
 from soundstar.errors import ParameterError
+from soundstar.knowledge import load_knowledge
 
 
 def _timeline() -> Timeline:
@@ -97,6 +103,37 @@ def test_offbeat_hats_are_softer_at_70_than_at_120_bpm() -> None:
         return float(np.mean(hats))
 
     assert offbeat_hat_velocity(70.0) < 0.75 * offbeat_hat_velocity(120.0)
+
+
+# --------------------------------------------------------------------------- a stated tempo
+
+
+@pytest.mark.parametrize(
+    ("groove", "every_beat"),
+    [("root_quarters", True), ("walking", True), ("rock_eighths", True),
+     ("root_halves", False), ("reggae", False), ("dnb_rolling", False)],
+)  # fmt: skip
+def test_grooves_that_strike_every_beat_are_told_apart(groove: str, every_beat: bool) -> None:
+    assert marks_every_beat(load_knowledge().bass_grooves[groove], 4.0) is every_beat
+
+
+@pytest.mark.parametrize(("beats", "meter"), [(4.0, "4/4"), (3.0, "3/4"), (3.0, "6/8")])
+def test_the_beat_bass_strikes_every_beat_in_any_meter(beats: float, meter: str) -> None:
+    groove = beat_bass(beats, meter)
+    assert marks_every_beat(groove, beats) and groove.meter == meter
+
+
+def test_a_bass_keeping_the_pulse_keeps_it_in_quiet_sections() -> None:
+    sections = (SectionSpan(0, "intro", 0, 4, 0.1), SectionSpan(1, "verse", 4, 8, 0.6))
+    timeline = Timeline(4.0, 8, 32.0, sections, ("C", "F", "G", "C") * 2)
+    groove = beat_bass(4.0, "4/4")
+    scale = (0, 2, 4, 5, 7, 9, 11)
+    held = write_bass(timeline, groove, (28, 55), scale, np.random.default_rng(0), swing=0.0)
+    kept = write_bass(
+        timeline, groove, (28, 55), scale, np.random.default_rng(0), swing=0.0, keep_pulse=True
+    )
+    assert len([n for n in held if n.start_beat < 16]) == 4  # a note a bar
+    assert sorted(n.start_beat for n in kept if n.start_beat < 16) == [float(b) for b in range(16)]
 
 
 # --------------------------------------------------------------------------- measuring tempo

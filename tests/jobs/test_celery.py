@@ -55,13 +55,23 @@ def _producer(settings: Settings, store: Store, broker_url: str) -> CeleryQueue:
     return queue
 
 
-def _dead(pid: int) -> bool:
-    """Gone, or a zombie nobody reaped (its parent was killed too)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+def _dead(pid: int, within_s: float = 10.0) -> bool:
+    """Gone, or a zombie nobody reaped (its parent was killed too), within a few seconds.
+
+    SIGKILL is delivered asynchronously: a process freeing a large heap can still read
+    as running for a moment after the signal was sent.
+    """
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _wait(

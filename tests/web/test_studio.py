@@ -214,6 +214,7 @@ def test_sliders_are_what_is_generated(page: Page, live_server: LiveServer) -> N
     params = sent["parameters"]
     assert isinstance(params, dict)
     assert params["tempo_bpm"] == before + 7
+    assert params["tempo_stated"] is True  # a tempo the person set is heard as the beat
     assert params["energy_level"] == 1.0
     assert "cello" in [i["name"] for i in params["instrumentation"]]
     plan = sent["plan"]
@@ -428,6 +429,7 @@ def test_the_page_s_pure_functions(page: Page, live_server: LiveServer) -> None:
     assert result["replacement"]["value"] == "a warm piano ballad"
     over = result["overrides"]
     assert over["tempo_bpm"] == 118 and over["key"] == "A minor" and over["genre"] == "synthwave"
+    assert over["tempo_stated"] is True and "tempo_stated" not in result["badTempo"]
     assert over["mood"][:2] == ["nostalgic", "dreamy"]
     assert [i["name"] for i in over["instrumentation"]] == ["piano", "cello", "synth_bass"]
     assert result["badTempo"]["tempo_bpm"] == 100 and result["badTempo"]["key"] == "C major"

@@ -423,6 +423,23 @@ def _section_list(text: str) -> list[str] | None:
     return None
 
 
+_ONLY_CUES = frozenset({"just", "only", "solely"})
+_ONLY_REACH = 3  # tokens between the cue and the instrument ("just a fingerpicked guitar")
+
+
+def _only_named(tokens: list[str], instrument_mentions: list[Mention]) -> bool:
+    """Whether the instruments named are the whole lineup: "just guitar and cello", "only
+    piano and voice", "nothing but strings" (not "not only piano but also strings")."""
+    for mention in instrument_mentions:
+        for k in range(max(0, mention.start - _ONLY_REACH), mention.start):
+            cue = tokens[k] in _ONLY_CUES or (
+                tokens[k] == "but" and k > 0 and tokens[k - 1] == "nothing"
+            )
+            if cue and not (k > 0 and tokens[k - 1] == "not"):
+                return True
+    return False
+
+
 def _choose_genre(
     kb: KnowledgeBase, mentions: list[Mention]
 ) -> tuple[Genre | None, Genre | None, float]:
@@ -588,7 +605,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     era_id = era_mention.id if era_mention else None
     solo = (
         bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text)) and len(instruments) == 1
-    )
+    ) or _only_named(tokens, [m for m in positive if m.table == "instruments"])
 
     parsed = ParsedParameters(
         genre=ValueWithConfidence(value=genre.name, confidence=genre_conf),

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from soundstar.engine.composer.bass_part import basic_bass, write_bass
+from soundstar.engine.composer.bass_part import (
+    basic_bass,
+    beat_bass,
+    marks_every_beat,
+    write_bass,
+)
 from soundstar.engine.composer.comping import write_arp, write_comping, write_texture
 from soundstar.engine.composer.drums_part import basic_groove, write_drums, write_percussion
 from soundstar.engine.composer.melody import write_melody
@@ -36,7 +41,7 @@ from soundstar.models import (
 )
 from soundstar.theory import key_scale, pitch_class
 
-__all__ = ["Timeline", "build_timeline", "compose"]
+__all__ = ["Timeline", "beat_keeper", "build_timeline", "compose"]
 
 # Timbres whose chord parts are power chords (see `voicing.power_chord`).
 POWER_CHORD_TIMBRES = frozenset({"guitar_distorted"})
@@ -103,6 +108,24 @@ def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> 
     ]
 
 
+def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
+    """Index of the part that marks every beat: a tempo the person named is heard as the
+    beat, and where no drums or percussion play, the bass (else the chords) keeps it.
+    None when the tempo was not named or a drum part plays."""
+    if not params.tempo_stated:
+        return None
+    roles = [
+        Role.DRUMS if _instrument(kb, s.name).drum and s.role != Role.PERCUSSION else s.role
+        for s in params.instrumentation
+    ]
+    if Role.DRUMS in roles or Role.PERCUSSION in roles:
+        return None
+    for wanted in (Role.BASS, Role.CHORDS):
+        if wanted in roles:
+            return roles.index(wanted)
+    return None
+
+
 def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Score:
     """Write every part of the piece for the requested key, tempo, meter, length and lineup."""
     kb = load_knowledge()
@@ -121,6 +144,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
     groove_spec = next((s for s in drum_specs if not _instrument(kb, s.name).voices), None) or (
         drum_specs[0] if drum_specs else None
     )
+    keeper = beat_keeper(params, kb)
     for index, spec in enumerate(params.instrumentation):
         inst = _instrument(kb, spec.name)
         if spec in drum_specs and spec is not groove_spec:
@@ -141,14 +165,19 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                 timeline, GM_DRUM_NOTES, rng, swing=swing, tempo_bpm=params.tempo_bpm
             )
         elif role == Role.BASS:
+            bass_groove = _bass_groove(kb, genre, params.time_signature, playing.bass_groove)
+            keeps_beat = index == keeper
+            if keeps_beat and not marks_every_beat(bass_groove, timeline.beats_per_bar):
+                bass_groove = beat_bass(timeline.beats_per_bar, params.time_signature)
             notes = write_bass(
                 timeline,
-                _bass_groove(kb, genre, params.time_signature, playing.bass_groove),
+                bass_groove,
                 register,
                 scale,
                 rng,
                 swing=swing,
                 tonic_pc=tonic_pc,
+                keep_pulse=keeps_beat,
             )
         elif role == Role.LEAD and playing.style == "arpeggio":
             notes = write_arp(timeline, register, rng)
@@ -168,6 +197,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                 style,
                 rng,
                 power_chords=inst.timbre in POWER_CHORD_TIMBRES,
+                on_beats=index == keeper,
             )
         if playing.octave and not is_drum:
             notes = _shift_octave(notes, playing.octave, register)

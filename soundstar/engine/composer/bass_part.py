@@ -68,10 +68,13 @@ def write_bass(
     *,
     swing: float,
     tonic_pc: int | None = None,
+    keep_pulse: bool = False,
 ) -> list[Note]:
     """The groove on each bar's chord; with `tonic_pc`, a tonic pedal (same rhythm, tonic
     and its fifth) opens every section whose first chord is not the tonic chord, and
-    holds on where the chords alone do not state the key (see `_pedal_bar`)."""
+    holds on where the chords alone do not state the key (see `_pedal_bar`).
+
+    Quiet sections hold one note a bar, unless `keep_pulse` (the bass carries the beat)."""
     lo, hi = register
     lo, hi = max(lo, 24), min(hi, 60)
     steps = groove.steps
@@ -91,7 +94,7 @@ def write_bass(
         if pedal and tonic_pc is not None:
             root = nearest_pitch(tonic_pc, root, lo, hi)
         velocity_scale = 0.75 + 0.25 * energy
-        if bar == timeline.n_bars - 1 or energy < 0.25:
+        if bar == timeline.n_bars - 1 or (energy < 0.25 and not keep_pulse):
             length = timeline.bar_length(bar)
             notes.append(
                 Note(
@@ -147,6 +150,30 @@ def write_bass(
                 )
             )
     return notes
+
+
+def marks_every_beat(groove: BassGroove, beats_per_bar: float) -> bool:
+    """Whether the groove plays a note on every beat of the bar (it can carry the beat)."""
+    per_beat = groove.steps / beats_per_bar
+    if not per_beat.is_integer() or per_beat < 1:
+        return False
+    return all(
+        groove.pattern[round(beat * per_beat)] not in "-." for beat in range(round(beats_per_bar))
+    )
+
+
+def beat_bass(beats_per_bar: float, meter: str) -> BassGroove:
+    """The root on every beat: the bass that carries the pulse when no drums play."""
+    beats = max(round(beats_per_bar), 1)
+    return BassGroove.model_validate(
+        {
+            "id": "root_every_beat",
+            "name": "root on every beat",
+            "meter": meter,
+            "steps": beats * 2,
+            "pattern": "R-" * beats,
+        }
+    )
 
 
 def basic_bass(beats_per_bar: float, numerator: int) -> BassGroove:

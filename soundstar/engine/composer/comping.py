@@ -30,11 +30,18 @@ _PULSE_OFFBEAT = 0.75  # velocity of the eighths between beats: the beat stays t
 
 
 def _style_hits(
-    style: str, beats_per_bar: float, energy: float, tempo_bpm: float | None = None
+    style: str,
+    beats_per_bar: float,
+    energy: float,
+    tempo_bpm: float | None = None,
+    *,
+    on_beats: bool = False,
 ) -> list[tuple[float, float]]:
     if style == "pulse":
         steps = round(beats_per_bar / _PULSE_STEP)
         return [(i * _PULSE_STEP, _PULSE_STEP * 0.8) for i in range(steps)]
+    if on_beats:
+        return [(float(b), 0.9) for b in range(max(int(beats_per_bar), 1))]
     if style == "pad" or energy < 0.3:
         return [(0.0, beats_per_bar)]
     if tempo_bpm is not None and tempo_bpm < SLOW_COMPING_BPM and style in _OFFBEAT_STYLES:
@@ -64,9 +71,11 @@ def write_comping(
     base_velocity: int = 82,
     n_voices: int = 4,
     power_chords: bool = False,
+    on_beats: bool = False,
 ) -> list[Note]:
     """Chords in the given style; `pad` holds each chord for the whole bar (legato);
-    `power_chords` plays root, fifth and octave (a distorted guitar)."""
+    `power_chords` plays root, fifth and octave (a distorted guitar); `on_beats` strikes
+    every beat whatever the style and energy (the part carries the beat: no drums play)."""
     lo, hi = max(register[0], 48), min(register[1], 84)
     if power_chords:
         lo, hi = max(register[0], 40), min(register[1], 72)
@@ -87,15 +96,17 @@ def write_comping(
         energy = timeline.section_of(bar).energy
         vel = base_velocity * (0.7 + 0.35 * energy)
         last = bar == timeline.n_bars - 1
-        if style == "arpeggio" and not last and energy >= 0.3:
+        if style == "arpeggio" and not last and (energy >= 0.3 or on_beats):
             slow = timeline.tempo_bpm is not None and timeline.tempo_bpm < SLOW_COMPING_BPM
-            step = 1.0 if slow else 0.5
+            step = 1.0 if slow or on_beats else 0.5
             notes.extend(_arpeggio(voicing, start, timeline.beats_per_bar, vel, rng, step=step))
             continue
         hits = (
             [(0.0, timeline.bar_length(bar))]
             if last
-            else _style_hits(style, timeline.beats_per_bar, energy, timeline.tempo_bpm)
+            else _style_hits(
+                style, timeline.beats_per_bar, energy, timeline.tempo_bpm, on_beats=on_beats
+            )
         )
         for onset, duration in hits:
             for i, pitch in enumerate(voicing):

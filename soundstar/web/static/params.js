@@ -44,7 +44,12 @@ function committed() {
 const commitSliders = debounce(() => {
   if (!state.parameters) return;
   for (const [id, [field]] of Object.entries(SLIDERS)) {
-    state.parameters[field] = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
+    const value = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
+    // A tempo the person sets is stated: the engine makes it the beat heard.
+    if (field === "tempo_bpm" && value !== Math.round(state.parameters.tempo_bpm)) {
+      state.parameters.tempo_stated = true;
+    }
+    state.parameters[field] = value;
   }
   committed();
 }, SLIDER_DEBOUNCE_MS);
@@ -148,7 +153,10 @@ export function applyOverrides(p, overrides) {
     const text = String(value).trim();
     if (field === "tempo") {
       const bpm = Number((/(\d+(?:\.\d+)?)/.exec(text) || [])[1]);
-      if (bpm >= 40 && bpm <= 240) p.tempo_bpm = bpm;
+      if (bpm >= 40 && bpm <= 240) {
+        p.tempo_bpm = bpm;
+        p.tempo_stated = true;
+      }
     } else if (field === "genre") {
       p.genre = text.toLowerCase();
     } else if (field === "sub_genre") {
