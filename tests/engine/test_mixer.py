@@ -103,6 +103,20 @@ def test_stems_come_back_processed_and_add_up_to_the_master(
     assert max(float(np.abs(s).max()) for s in result.stems.values()) <= 1.0
 
 
+@pytest.mark.parametrize("n_stems", [1, 3, 4])
+def test_stems_equalised_on_two_threads_mix_exactly_as_on_one(
+    song: tuple[list[StemInput], np.ndarray], n_stems: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stems = song[0][:n_stems]
+    threaded = mix(stems, sample_rate=SR, energy_envelope=_energy())
+    monkeypatch.setattr("soundstar.engine.mixer._EQ_THREADS", 1)
+    single = mix(stems, sample_rate=SR, energy_envelope=_energy())
+    np.testing.assert_array_equal(threaded.audio, single.audio)
+    assert list(threaded.stems) == list(single.stems)
+    for name, stem in single.stems.items():
+        np.testing.assert_array_equal(threaded.stems[name], stem)
+
+
 def test_sidechain_ducks_non_drum_stems_at_kicks(song: tuple[list[StemInput], np.ndarray]) -> None:
     stems, kicks = song
     plain = mix(stems, sample_rate=SR, energy_envelope=None)
