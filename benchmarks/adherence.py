@@ -253,10 +253,12 @@ def measure(
         score=score,
         midi_key=midi_key,
     )
+    explicit = u.parsed.tempo.type == "explicit"
     return mustango | {
         "tempo_asked": p.tempo_bpm,
-        "tempo_explicit": u.parsed.tempo.type == "explicit",
-        "metronome_ok": metronome_is_read_right(p.tempo_bpm, sample_rate=SAMPLE_RATE),
+        "tempo_explicit": explicit,
+        # only explicit tempos are summarised against the metronome (see `_summarise`)
+        "metronome_ok": explicit and metronome_is_read_right(p.tempo_bpm, sample_rate=SAMPLE_RATE),
         "tempo_measured": round(tempo, 2),
         "tempo_ok": abs(tempo - p.tempo_bpm) / p.tempo_bpm <= 0.02,
         "tempo_octave_error": tempo_octave_error(tempo, p.tempo_bpm),

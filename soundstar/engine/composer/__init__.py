@@ -112,18 +112,15 @@ def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
     """Index of the part that marks every beat: a tempo the person named is heard as the
     beat, and where no drums or percussion play, the bass (else the chords) keeps it.
     None when the tempo was not named or a drum part plays."""
-    if not params.tempo_stated:
+    specs = params.instrumentation
+    if not params.tempo_stated or any(
+        s.role in (Role.DRUMS, Role.PERCUSSION) or _instrument(kb, s.name).drum for s in specs
+    ):
         return None
-    roles = [
-        Role.DRUMS if _instrument(kb, s.name).drum and s.role != Role.PERCUSSION else s.role
-        for s in params.instrumentation
-    ]
-    if Role.DRUMS in roles or Role.PERCUSSION in roles:
-        return None
-    for wanted in (Role.BASS, Role.CHORDS):
-        if wanted in roles:
-            return roles.index(wanted)
-    return None
+    roles = [s.role for s in specs]
+    return next(
+        (roles.index(wanted) for wanted in (Role.BASS, Role.CHORDS) if wanted in roles), None
+    )
 
 
 def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Score:
