@@ -1,8 +1,10 @@
 """What helps key and tempo adherence: key-tuned drums, a tonic bass pedal at section
-starts, softer off-beat hats at slow tempos, and sub-frame tempo measurement."""
+starts, softer off-beat hats and a melody that moves on the beat at slow tempos, and
+sub-frame tempo measurement."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -16,6 +18,7 @@ from soundstar.engine.composer.bass_part import (
     write_bass,
 )
 from soundstar.engine.composer.drums_part import basic_groove, slow_tempo_scale, write_drums
+from soundstar.engine.composer.melody import offbeat_chance, write_melody
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
 from soundstar.engine.drums import GM_DRUM_NOTES, key_tuning, render_drum_hits
 from soundstar.errors import ParameterError
@@ -103,6 +106,31 @@ def test_offbeat_hats_are_softer_at_70_than_at_120_bpm() -> None:
         return float(np.mean(hats))
 
     assert offbeat_hat_velocity(70.0) < 0.75 * offbeat_hat_velocity(120.0)
+
+
+def test_the_melody_moves_between_beats_less_the_slower_the_tempo() -> None:
+    assert offbeat_chance(60.0) < offbeat_chance(85.0) < offbeat_chance(120.0)
+    assert offbeat_chance(None) == offbeat_chance(120.0)
+
+
+def test_a_slow_melody_puts_fewer_and_softer_notes_between_beats() -> None:
+    def offbeats(tempo: float) -> tuple[float, float]:
+        share, level = [], []
+        for seed in range(12):
+            timeline = dataclasses.replace(_timeline(), tempo_bpm=tempo)
+            notes = write_melody(timeline, (60, 84), (0, 2, 4, 5, 7, 9, 11), 9,
+                                 np.random.default_rng(seed))  # fmt: skip
+            off = [n for n in notes if n.start_beat % 1.0 != 0.0]
+            on = [n for n in notes if n.start_beat % 1.0 == 0.0]
+            share.append(len(off) / len(notes))
+            if off:
+                level.append(np.mean([n.velocity for n in off]) / np.mean([n.velocity for n in on]))
+        return float(np.mean(share)), float(np.mean(level))
+
+    slow_share, slow_level = offbeats(60.0)
+    fast_share, fast_level = offbeats(120.0)
+    assert slow_share < 0.6 * fast_share
+    assert slow_level < fast_level
 
 
 # --------------------------------------------------------------------------- a stated tempo

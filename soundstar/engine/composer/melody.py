@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from soundstar.engine.composer.drums_part import SLOW_BPM, VERY_SLOW_BPM
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch
 from soundstar.models import Note
@@ -14,6 +15,13 @@ from soundstar.theory import Chord, parse_chord
 _STEP_CHOICES = np.array([-3, -2, -1, 0, 1, 2, 3])
 _STEP_WEIGHTS = np.array([0.05, 0.17, 0.25, 0.08, 0.25, 0.15, 0.05])
 _RESTING_SECTIONS = ("intro",)
+# How often, and how loud, the melody moves between beats at slow tempi (as the drums do):
+# a line in running eighths at 60 BPM is heard, and measured, at 120.
+_OFFBEAT_CHANCE = 0.8
+_SLOW_OFFBEAT_CHANCE = 0.5
+_VERY_SLOW_OFFBEAT_CHANCE = 0.25
+_OFFBEAT_ACCENT = 0.88
+_SLOW_OFFBEAT_ACCENT = 0.78
 
 
 @dataclass(frozen=True)
@@ -32,13 +40,29 @@ class Motif:
         return Motif(self.rhythm, self.contour[:keep] + tuple(int(s) for s in tail))
 
 
-def make_motif(rng: np.random.Generator, beats_per_bar: float, density: float) -> Motif:
+def offbeat_chance(tempo_bpm: float | None) -> float:
+    """Relative chance of a motif note between beats: lower at slow tempi, so the beat and
+    not its eighths stays the pulse the line is heard in."""
+    if tempo_bpm is None or tempo_bpm >= SLOW_BPM:
+        return _OFFBEAT_CHANCE
+    return _SLOW_OFFBEAT_CHANCE if tempo_bpm >= VERY_SLOW_BPM else _VERY_SLOW_OFFBEAT_CHANCE
+
+
+def make_motif(
+    rng: np.random.Generator,
+    beats_per_bar: float,
+    density: float,
+    tempo_bpm: float | None = None,
+) -> Motif:
+    """A one-bar idea on an eighth grid: onsets drawn by `density` (between beats less often
+    at slow tempi), at least three notes, steps between them mostly small."""
     slot = 0.5
+    between = offbeat_chance(tempo_bpm)
     n_slots = max(2, round(beats_per_bar / slot))
     onsets = [0 if rng.random() < 0.75 else 1]
     for i in range(onsets[0] + 1, n_slots):
         strong = (i * slot) % 1.0 == 0.0
-        if rng.random() < density * (1.15 if strong else 0.8):
+        if rng.random() < density * (1.15 if strong else between):
             onsets.append(i)
     while len(onsets) < 3 and len(onsets) < n_slots:
         candidates = [i for i in range(n_slots) if i not in onsets]
@@ -109,6 +133,8 @@ def write_melody(
     pitch = nearest_pitch(tonic_pc, centre, lo, hi)
     motifs: dict[str, Motif] = {}
     has_loud = any(s.energy >= 0.3 for s in timeline.sections)
+    slow = timeline.tempo_bpm is not None and timeline.tempo_bpm < SLOW_BPM
+    offbeat_accent = _SLOW_OFFBEAT_ACCENT if slow else _OFFBEAT_ACCENT
     notes: list[Note] = []
     for span in timeline.sections:
         if (
@@ -119,7 +145,9 @@ def write_melody(
             continue
         density = 0.3 + 0.45 * span.energy
         key = span.name.lower().rstrip("0123456789 ")
-        motif = motifs.setdefault(key, make_motif(rng, timeline.beats_per_bar, density))
+        motif = motifs.setdefault(
+            key, make_motif(rng, timeline.beats_per_bar, density, timeline.tempo_bpm)
+        )
         for bar in range(span.start_bar, span.end_bar):
             chord = parse_chord(timeline.chords[bar])
             scale_pcs = _bar_scale(scale, chord.pitch_classes)
@@ -159,7 +187,7 @@ def write_melody(
                         (nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes),
                         key=lambda p: abs(p - pitch),
                     )
-                accent = 1.0 if strong else 0.88
+                accent = 1.0 if strong else (0.88 if onset % 1.0 == 0.0 else offbeat_accent)
                 notes.append(
                     Note(
                         pitch=pitch,
