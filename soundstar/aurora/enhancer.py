@@ -277,6 +277,8 @@ def _choose_mood(
 
 
 def _choose_instruments(kb: KnowledgeBase, reading: Reading, draft: _Draft, limit: int) -> None:
+    if reading.ensemble_size is not None:  # "a trio with piano": room for two more only
+        limit = min(limit, reading.ensemble_size - len(reading.instrument_ids))
     if reading.solo or limit <= 0:
         return
     picks = fitting_instruments(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from soundstar.aurora.infer import fitting_instruments
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
@@ -48,6 +49,8 @@ class MapHints:
     solo: bool = False
     mode_hint: str | None = None
     tonic_hint: str | None = None
+    ensemble_size: int | None = None
+    """Players an ensemble word states when fewer are named: the genre fills up to it."""
 
 
 @dataclass
@@ -175,7 +178,17 @@ def map_parameters(
             instrumentation.append(
                 InstrumentSpec(name=inst.id, role=Role(role_text), descriptor=mention.descriptor)
             )
-    if not hints.solo:
+    if hints.ensemble_size is not None and not hints.solo:
+        for inst, role in fitting_instruments(
+            effective,
+            present_roles=[i.role.value for i in instrumentation],
+            present_ids=[i.name for i in instrumentation],
+            excluded=excluded,
+            limit=hints.ensemble_size - len(instrumentation),
+            kb=kb,
+        ):
+            instrumentation.append(InstrumentSpec(name=inst.id, role=Role(role)))
+    elif not hints.solo:
         present = {i.role.value for i in instrumentation}
         for role in (*_CORE_ROLES, "pad"):
             if role in present or role in excluded:

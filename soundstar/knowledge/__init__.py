@@ -1,6 +1,7 @@
 """The music knowledge base (spec v2 §3.3): genres, moods, instruments, eras, artists,
-tempo words, abbreviations, progressions, structures, grooves and articulations, as YAML data with a
-typed, cross-checked loader. A bottom layer: Aurora and the engine both read it."""
+tempo words, abbreviations, progressions, structures, grooves, articulations and ensemble
+words, as YAML data with a typed, cross-checked loader. A bottom layer: Aurora and the
+engine both read it."""
 
 from soundstar.knowledge.base import KnowledgeBase, compact, normalize
 from soundstar.knowledge.loader import DEFAULT_DATA_DIR, KnowledgeError, load_knowledge
@@ -11,6 +12,7 @@ from soundstar.knowledge.records import (
     BassGroove,
     DrumBar,
     DrumGroove,
+    Ensemble,
     Era,
     Genre,
     Instrument,
@@ -30,6 +32,7 @@ __all__ = [
     "BassGroove",
     "DrumBar",
     "DrumGroove",
+    "Ensemble",
     "Era",
     "Genre",
     "Instrument",

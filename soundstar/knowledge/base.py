@@ -12,6 +12,7 @@ from soundstar.knowledge.records import (
     Artist,
     BassGroove,
     DrumGroove,
+    Ensemble,
     Era,
     Genre,
     Instrument,
@@ -119,6 +120,7 @@ class KnowledgeBase:
     drum_grooves: dict[str, DrumGroove]
     bass_grooves: dict[str, BassGroove]
     articulations: dict[str, Articulation]
+    ensembles: dict[str, Ensemble]
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 

@@ -22,6 +22,7 @@ from soundstar.knowledge.records import (
     Artist,
     BassGroove,
     DrumGroove,
+    Ensemble,
     Era,
     Genre,
     Instrument,
@@ -45,6 +46,7 @@ TABLES: tuple[str, ...] = (
     "drum_grooves",
     "bass_grooves",
     "articulations",
+    "ensembles",
 )
 _OWN_FIELDS = frozenset({"id", "name", "parent", "aliases", "description"})
 """Genre fields a child never takes from its parent."""
@@ -356,6 +358,12 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
                 f"unknown bass groove {articulation.bass_groove!r}",
             )
 
+    ensembles = _keyed(
+        _validate_all(Ensemble, raw["ensembles"], "ensembles.yaml"),
+        lambda e: e.word,
+        "ensembles.yaml",
+    )
+
     return KnowledgeBase.assemble(
         genres=genres,
         moods=moods,
@@ -369,4 +377,5 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         drum_grooves=drum_grooves,
         bass_grooves=bass_grooves,
         articulations=by_word,
+        ensembles=ensembles,
     )

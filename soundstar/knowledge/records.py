@@ -200,6 +200,19 @@ class Articulation(Record):
         return self
 
 
+class Ensemble(Record):
+    """A word for a group of players and how many it states ("duet": 2, "quartet": 4)."""
+
+    word: str = Field(min_length=1)
+    size: int = Field(ge=2, le=12)
+
+    @model_validator(mode="after")
+    def _one_word(self) -> Self:
+        if self.word != self.word.lower() or not self.word.isalpha():
+            raise ValueError(f"word {self.word!r} must be one lowercase word")
+        return self
+
+
 class TempoTerm(Record):
     """A word for tempo: either a BPM range or a multiplier of the current tempo."""
 

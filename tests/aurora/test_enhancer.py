@@ -97,6 +97,13 @@ def test_solo_instrument_gets_no_accompaniment() -> None:
     assert _added(enhancement, "instrumentation") == []
 
 
+def test_an_ensemble_gets_no_more_instruments_than_its_size() -> None:
+    full = _enhance("a cello and harp duet, slow and sad", "aggressive")
+    assert _added(full, "instrumentation") == []
+    one_short = _enhance("a folk duo with fiddle", "aggressive")
+    assert len(_added(one_short, "instrumentation")) == 1
+
+
 def test_context_hints_are_honoured() -> None:
     context: dict[str, object] = {
         "genre_hint": "bossa nova",

@@ -60,6 +60,43 @@ def test_instruments_named_after_just_or_only_are_the_whole_lineup(
     assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
 
 
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        (
+            "a calm piano and upright bass duet at 72 bpm in F major, no drums",
+            ["piano", "double_bass"],
+        ),
+        ("a clarinet, cello and viola trio, no drums", ["clarinet", "cello", "viola"]),
+    ],
+)
+def test_an_ensemble_of_as_many_instruments_as_named_is_the_whole_lineup(
+    prompt: str, lineup: list[str]
+) -> None:
+    assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        ("a folk duo with fiddle", ["fiddle", "acoustic_guitar"]),
+        ("a blues trio with electric guitar", ["electric_guitar", "electric_bass", "drum_kit"]),
+    ],
+)
+def test_an_ensemble_short_of_instruments_is_filled_up_to_its_size(
+    prompt: str, lineup: list[str]
+) -> None:
+    """The genre adds what a small group most needs (harmony, then bass, then drums)."""
+    assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
+
+
+def test_an_ensemble_named_by_an_alias_keeps_the_genre_band() -> None:
+    """ "string quartet" names the string section; it does not ask for four players."""
+    p = understand("a string quartet, sad and slow").parameters
+    assert p.instrumentation[0].name == "string_ensemble"
+    assert len(p.instrumentation) > 1
+
+
 def test_not_only_x_but_also_y_still_gets_a_full_band() -> None:
     p = understand("not only piano but also strings, a warm pop ballad").parameters
     assert {"piano", "string_ensemble"} < {i.name for i in p.instrumentation}

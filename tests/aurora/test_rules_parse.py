@@ -176,3 +176,80 @@ def test_a_negation_ends_at_the_clause() -> None:
     assert not {"guitar", "acoustic_guitar", "cello"} & set(parsed.excluded)
     guitar = next(i for i in parsed.instrumentation if i.name == "acoustic_guitar")
     assert guitar.descriptor == "fingerpicked"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        (
+            "a calm piano and upright bass duet at 72 bpm in F major, no drums",
+            {"piano", "double_bass"},
+        ),
+        ("a flute and harp duo for a lullaby", {"flute", "harp"}),
+        ("a piano, bass and drums trio, no vocals", {"piano", "electric_bass", "drum_kit"}),
+        ("a clarinet, cello and viola trio without drums", {"clarinet", "cello", "viola"}),
+    ],
+)
+def test_an_ensemble_word_with_that_many_instruments_is_the_whole_lineup(
+    prompt: str, lineup: set[str]
+) -> None:
+    """ "duet" with two named, "trio" with three: nothing else plays, and an instrument
+    negated ("no drums", "without drums") is not one of them."""
+    reading = read(prompt)
+    assert reading.solo
+    assert {i[0] for i in reading.instrument_ids} == lineup
+    assert reading.ensemble_size is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size"),
+    [
+        ("a folk duo with fiddle", 2),
+        ("a blues trio with electric guitar", 3),
+        ("a quartet led by tenor sax, smoky", 4),
+        ("a trio, warm and late at night", 3),
+    ],
+)
+def test_fewer_instruments_than_the_ensemble_leave_room_up_to_its_size(
+    prompt: str, size: int
+) -> None:
+    reading = read(prompt)
+    assert not reading.solo
+    assert reading.ensemble_size == size
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a string quartet, sad and slow",  # an instrument's alias
+        "a jazz trio, late night",  # a genre's alias, nothing named
+        "a jazz trio with piano, bass and drums",  # the alias is not a size on its own
+        "dave brubeck quartet style, cool and swinging",  # an artist's alias
+        "a piano trio with violin and cello",  # an instrument's alias
+        "a duo with violin, cello and piano",  # more named than the word says
+        "a violin and cello piece, not a duet",  # negated
+        "a duet, later a trio, with violin and cello",  # two sizes disagree
+    ],
+)
+def test_an_ensemble_word_inside_a_term_or_out_of_step_states_no_lineup(prompt: str) -> None:
+    reading = read(prompt)
+    assert not reading.solo
+    assert reading.ensemble_size is None
+
+
+_PLAIN_INSTRUMENTS = ("violin", "cello", "flute", "clarinet", "harp", "trumpet", "banjo", "oboe")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(_PLAIN_INSTRUMENTS), min_size=1, max_size=6, unique=True),
+    word=st.sampled_from(sorted(load_knowledge().ensembles)),
+)
+def test_the_ensemble_size_against_the_named_count(names: list[str], word: str) -> None:
+    """Named == size: exactly those play; fewer: room up to the size; more: no statement."""
+    size = load_knowledge().ensembles[word].size
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    reading = read(f"a gentle {listed} {word}")
+    assert {i[0] for i in reading.instrument_ids} == set(names)
+    assert reading.solo == (len(names) == size)
+    assert reading.ensemble_size == (size if len(names) < size else None)

@@ -269,6 +269,11 @@ def test_tempo_terms_carry_one_kind_of_value(kb: KnowledgeBase) -> None:
         assert (t.bpm is None) != (t.multiplier is None)
 
 
+def test_ensemble_words_state_their_sizes(kb: KnowledgeBase) -> None:
+    sizes = {word: e.size for word, e in kb.ensembles.items()}
+    assert sizes == {"duet": 2, "duo": 2, "trio": 3, "quartet": 4, "quintet": 5, "sextet": 6}
+
+
 def test_abbreviations_expand_to_known_genres(kb: KnowledgeBase) -> None:
     for short in ("edm", "dnb", "d&b", "ukg", "idm", "r&b", "lofi"):
         expansion = kb.abbreviations[short]

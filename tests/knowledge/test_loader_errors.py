@@ -207,3 +207,19 @@ def test_an_articulation_with_an_unknown_bass_groove(tmp_path: Path) -> None:
     data = _data_copy(tmp_path)
     _edit(data, "articulations", lambda rs: rs[0].update(bass_groove="pulse_bass"))
     _expect(data, "articulations.yaml", "bass_groove", "pulse_bass")
+
+
+def test_an_ensemble_word_listed_twice(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "ensembles", lambda rs: rs.append({"word": "trio", "size": 4}))
+    _expect(data, "ensembles.yaml", "trio", "duplicate")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"size": 1}, "size"), ({"word": "piano trio"}, "one lowercase word")],
+)
+def test_an_ensemble_word_out_of_shape(tmp_path: Path, change: dict[str, Any], field: str) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "ensembles", lambda rs: rs[0].update(change))
+    _expect(data, "ensembles.yaml", field)

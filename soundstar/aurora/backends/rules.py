@@ -31,6 +31,7 @@ class RuleBasedBackend:
             solo=reading.solo,
             mode_hint=reading.mode_hint,
             tonic_hint=reading.tonic_hint,
+            ensemble_size=reading.ensemble_size,
         )
         return reading.parsed, hints
 

@@ -215,6 +215,9 @@ class Reading:
     solo: bool
     mode_hint: str | None
     tonic_hint: str | None = None
+    ensemble_size: int | None = None
+    """Players an ensemble word states ("a trio") when fewer instruments are named: the genre
+    fills the lineup up to it. None when no size is stated, or the named ones make it (`solo`)."""
 
 
 _NEGATION_ENDS = re.compile(r"[,.;!?]|\bbut\b|\bwith\b|\bjust\b|\bonly\b")
@@ -440,6 +443,21 @@ def _only_named(tokens: list[str], instrument_mentions: list[Mention]) -> bool:
     return False
 
 
+def _stated_size(
+    kb: KnowledgeBase, tokens: list[str], mentions: list[Mention], text: str, offsets: list[int]
+) -> int | None:
+    """How many players an ensemble word states ("a piano and cello duet": 2); None when none
+    does, or two disagree. A word inside a longer term ("string quartet", "jazz trio", "dave
+    brubeck quartet") is part of that name, and a negated one ("not a trio") states nothing."""
+    inside = {k for m in mentions if m.end - m.start > 1 for k in range(m.start, m.end)}
+    sizes = {
+        kb.ensembles[token].size
+        for k, token in enumerate(tokens)
+        if token in kb.ensembles and k not in inside and not _negated(k, tokens, text, offsets)
+    }
+    return sizes.pop() if len(sizes) == 1 else None
+
+
 def _choose_genre(
     kb: KnowledgeBase, mentions: list[Mention]
 ) -> tuple[Genre | None, Genre | None, float]:
@@ -603,9 +621,15 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     key_for_numerals = key_value or f"C {mode or 'major'}"
     progression = stated_progression(original, key_for_numerals)
     era_id = era_mention.id if era_mention else None
+    stated_size = _stated_size(kb, tokens, mentions, text, offsets)
+    alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
     solo = (
-        bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text)) and len(instruments) == 1
-    ) or _only_named(tokens, [m for m in positive if m.table == "instruments"])
+        (alone and len(instruments) == 1)
+        or _only_named(tokens, [m for m in positive if m.table == "instruments"])
+        or len(instruments) == stated_size
+    )
+    short_of = not solo and stated_size is not None and len(instruments) < stated_size
+    ensemble_size = stated_size if short_of else None
 
     parsed = ParsedParameters(
         genre=ValueWithConfidence(value=genre.name, confidence=genre_conf),
@@ -646,4 +670,5 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         solo=solo,
         mode_hint=mode,
         tonic_hint=tonic if not key_value else None,
+        ensemble_size=ensemble_size,
     )
