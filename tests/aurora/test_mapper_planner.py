@@ -90,11 +90,22 @@ def test_an_ensemble_short_of_instruments_is_filled_up_to_its_size(
     assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
 
 
-def test_an_ensemble_named_by_an_alias_keeps_the_genre_band() -> None:
-    """ "string quartet" names the string section; it does not ask for four players."""
+def test_a_string_quartet_is_the_strings_alone() -> None:
+    """ "string quartet" is four string players: the string section and nothing else."""
     p = understand("a string quartet, sad and slow").parameters
-    assert p.instrumentation[0].name == "string_ensemble"
-    assert len(p.instrumentation) > 1
+    assert [i.name for i in p.instrumentation] == ["string_ensemble"]
+
+
+def test_a_jazz_trio_with_its_players_named_is_those_three() -> None:
+    p = understand("a jazz trio with piano, upright bass and brushed drums").parameters
+    assert len(p.instrumentation) == 3
+    assert {"piano", "double_bass"} <= {i.name for i in p.instrumentation}
+
+
+def test_a_piano_trio_is_the_piano_and_two_more() -> None:
+    p = understand("a piano trio in the style of bill evans").parameters
+    assert len(p.instrumentation) == 3
+    assert p.instrumentation[0].name == "piano"
 
 
 def test_not_only_x_but_also_y_still_gets_a_full_band() -> None:

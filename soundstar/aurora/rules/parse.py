@@ -443,19 +443,46 @@ def _only_named(tokens: list[str], instrument_mentions: list[Mention]) -> bool:
     return False
 
 
+def _ensemble_in(kb: KnowledgeBase, tokens: list[str], mention: Mention) -> int | None:
+    """The size an ensemble word inside a multi-word mention states ("string quartet": 4)."""
+    if mention.end - mention.start < 2:
+        return None
+    return next(
+        (kb.ensembles[t].size for t in tokens[mention.start : mention.end] if t in kb.ensembles),
+        None,
+    )
+
+
 def _stated_size(
     kb: KnowledgeBase, tokens: list[str], mentions: list[Mention], text: str, offsets: list[int]
 ) -> int | None:
-    """How many players an ensemble word states ("a piano and cello duet": 2); None when none
-    does, or two disagree. A word inside a longer term ("string quartet", "jazz trio", "dave
-    brubeck quartet") is part of that name, and a negated one ("not a trio") states nothing."""
-    inside = {k for m in mentions if m.end - m.start > 1 for k in range(m.start, m.end)}
+    """How many players an ensemble word states ("a piano and cello duet": 2, "a string
+    quartet": 4); None when none does, or two disagree. Inside a style's or an instrument's
+    name it still counts ("a jazz trio" is jazz by three players); inside an artist's name
+    ("dave brubeck quartet") it names the artist, and a negated one ("not a trio") states
+    nothing."""
+    inside = {
+        k
+        for m in mentions
+        if m.end - m.start > 1 and m.table not in ("genres", "instruments")
+        for k in range(m.start, m.end)
+    }
     sizes = {
         kb.ensembles[token].size
         for k, token in enumerate(tokens)
         if token in kb.ensembles and k not in inside and not _negated(k, tokens, text, offsets)
     }
     return sizes.pop() if len(sizes) == 1 else None
+
+
+def _players_named(kb: KnowledgeBase, tokens: list[str], instrument_mentions: list[Mention]) -> int:
+    """Players the named instruments make: one each, an ensemble by name ("string quartet")
+    as many as its word says."""
+    seen: dict[str, int] = {}
+    for mention in instrument_mentions:
+        players = _ensemble_in(kb, tokens, mention) or 1
+        seen[mention.id] = max(seen.get(mention.id, 1), players)
+    return sum(seen.values())
 
 
 def _choose_genre(
@@ -622,13 +649,15 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     progression = stated_progression(original, key_for_numerals)
     era_id = era_mention.id if era_mention else None
     stated_size = _stated_size(kb, tokens, mentions, text, offsets)
+    named = [m for m in positive if m.table == "instruments" and m.id in kb.instruments]
+    players = _players_named(kb, tokens, named)
     alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
     solo = (
         (alone and len(instruments) == 1)
         or _only_named(tokens, [m for m in positive if m.table == "instruments"])
-        or len(instruments) == stated_size
+        or players == stated_size
     )
-    short_of = not solo and stated_size is not None and len(instruments) < stated_size
+    short_of = not solo and stated_size is not None and players < stated_size
     ensemble_size = stated_size if short_of else None
 
     parsed = ParsedParameters(
