@@ -140,9 +140,12 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
     instruments = []
     for name in fields.instrumentation or []:
         record = kb.find_instrument(name)
-        if record is None:
+        if record is not None:
+            instruments.append(InstrumentMention(name=record.id, role=record.role, confidence=1.0))
+        elif (ensemble := kb.find_ensemble(name)) is not None:  # members, in their parts
+            instruments.append(InstrumentMention(name=ensemble.id, role="lead", confidence=1.0))
+        else:
             raise ParameterError(f"unknown instrument {name!r}", field="parameters.instrumentation")
-        instruments.append(InstrumentMention(name=record.id, role=record.role, confidence=1.0))
     parsed = ParsedParameters(
         genre=ValueWithConfidence(value=genre, confidence=1.0),
         sub_genre=OptionalValueWithConfidence(value=sub, confidence=1.0 if sub else 0.0),

@@ -175,6 +175,14 @@ def _choose_genre(
         draft.genre = genre
         draft.add("genre", genre.name, f"implied by {reading.artist_names[0]}", 0.75)
         return
+    implied = next(
+        (e for e in (kb.named_ensembles[i] for i in reading.ensemble_ids) if e.genre in kb.genres),
+        None,
+    )
+    if implied is not None and implied.genre is not None:  # "a brass quintet": chamber music
+        draft.genre = kb.genres[implied.genre]
+        draft.add("genre", draft.genre.name, f"implied by a {implied.name.lower()}", 0.75)
+        return
     guess = guess_genre([i[0] for i in reading.instrument_ids], reading.mood_ids, kb=kb)
     if guess is not None:
         draft.genre = guess.genre

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from soundstar.aurora.infer import fitting_instruments
-from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
+from soundstar.knowledge import Genre, Instrument, KnowledgeBase, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -121,6 +121,31 @@ def _key(parsed: ParsedParameters, genre: Genre, mood_bias: str | None, hints: M
     return f"{_DEFAULT_TONIC.get(mode, 'C')} {mode}"
 
 
+def _named_instruments(
+    kb: KnowledgeBase, parsed: ParsedParameters, notices: list[str]
+) -> tuple[list[tuple[Instrument, str, str | None]], bool]:
+    """(instrument, role, descriptor) for each name, and whether a named ensemble made the
+    lineup whole. A name an LLM or a caller gives for an ensemble ("string quartet") is
+    its members in their parts; the offline parser already names them one by one."""
+    out: list[tuple[Instrument, str, str | None]] = []
+    whole = False
+    for mention in parsed.instrumentation:
+        inst = kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
+        if inst is not None:
+            out.append((inst, mention.role, mention.descriptor))
+            continue
+        ensemble = kb.find_ensemble(mention.name)
+        if ensemble is None:
+            notices.append(f"unknown instrument {mention.name!r} left out")
+            continue
+        whole = True
+        out.extend(
+            (kb.instruments[iid], role, mention.descriptor)
+            for iid, role in ensemble.members.items()
+        )
+    return out, whole
+
+
 def map_parameters(
     parsed: ParsedParameters,
     *,
@@ -165,20 +190,18 @@ def map_parameters(
     key = _key(parsed, effective, mood_bias, hints)
 
     instrumentation: list[InstrumentSpec] = []
-    for mention in parsed.instrumentation:
-        inst = kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
-        if inst is None:
-            notices.append(f"unknown instrument {mention.name!r} left out")
-            continue
-        role_text = mention.role if mention.role in Role.__members__.values() else inst.role
+    named, whole = _named_instruments(kb, parsed, notices)
+    solo = hints.solo or whole
+    for inst, role, descriptor in named:
+        role_text = role if role in Role.__members__.values() else inst.role
         if _excluded(inst.id, role_text, kb, excluded):
             notices.append(f"{inst.name} was both asked for and excluded; left out")
             continue
         if all(i.name != inst.id for i in instrumentation):
             instrumentation.append(
-                InstrumentSpec(name=inst.id, role=Role(role_text), descriptor=mention.descriptor)
+                InstrumentSpec(name=inst.id, role=Role(role_text), descriptor=descriptor)
             )
-    if hints.ensemble_size is not None and not hints.solo:
+    if hints.ensemble_size is not None and not solo:
         for inst, role in fitting_instruments(
             effective,
             present_roles=[i.role.value for i in instrumentation],
@@ -188,7 +211,7 @@ def map_parameters(
             kb=kb,
         ):
             instrumentation.append(InstrumentSpec(name=inst.id, role=Role(role)))
-    elif not hints.solo:
+    elif not solo:
         present = {i.role.value for i in instrumentation}
         for role in (*_CORE_ROLES, "pad"):
             if role in present or role in excluded:

@@ -91,6 +91,22 @@ def _closest(word: str, candidates: list[str], cutoff: float) -> str | None:
     return match[0] if match else None
 
 
+_PAIR_WORD_CUTOFF = 0.7
+
+
+def _word_for_word(pair: str, term: str) -> bool:
+    """Whether each word of a two-word phrase is a near spelling of the term's word in its
+    place ("bossa noav": "bossa nova"; not "strings are": "string quartet"). Terms of
+    another length are compared whole only."""
+    words, term_words = pair.split(), term.split()
+    if len(words) != len(term_words):
+        return True
+    return all(
+        difflib.SequenceMatcher(None, w, t).ratio() >= _PAIR_WORD_CUTOFF
+        for w, t in zip(words, term_words, strict=True)
+    )
+
+
 def _correct(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Fix misspelt music terms: two-word terms first ("bossa noav"), then single words."""
     known, multi, multi_by_prefix, single_by_prefix = _vocabulary()
@@ -106,7 +122,7 @@ def _correct(text: str) -> tuple[str, list[tuple[str, str]]]:
             spaced = bare.replace("-", " ")
             if spaced not in multi and not all(w in known for w in spaced.split()):
                 match = _closest(bare, multi_by_prefix.get(bare[:2], []), 0.8)
-                if match:
+                if match and _word_for_word(spaced, match):
                     corrections.append((bare, match))
                     out.append(pair.replace(bare, match))
                     i += 2

@@ -23,7 +23,13 @@ from soundstar.aurora.infer import fitting_instruments, guess_genre
 from soundstar.aurora.rules.parse import Reading, parse_rules
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge, normalize
 
-TABLE_WEIGHT = {"genres": 1.0, "instruments": 0.9, "moods": 0.85, "tempo_terms": 0.6}
+TABLE_WEIGHT = {
+    "genres": 1.0,
+    "instruments": 0.9,
+    "named_ensembles": 0.9,
+    "moods": 0.85,
+    "tempo_terms": 0.6,
+}
 """Tables offered as completions, and how much a match in each is worth."""
 ALIAS_WEIGHT = 0.85
 FIT_BONUS = 0.3

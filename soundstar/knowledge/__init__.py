@@ -1,7 +1,7 @@
 """The music knowledge base (spec v2 §3.3): genres, moods, instruments, eras, artists,
-tempo words, abbreviations, progressions, structures, grooves, articulations and ensemble
-words, as YAML data with a typed, cross-checked loader. A bottom layer: Aurora and the
-engine both read it."""
+tempo words, abbreviations, progressions, structures, grooves, articulations, ensemble
+words and named ensembles, as YAML data with a typed, cross-checked loader. A bottom
+layer: Aurora and the engine both read it."""
 
 from soundstar.knowledge.base import KnowledgeBase, compact, normalize
 from soundstar.knowledge.loader import DEFAULT_DATA_DIR, KnowledgeError, load_knowledge
@@ -17,6 +17,7 @@ from soundstar.knowledge.records import (
     Genre,
     Instrument,
     Mood,
+    NamedEnsemble,
     Progression,
     Section,
     SectionTransition,
@@ -39,6 +40,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Mood",
+    "NamedEnsemble",
     "Progression",
     "Section",
     "SectionTransition",

@@ -17,6 +17,7 @@ from soundstar.knowledge.records import (
     Genre,
     Instrument,
     Mood,
+    NamedEnsemble,
     Progression,
     Structure,
     TempoTerm,
@@ -29,6 +30,7 @@ _COMPACT_DROP = re.compile(r"[\s'.]")
 VOCABULARY_TABLES: tuple[str, ...] = (
     "genres",
     "instruments",
+    "named_ensembles",
     "moods",
     "artists",
     "eras",
@@ -121,6 +123,7 @@ class KnowledgeBase:
     bass_grooves: dict[str, BassGroove]
     articulations: dict[str, Articulation]
     ensembles: dict[str, Ensemble]
+    named_ensembles: dict[str, NamedEnsemble]
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 
@@ -135,6 +138,9 @@ class KnowledgeBase:
         surfaces["moods"] = {m.id: surface_forms(m.id, None, m.aliases) for m in kb.moods.values()}
         surfaces["instruments"] = {
             i.id: surface_forms(i.id, i.name, i.aliases) for i in kb.instruments.values()
+        }
+        surfaces["named_ensembles"] = {
+            e.id: surface_forms(e.id, e.name, e.aliases) for e in kb.named_ensembles.values()
         }
         surfaces["eras"] = {e.id: surface_forms(e.id, None, e.aliases) for e in kb.eras.values()}
         surfaces["artists"] = {a.name: surface_forms(a.name, a.name, a.aliases) for a in kb.artists}
@@ -164,6 +170,11 @@ class KnowledgeBase:
     def find_instrument(self, text: str) -> Instrument | None:
         found = self._find("instruments", text)
         return self.instruments[found] if found else None
+
+    def find_ensemble(self, text: str) -> NamedEnsemble | None:
+        """A named ensemble ("string quartet") by id, name or alias."""
+        found = self._find("named_ensembles", text)
+        return self.named_ensembles[found] if found else None
 
     def find_era(self, text: str) -> Era | None:
         found = self._find("eras", text)

@@ -27,6 +27,7 @@ from soundstar.knowledge.records import (
     Genre,
     Instrument,
     Mood,
+    NamedEnsemble,
     Progression,
     Structure,
     TempoTerm,
@@ -77,9 +78,14 @@ def _label(raw: Mapping[str, Any], index: int) -> str:
     return f"#{index}"
 
 
-def _read_table(data_dir: Path, table: str) -> list[Raw]:
+def _read_table(
+    data_dir: Path, table: str, key: str | None = None, *, optional: bool = False
+) -> list[Raw]:
+    """The records under `key` (default: the table's name) in `<table>.yaml`; an absent
+    `optional` key reads as no records."""
     path = data_dir / f"{table}.yaml"
     file = path.name
+    key = key or table
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -88,9 +94,11 @@ def _read_table(data_dir: Path, table: str) -> list[Raw]:
         document = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise KnowledgeError(file, "-", None, f"not valid YAML: {exc}") from exc
-    if not isinstance(document, dict) or not isinstance(document.get(table), list):
-        raise KnowledgeError(file, "-", table, f"the file must hold '{table}:' with a list")
-    records: list[Raw] = document[table]
+    if optional and isinstance(document, dict) and key not in document:
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        raise KnowledgeError(file, "-", key, f"the file must hold '{key}:' with a list")
+    records: list[Raw] = document[key]
     for index, raw in enumerate(records):
         if not isinstance(raw, dict):
             raise KnowledgeError(file, f"#{index}", None, "a record must be a mapping")
@@ -229,6 +237,44 @@ def _check_genres(
                     )
 
 
+def _check_named_ensembles(
+    named: Mapping[str, NamedEnsemble],
+    refs: _Refs,
+    instruments: Mapping[str, Instrument],
+    instrument_surfaces: Mapping[str, Iterable[str]],
+) -> None:
+    """Members are known instruments in a role they can play; the genre is known; no name of
+    an ensemble also names an instrument (the mention would read as both)."""
+    file = "ensembles.yaml"
+    instrument_forms = {
+        normalize(form): iid for iid, forms in instrument_surfaces.items() for form in forms
+    }
+    for e in named.values():
+        for iid, role in e.members.items():
+            if iid not in instruments:
+                raise KnowledgeError(
+                    file,
+                    e.id,
+                    "members",
+                    f"{iid!r} is not an instrument id in instruments.yaml",
+                )
+            drum = instruments[iid].drum
+            if (role == "drums" and not drum) or (role not in _UNPITCHED_ROLES and drum):
+                raise KnowledgeError(
+                    file,
+                    e.id,
+                    f"members.{iid}",
+                    f"{iid!r} is {'' if drum else 'not '}a drum-kit entry and cannot play {role}",
+                )
+        refs.check(file, e.id, "genre", "genres", [e.genre] if e.genre else [])
+        for form in surface_forms(e.id, e.name, e.aliases):
+            clash = instrument_forms.get(normalize(form))
+            if clash is not None:
+                raise KnowledgeError(
+                    file, e.id, "aliases", f"{form!r} already names the instrument {clash!r}"
+                )
+
+
 def _check_aliases(file: str, surfaces: Mapping[str, Iterable[str]]) -> None:
     """Two records of one table may not share a surface form."""
     owner: dict[str, str] = {}
@@ -326,10 +372,10 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     _check_aliases(
         "moods.yaml", {m.id: surface_forms(m.id, None, m.aliases) for m in moods.values()}
     )
-    _check_aliases(
-        "instruments.yaml",
-        {i.id: surface_forms(i.id, i.name, i.aliases) for i in instruments.values()},
-    )
+    instrument_surfaces = {
+        i.id: surface_forms(i.id, i.name, i.aliases) for i in instruments.values()
+    }
+    _check_aliases("instruments.yaml", instrument_surfaces)
     _check_aliases("eras.yaml", {e.id: surface_forms(e.id, None, e.aliases) for e in eras.values()})
     _check_aliases(
         "artists.yaml", {a.name: surface_forms(a.name, a.name, a.aliases) for a in artists}
@@ -363,6 +409,20 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         lambda e: e.word,
         "ensembles.yaml",
     )
+    named_ensembles = _keyed(
+        _validate_all(
+            NamedEnsemble,
+            _read_table(root, "ensembles", "named_ensembles", optional=True),
+            "ensembles.yaml",
+        ),
+        lambda e: e.id,
+        "ensembles.yaml",
+    )
+    _check_named_ensembles(named_ensembles, refs, instruments, instrument_surfaces)
+    _check_aliases(
+        "ensembles.yaml",
+        {e.id: surface_forms(e.id, e.name, e.aliases) for e in named_ensembles.values()},
+    )
 
     return KnowledgeBase.assemble(
         genres=genres,
@@ -378,4 +438,5 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         bass_grooves=bass_grooves,
         articulations=by_word,
         ensembles=ensembles,
+        named_ensembles=named_ensembles,
     )

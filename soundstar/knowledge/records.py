@@ -213,6 +213,21 @@ class Ensemble(Record):
         return self
 
 
+class NamedEnsemble(Record):
+    """A group known by name ("string quartet"): its instruments, each in the part it plays,
+    and the genre it implies when a prompt names none."""
+
+    id: Id
+    name: str = Field(min_length=1)
+    aliases: Aliases = ()
+    members: dict[Id, RoleName] = Field(
+        min_length=2, description="instrument id -> its role, lead first, bass last"
+    )
+    genre: str | None = Field(
+        default=None, description="genre id used when the prompt names no genre"
+    )
+
+
 class TempoTerm(Record):
     """A word for tempo: either a BPM range or a multiplier of the current tempo."""
 

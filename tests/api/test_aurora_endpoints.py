@@ -209,3 +209,18 @@ def test_batch_embeddings_answer_each_value(api: Any) -> None:
     assert [len(r["embedding"]) for r in results[:3]] == [128, 128, 256]
     assert results[3]["error"] and results[3]["embedding"] is None
     assert results[4]["error"]
+
+
+def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
+    from soundstar.api.schemas import PlanParameters
+    from soundstar.api.service import parameters_from_fields
+
+    fields = PlanParameters(
+        genre="classical",
+        mood="sad",
+        tempo_bpm=70,
+        duration_seconds=20,
+        instrumentation=["string quartet"],
+    )
+    lineup = [(i.name, i.role.value) for i in parameters_from_fields(fields).instrumentation]
+    assert lineup == [("violin", "lead"), ("viola", "chords"), ("cello", "bass")]

@@ -205,3 +205,18 @@ def kb_prompts(draw: st.DrawFn) -> str:
 @given(prompt=kb_prompts(), level=st.sampled_from(LEVELS))
 def test_stated_values_are_never_contradicted(prompt: str, level: str) -> None:
     _assert_round_trip(prompt, _enhance(prompt, level))
+
+
+def test_a_named_ensemble_implies_its_genre_and_gets_no_more_instruments() -> None:
+    """ "a brass quintet" is chamber music (not a march, as brass alone suggests) and its
+    lineup is whole."""
+    enhancement = _enhance("a brass quintet", "aggressive")
+    assert _added(enhancement, "genre") == ["Chamber Music"]
+    assert not _added(enhancement, "instrumentation")
+    parsed = _parse(enhancement.enhanced_prompt)
+    assert [i.name for i in parsed.instrumentation] == [
+        "trumpet",
+        "french_horn",
+        "trombone",
+        "tuba",
+    ]

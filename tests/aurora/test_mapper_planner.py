@@ -90,10 +90,78 @@ def test_an_ensemble_short_of_instruments_is_filled_up_to_its_size(
     assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
 
 
-def test_a_string_quartet_is_the_strings_alone() -> None:
-    """ "string quartet" is four string players: the string section and nothing else."""
+def test_a_string_quartet_is_its_players_in_their_parts() -> None:
+    """ "string quartet" is violin on the melody, viola comping, cello on the bass line, and
+    nothing else; with no genre named it is chamber music."""
     p = understand("a string quartet, sad and slow").parameters
-    assert [i.name for i in p.instrumentation] == ["string_ensemble"]
+    lineup = [(i.name, i.role) for i in p.instrumentation]
+    assert lineup == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+    assert (p.genre, p.sub_genre) == ("Classical", "Chamber Music")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        (
+            "a brass quintet, triumphant",
+            [
+                ("trumpet", Role.LEAD),
+                ("french_horn", Role.CHORDS),
+                ("trombone", Role.CHORDS),
+                ("tuba", Role.BASS),
+            ],
+        ),
+        (
+            "a woodwind quintet, pastoral",
+            [
+                ("flute", Role.LEAD),
+                ("oboe", Role.CHORDS),
+                ("clarinet", Role.CHORDS),
+                ("french_horn", Role.CHORDS),
+                ("bassoon", Role.BASS),
+            ],
+        ),
+    ],
+)
+def test_a_named_ensemble_brings_its_members(prompt: str, lineup: list[tuple[str, Role]]) -> None:
+    p = understand(prompt).parameters
+    assert [(i.name, i.role) for i in p.instrumentation] == lineup
+
+
+def test_instruments_named_beside_an_ensemble_join_it_and_the_genre_adds_none() -> None:
+    """ "a string quartet with piano" is a piano quintet."""
+    p = understand("a string quartet with piano, tender").parameters
+    assert [i.name for i in p.instrumentation] == ["violin", "viola", "cello", "piano"]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a string quartet with piano, a jazz ballad", "a lo-fi hip hop beat with a string quartet"],
+)
+def test_an_ensemble_in_another_style_joins_that_styles_band(prompt: str) -> None:
+    """Named with a style of its own, the ensemble plays inside that style's band: the
+    hip hop beat keeps its drums."""
+    lineup = understand(prompt).parameters.instrumentation
+    assert [i.name for i in lineup][:3] == ["violin", "viola", "cello"]
+    assert any(i.role == Role.DRUMS for i in lineup)
+
+
+def test_an_ensemble_name_from_an_llm_or_a_caller_is_its_members() -> None:
+    from soundstar.aurora.mapper import map_parameters
+    from soundstar.aurora.rules.parse import parse_rules
+    from soundstar.models import InstrumentMention
+
+    parsed = parse_rules("a sad piece").parsed.model_copy(
+        update={
+            "instrumentation": [
+                InstrumentMention(name="String Quartet", role="pad", confidence=0.8)
+            ]
+        }
+    )
+    mapped = map_parameters(parsed)
+    lineup = [(i.name, i.role) for i in mapped.parameters.instrumentation]
+    assert lineup == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+    assert not mapped.notices
 
 
 def test_a_jazz_trio_with_its_players_named_is_those_three() -> None:

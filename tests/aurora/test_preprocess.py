@@ -79,6 +79,22 @@ def test_separate_or_hyphenated_words_are_not_corrected_into_one_term(prompt: st
     assert preprocess(prompt).corrections == []
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "the strings are playing a melody",  # not "string quartet"
+        "multiple synths are used",  # not "synth arp"
+        "the guitar is strummed",  # not "guitar solo"
+    ],
+)
+def test_a_term_and_an_ordinary_word_are_not_corrected_into_another_term(prompt: str) -> None:
+    assert preprocess(prompt).corrections == []
+
+
+def test_a_misspelt_ensemble_name_is_corrected() -> None:
+    assert ("strng quartet", "string quartet") in preprocess("a strng quartet, sad").corrections
+
+
 def test_an_abbreviation_inside_a_music_term_stays() -> None:
     pre = preprocess("alternative r&b with some edm energy")
     assert pre.text.startswith("alternative r&b with")

@@ -236,7 +236,7 @@ def test_an_ensemble_word_in_an_artist_or_out_of_step_states_no_lineup(prompt: s
 @pytest.mark.parametrize(
     ("prompt", "solo", "size"),
     [
-        ("a string quartet, sad and slow", True, None),  # an ensemble by name: all four
+        ("a string quartet, sad and slow", True, None),  # an ensemble by name: its members
         ("a jazz trio, late night", False, 3),  # a style by three players
         ("a jazz trio with piano, bass and drums", True, None),
         ("a piano trio with violin and cello", True, None),  # piano, violin, cello
@@ -249,6 +249,88 @@ def test_an_ensemble_word_inside_a_style_or_an_ensemble_name_still_counts(
     reading = read(prompt)
     assert reading.solo == solo
     assert reading.ensemble_size == size
+
+
+_QUARTET = [("violin", "lead"), ("viola", "chords"), ("cello", "bass")]
+
+
+def _parts(reading) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(iid, role) for iid, role, _ in reading.instrument_ids]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a string quartet in D minor, slow and mournful",
+        "a string-quartet piece",
+        "a quartet of strings",
+        "A String Quartet",
+    ],
+)
+def test_a_named_ensemble_is_its_members_in_their_parts(prompt: str) -> None:
+    """The violin plays the melody, the viola comps, the cello plays the bass line; nothing
+    else plays, and with no genre named the ensemble's genre is used."""
+    reading = read(prompt)
+    assert _parts(reading) == _QUARTET
+    assert reading.ensemble_ids == ("string_quartet",)
+    assert reading.solo and reading.ensemble_size is None
+    assert (reading.genre_id, reading.sub_genre_id) == ("classical", "chamber_music")
+    assert reading.parsed.genre.confidence < 0.9  # implied, not stated
+
+
+def test_a_genre_named_beside_an_ensemble_wins_over_its_genre() -> None:
+    reading = read("a jazz string quartet, late night")
+    assert (reading.genre_id, reading.sub_genre_id) == ("jazz", None)
+    assert _parts(reading) == _QUARTET
+
+
+def test_a_parent_genre_named_beside_an_ensemble_narrows_to_its_genre() -> None:
+    reading = read("a classical string quartet")
+    assert (reading.genre_id, reading.sub_genre_id) == ("classical", "chamber_music")
+    assert reading.parsed.genre.confidence >= 0.9  # classical was named
+
+
+def test_instruments_named_beside_an_ensemble_join_it() -> None:
+    reading = read("a string quartet with piano")
+    assert [i[0] for i in reading.instrument_ids] == ["violin", "viola", "cello", "piano"]
+    assert reading.solo and reading.ensemble_size is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        # a member named on its own keeps its part in the ensemble (the cello is not a lead)
+        ("violin, viola and cello: a string quartet", _QUARTET),
+        # a role word for a member wins
+        ("a string quartet, cello solo", [*_QUARTET[:2], ("cello", "lead")]),
+        # an excluded member does not play
+        ("a string quartet without cello", _QUARTET[:2]),
+    ],
+)
+def test_members_of_an_ensemble_named_again_or_excluded(
+    prompt: str, lineup: list[tuple[str, str]]
+) -> None:
+    assert _parts(read(prompt)) == lineup
+
+
+def test_a_descriptor_of_an_ensemble_colours_every_member() -> None:
+    reading = read("a pulsing string quartet")
+    assert {desc for _, _, desc in reading.instrument_ids} == {"pulsing"}
+
+
+def test_a_negated_ensemble_excludes_its_members() -> None:
+    reading = read("a pop song, no string quartet")
+    assert {"violin", "viola", "cello"} <= set(reading.parsed.excluded)
+    assert not reading.instrument_ids and not reading.ensemble_ids
+    assert reading.genre_id == "pop"
+
+
+def test_every_named_ensemble_reads_back_as_itself() -> None:
+    kb = load_knowledge()
+    for ensemble in kb.named_ensembles.values():
+        reading = read(f"a {ensemble.name.lower()}")
+        assert reading.ensemble_ids == (ensemble.id,)
+        assert _parts(reading) == list(ensemble.members.items())
 
 
 _PLAIN_INSTRUMENTS = ("violin", "cello", "flute", "clarinet", "harp", "trumpet", "banjo", "oboe")

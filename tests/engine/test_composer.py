@@ -65,6 +65,25 @@ def test_every_requested_instrument_plays_and_excluded_ones_do_not() -> None:
         assert track.notes, f"{spec.name} is silent"
 
 
+def test_a_string_quartet_plays_a_melody_inner_chords_and_a_bass_line() -> None:
+    """Violin on the tune above the viola's chords above the cello's bass line."""
+    params, plan = _understand("a string quartet in D minor, slow and mournful", 20.0)
+    score = compose(params, plan, seed=2)
+    parts = {t.instrument: t for t in score.tracks}
+    assert [(t.instrument, t.role) for t in score.tracks] == [
+        ("violin", Role.LEAD),
+        ("viola", Role.CHORDS),
+        ("cello", Role.BASS),
+    ]
+    assert all(t.notes for t in score.tracks)
+    mean = {name: sum(n.pitch for n in t.notes) / len(t.notes) for name, t in parts.items()}
+    assert mean["violin"] > mean["viola"] > mean["cello"]
+    onsets = Counter(n.start_beat for n in parts["viola"].notes)
+    assert max(onsets.values()) >= 3  # chords, not a line
+    assert max(Counter(n.start_beat for n in parts["violin"].notes).values()) == 1
+    assert max(Counter(n.start_beat for n in parts["cello"].notes).values()) == 1
+
+
 def test_waltz_is_in_three() -> None:
     params, plan = _understand("a gentle waltz in D major for strings and piano")
     score = compose(params, plan, seed=4)

@@ -274,6 +274,23 @@ def test_ensemble_words_state_their_sizes(kb: KnowledgeBase) -> None:
     assert sizes == {"duet": 2, "duo": 2, "trio": 3, "quartet": 4, "quintet": 5, "sextet": 6}
 
 
+def test_named_ensembles_are_their_members_in_playing_parts(kb: KnowledgeBase) -> None:
+    """Each named ensemble has a melody (lead) and a bass part, and members that exist."""
+    quartet = kb.find_ensemble("string-quartet")
+    assert quartet is not None and quartet.id == "string_quartet"
+    assert quartet.members == {"violin": "lead", "viola": "chords", "cello": "bass"}
+    assert quartet.genre == "chamber_music"
+    assert kb.find_instrument("string quartet") is None  # the group, not the string section
+    assert kb.find_ensemble("piano trio") is None  # classical or jazz: the genre decides
+    for ensemble in kb.named_ensembles.values():
+        roles = list(ensemble.members.values())
+        assert roles[0] == "lead" and roles[-1] == "bass" and roles.count("lead") == 1
+        for iid in ensemble.members:
+            assert iid in kb.instruments and not kb.instruments[iid].drum
+        assert ensemble.genre is None or ensemble.genre in kb.genres
+        assert kb.vocabulary()[ensemble.name.lower()] == ("named_ensembles", ensemble.id)
+
+
 def test_abbreviations_expand_to_known_genres(kb: KnowledgeBase) -> None:
     for short in ("edm", "dnb", "d&b", "ukg", "idm", "r&b", "lofi"):
         expansion = kb.abbreviations[short]

@@ -22,11 +22,14 @@ def _data_copy(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(data_dir: Path, table: str, change: Callable[[Records], None]) -> None:
+def _edit(
+    data_dir: Path, table: str, change: Callable[[Records], None], key: str | None = None
+) -> None:
+    """Change the records under `key` (default: the table's name) of a table's file."""
     path = data_dir / f"{table}.yaml"
-    records: Records = yaml.safe_load(path.read_text(encoding="utf-8"))[table]
-    change(records)
-    path.write_text(yaml.safe_dump({table: records}, allow_unicode=True), encoding="utf-8")
+    document: dict[str, Records] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document[key or table])
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
 
 def _record(records: Records, key: str, value: str) -> dict[str, Any]:
@@ -223,3 +226,58 @@ def test_an_ensemble_word_out_of_shape(tmp_path: Path, change: dict[str, Any], f
     data = _data_copy(tmp_path)
     _edit(data, "ensembles", lambda rs: rs[0].update(change))
     _expect(data, "ensembles.yaml", field)
+
+
+def _quartet(records: Records) -> dict[str, Any]:
+    return _record(records, "id", "string_quartet")
+
+
+def test_an_ensemble_member_that_is_not_an_instrument(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "ensembles",
+        lambda rs: _quartet(rs)["members"].update(fiddle2="lead"),
+        "named_ensembles",
+    )
+    _expect(
+        data, "ensembles.yaml", "string_quartet", "members", "'fiddle2' is not an instrument id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "parts"),
+    [
+        ({"members": {"violin": "lead", "cello": "bassline"}}, ("members.cello", "should be")),
+        ({"members": {"violin": "lead"}}, ("members", "at least 2")),
+        ({"members": {"violin": "lead", "drum_kit": "bass"}}, ("members.drum_kit", "drum-kit")),
+        ({"genre": "chamber"}, ("genre", "unknown genre id 'chamber'")),
+        ({"aliases": ["strings"]}, ("aliases", "'strings' already names the instrument")),
+        ({"aliases": ["Quartet Of Strings"]}, ("aliases", "lowercase")),
+    ],
+)
+def test_a_named_ensemble_out_of_shape(
+    tmp_path: Path, change: dict[str, Any], parts: tuple[str, ...]
+) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "ensembles", lambda rs: _quartet(rs).update(change), "named_ensembles")
+    _expect(data, "ensembles.yaml", "string_quartet", *parts)
+
+
+def test_a_named_ensemble_alias_used_twice(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "ensembles",
+        lambda rs: _record(rs, "id", "string_trio")["aliases"].append("quartet of strings"),
+        "named_ensembles",
+    )
+    _expect(data, "ensembles.yaml", "string_trio", "aliases", "quartet of strings")
+
+
+def test_a_file_without_named_ensembles_loads_none(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    path = data / "ensembles.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({"ensembles": document["ensembles"]}), encoding="utf-8")
+    assert load_knowledge(data).named_ensembles == {}

@@ -12,9 +12,10 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
+from soundstar.aurora.infer import is_excluded
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
 from soundstar.errors import ParameterError
-from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
+from soundstar.knowledge import Genre, KnowledgeBase, NamedEnsemble, load_knowledge
 from soundstar.models import (
     TEMPO_MAX_BPM,
     TEMPO_MIN_BPM,
@@ -218,6 +219,9 @@ class Reading:
     ensemble_size: int | None = None
     """Players an ensemble word states ("a trio") when fewer instruments are named: the genre
     fills the lineup up to it. None when no size is stated, or the named ones make it (`solo`)."""
+    ensemble_ids: tuple[str, ...] = ()
+    """Named ensembles ("string quartet") the prompt asks for; their members are in
+    `instrument_ids`, and with them the lineup is complete (`solo`)."""
 
 
 _NEGATION_ENDS = re.compile(r"[,.;!?]|\bbut\b|\bwith\b|\bjust\b|\bonly\b")
@@ -443,24 +447,14 @@ def _only_named(tokens: list[str], instrument_mentions: list[Mention]) -> bool:
     return False
 
 
-def _ensemble_in(kb: KnowledgeBase, tokens: list[str], mention: Mention) -> int | None:
-    """The size an ensemble word inside a multi-word mention states ("string quartet": 4)."""
-    if mention.end - mention.start < 2:
-        return None
-    return next(
-        (kb.ensembles[t].size for t in tokens[mention.start : mention.end] if t in kb.ensembles),
-        None,
-    )
-
-
 def _stated_size(
     kb: KnowledgeBase, tokens: list[str], mentions: list[Mention], text: str, offsets: list[int]
 ) -> int | None:
-    """How many players an ensemble word states ("a piano and cello duet": 2, "a string
-    quartet": 4); None when none does, or two disagree. Inside a style's or an instrument's
-    name it still counts ("a jazz trio" is jazz by three players); inside an artist's name
-    ("dave brubeck quartet") it names the artist, and a negated one ("not a trio") states
-    nothing."""
+    """How many players an ensemble word states ("a piano and cello duet": 2); None when
+    none does, or two disagree. Inside a style's or an instrument's name it still counts
+    ("a jazz trio" is jazz by three players); inside a named ensemble's ("string quartet")
+    or an artist's name ("dave brubeck quartet") it names the group, and a negated one
+    ("not a trio") states nothing."""
     inside = {
         k
         for m in mentions
@@ -475,14 +469,70 @@ def _stated_size(
     return sizes.pop() if len(sizes) == 1 else None
 
 
-def _players_named(kb: KnowledgeBase, tokens: list[str], instrument_mentions: list[Mention]) -> int:
-    """Players the named instruments make: one each, an ensemble by name ("string quartet")
-    as many as its word says."""
-    seen: dict[str, int] = {}
-    for mention in instrument_mentions:
-        players = _ensemble_in(kb, tokens, mention) or 1
-        seen[mention.id] = max(seen.get(mention.id, 1), players)
-    return sum(seen.values())
+def _players_named(instrument_mentions: list[Mention]) -> int:
+    """Players the named instruments make: one for each instrument named."""
+    return len({mention.id for mention in instrument_mentions})
+
+
+def _ensemble_is_the_band(
+    kb: KnowledgeBase, ensembles: list[NamedEnsemble], style: Genre | None
+) -> bool:
+    """Whether a named ensemble is the whole lineup: so with no style named, or the
+    ensemble's own ("a classical string quartet"); in another style it joins that style's
+    band ("lo-fi hip hop with a string quartet" keeps its drums and bass)."""
+    if not ensembles:
+        return False
+    if style is None:
+        return True
+    own = {e.genre for e in ensembles}
+    return bool(own & ({style.id} | set(kb.genre_ancestors(style.id)))) or any(
+        style.id in kb.genre_ancestors(g) for g in own if g in kb.genres
+    )
+
+
+def _with_parent(kb: KnowledgeBase, found: Genre) -> tuple[Genre, Genre | None]:
+    """(genre, sub_genre) for a genre record: a sub-genre comes with its parent."""
+    parent = kb.genres.get(found.parent) if found.parent else None
+    return (parent, found) if parent else (found, None)
+
+
+def _lineup(
+    kb: KnowledgeBase, tokens: list[str], positive: list[Mention], excluded: list[str]
+) -> list[tuple[str, str, str | None]]:
+    """(instrument id, role, descriptor) for every instrument named, in order. A named
+    ensemble ("string quartet") brings its members in their parts (violin lead, viola
+    chords, cello bass), save those excluded; a member also named on its own keeps the
+    ensemble's part unless a role word says otherwise ("a string quartet, cello solo")."""
+    ensemble_roles: dict[str, str] = {}
+    for mention in positive:
+        if mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
+            for iid, part in kb.named_ensembles[mention.id].members.items():
+                ensemble_roles.setdefault(iid, part)
+    lineup: dict[str, tuple[str, str | None]] = {}
+    for mention in positive:
+        after = tokens[mention.end] if mention.end < len(tokens) else ""
+        before = tokens[mention.start - 1] if mention.start > 0 else ""
+        earlier = tokens[mention.start - 2] if mention.start > 1 else ""
+        if mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
+            ensemble = kb.named_ensembles[mention.id]
+            colour = _descriptor(earlier, before, mention.surface, ensemble.name, kb.articulations)
+            for iid, part in ensemble.members.items():
+                if iid not in lineup and not is_excluded(kb.instruments[iid], part, excluded):
+                    lineup[iid] = (part, colour)
+            continue
+        if mention.table != "instruments" or mention.id not in kb.instruments:
+            continue
+        inst = kb.instruments[mention.id]
+        hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
+        role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
+        if inst.family == "bass" and role not in ("lead",):
+            role = "bass"
+        descriptor = _descriptor(earlier, before, mention.surface, inst.name, kb.articulations)
+        if inst.id not in lineup:
+            lineup[inst.id] = (role, descriptor)
+        elif hinted and not inst.drum and inst.id in ensemble_roles:
+            lineup[inst.id] = (role, lineup[inst.id][1])
+    return [(iid, role, descriptor) for iid, (role, descriptor) in lineup.items()]
 
 
 def _choose_genre(
@@ -515,6 +565,8 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         if _negated(mention.start, tokens, text, offsets):
             if mention.table == "instruments":
                 excluded.append(mention.id)
+            elif mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
+                excluded.extend(kb.named_ensembles[mention.id].members)
             elif mention.table == "moods":
                 excluded.append(f"mood:{mention.id}")
             continue
@@ -533,17 +585,32 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         excluded.append("drums")
 
     genre, sub_genre, genre_conf = _choose_genre(kb, positive)
+    style_named = sub_genre or genre
     artists = [m for m in positive if m.table == "artists"]
     artist_records = [a for a in (kb.find_artist(m.surface) for m in artists) if a is not None]
     era_mention = next((m for m in positive if m.table == "eras"), None)
+    ensembles = [
+        kb.named_ensembles[m.id]
+        for m in positive
+        if m.table == "named_ensembles" and m.id in kb.named_ensembles
+    ]
     if genre is None and artist_records:
         for gid in artist_records[0].genres:
             if gid in kb.genres:
-                candidate = kb.genres[gid]
-                parent = kb.genres.get(candidate.parent) if candidate.parent else None
-                genre, sub_genre = (parent, candidate) if parent else (candidate, None)
+                genre, sub_genre = _with_parent(kb, kb.genres[gid])
                 genre_conf = 0.7
                 break
+    implied = next((e.genre for e in ensembles if e.genre in kb.genres), None)
+    if genre is None and implied is not None:  # "a string quartet": chamber music
+        genre, sub_genre = _with_parent(kb, kb.genres[implied])
+        genre_conf = 0.7
+    elif (
+        sub_genre is None
+        and implied is not None
+        and genre is not None
+        and genre.id in kb.genre_ancestors(implied)
+    ):  # "a classical string quartet": classical, chamber music
+        sub_genre = kb.genres[implied]
     if genre is None and era_mention is not None:
         era = kb.eras.get(era_mention.id)
         if era and era.genres and era.genres[0] in kb.genres:
@@ -565,21 +632,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         if mid in kb.moods
     ]
 
-    instruments: list[tuple[str, str, str | None]] = []
-    for mention in positive:
-        if mention.table != "instruments" or mention.id not in kb.instruments:
-            continue
-        inst = kb.instruments[mention.id]
-        role: str = inst.role
-        after = tokens[mention.end] if mention.end < len(tokens) else ""
-        before = tokens[mention.start - 1] if mention.start > 0 else ""
-        role = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after, role)) if not inst.drum else "drums"
-        if inst.family == "bass" and role not in ("lead",):
-            role = "bass"
-        earlier = tokens[mention.start - 2] if mention.start > 1 else ""
-        descriptor = _descriptor(earlier, before, mention.surface, inst.name, kb.articulations)
-        if all(i[0] != inst.id for i in instruments):
-            instruments.append((inst.id, role, descriptor))
+    instruments = _lineup(kb, tokens, positive, excluded)
     instrumentation = [
         InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=desc)
         for iid, role, desc in instruments
@@ -650,12 +703,13 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     era_id = era_mention.id if era_mention else None
     stated_size = _stated_size(kb, tokens, mentions, text, offsets)
     named = [m for m in positive if m.table == "instruments" and m.id in kb.instruments]
-    players = _players_named(kb, tokens, named)
+    players = _players_named(named)
     alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
     solo = (
         (alone and len(instruments) == 1)
         or _only_named(tokens, [m for m in positive if m.table == "instruments"])
         or players == stated_size
+        or _ensemble_is_the_band(kb, ensembles, style_named)
     )
     short_of = not solo and stated_size is not None and players < stated_size
     ensemble_size = stated_size if short_of else None
@@ -700,4 +754,5 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         mode_hint=mode,
         tonic_hint=tonic if not key_value else None,
         ensemble_size=ensemble_size,
+        ensemble_ids=tuple(dict.fromkeys(e.id for e in ensembles)),
     )
