@@ -226,3 +226,14 @@ def test_drums_keep_the_beat_when_they_play_so_the_bass_keeps_its_groove() -> No
     bass = compose(params, plan, seed=7)
     plain = compose(params.model_copy(update={"tempo_stated": False}), plan, seed=7)
     assert _part(bass, Role.BASS) == _part(plain, Role.BASS)
+
+
+def test_two_chord_parts_in_one_range_do_not_double_each_other() -> None:
+    """A second chord part takes the genre's next comping style: a piano quintet's piano
+    does not play the viola's notes at the viola's times."""
+    params, plan = _understand("a string quartet with piano, tender")
+    score = compose(params, plan, seed=2)
+    chords = [t for t in score.tracks if t.role == Role.CHORDS]
+    assert len(chords) == 2
+    first, second = ({(n.start_beat, n.pitch) for n in t.notes} for t in chords)
+    assert len(first & second) / len(first | second) < 0.6

@@ -142,6 +142,8 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         drum_specs[0] if drum_specs else None
     )
     keeper = beat_keeper(params, kb)
+    genre_styles = [c for c in genre.comping if c != "none"] or ["block"]
+    chord_parts = 0
     for index, spec in enumerate(params.instrumentation):
         inst = _instrument(kb, spec.name)
         if spec in drum_specs and spec is not groove_spec:
@@ -187,7 +189,10 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         elif role == Role.TEXTURE:
             notes = write_texture(timeline, register, tonic_pc)
         else:
-            style: str = playing.style or next((c for c in genre.comping if c != "none"), "block")
+            # A second chord part takes the genre's next style, so two parts in one range
+            # do not double each other (a viola broken, a piano in block chords).
+            style: str = playing.style or genre_styles[chord_parts % len(genre_styles)]
+            chord_parts += 1
             notes = write_comping(
                 timeline,
                 register,
