@@ -435,3 +435,18 @@ class GenerationResult(_Model):
     )
     error: ErrorInfo | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+AURORA_STAGES = frozenset({"preprocess", "enhance", "parse", "map", "plan", "embed", "suggest"})
+"""Timed stages of understanding; every other top-level stage is the engine's."""
+SYNTHESIS_PARTS = frozenset({"ddsp", "drums", "sampler", "eq"})
+"""Timings that are parts of the `synthesis` stage, not stages of their own."""
+
+
+def stage_milliseconds(timings_ms: dict[str, float]) -> tuple[float, float, float]:
+    """(total, understanding, engine) milliseconds from per-stage timings, counting each
+    stage once (the synthesis parts are inside `synthesis`)."""
+    stages = {k: v for k, v in timings_ms.items() if k != "total" and k not in SYNTHESIS_PARTS}
+    aurora = sum(v for k, v in stages.items() if k in AURORA_STAGES)
+    engine = sum(v for k, v in stages.items() if k not in AURORA_STAGES)
+    return timings_ms.get("total", aurora + engine), aurora, engine

@@ -176,3 +176,16 @@ def test_embedding_dimensions_are_enforced() -> None:
 
 def test_score_duration_follows_tempo() -> None:
     assert _score().duration_seconds == pytest.approx(16 * 60 / 118)
+
+
+def test_stage_milliseconds_counts_each_stage_once() -> None:
+    """The synthesizers' and the EQ's times are parts of `synthesis`, not added to it."""
+    from soundstar.models import stage_milliseconds
+
+    timings = {
+        "parse": 2.0, "plan": 1.0, "compose": 5.0, "synthesis": 100.0, "ddsp": 60.0,
+        "sampler": 30.0, "eq": 10.0, "mix": 50.0, "export": 20.0, "total": 190.0,
+    }  # fmt: skip
+    assert stage_milliseconds(timings) == (190.0, 3.0, 175.0)
+    del timings["total"]
+    assert stage_milliseconds(timings)[0] == 178.0

@@ -19,10 +19,10 @@ from soundstar.models import (
     EMBEDDING_SLICES,
     ControlEmbedding,
     MusicalParameters,
+    stage_milliseconds,
 )
 from soundstar.store.schemas import JobRecord
 
-_AURORA_STAGES = ("preprocess", "enhance", "parse", "map", "plan", "embed")
 FILE_KINDS = ("audio", "midi", "plan")
 
 
@@ -128,7 +128,7 @@ def generation_view(job: JobRecord, base_url: str) -> Generation:
     view: dict[str, Any] = {}
     if result is not None:
         timings = result.timings_ms
-        engine_ms = sum(v for k, v in timings.items() if k not in _AURORA_STAGES and k != "total")
+        _, _, engine_ms = stage_milliseconds(timings)
         metadata = GenerationMetadata(
             total_time_ms=timings.get("total"),
             aurora_enhance_time_ms=timings.get("enhance"),

@@ -10,11 +10,12 @@ is computed only where the bound on it could reach the current maximum.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from scipy import signal
-from scipy.linalg.blas import saxpy
 
 from soundstar.errors import ParameterError
 
@@ -27,10 +28,15 @@ _CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
 _SHELF_HZ, _SHELF_DB, _SHELF_Q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
 _HP_HZ, _HP_Q = 38.13547087602444, 0.5003270373238773
 _SHELF_VB_EXP = 0.4996667741545416
+_K_CHUNK = 1 << 19  # samples K-weighted at a time: small float64 intermediates
 _OVERSAMPLE = 4
 _TP_HALF_TAPS = 6
 _TP_BLOCK = 16
-_TP_FULL_FRACTION = 0.02
+_TP_CHUNK = 8192  # samples interpolated at a time (a multiple of _TP_BLOCK): stays in cache
+_TP_DENSE = 0.25  # above this share of wanted blocks a whole chunk is cheaper than gathering
+_TP_GATHER = 2048  # blocks gathered at a time
+_PEAK_CHUNK = 65536  # samples whose |x| is taken at a time for block sample peaks
+_TP_MARGIN = 1e-5  # on bounds: float32 rounding of the interpolator stays far below it
 
 
 def _as_channels(audio: np.ndarray) -> np.ndarray:
@@ -86,20 +92,29 @@ def _gain_at(section: list[float], freq_hz: float, sample_rate: int) -> float:
 
 
 def weighted_power(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
-    """Channel-weighted sum of K-weighted squared samples, shape [n_samples] (float32)."""
+    """Channel-weighted sum of K-weighted squared samples, shape [n_samples] (float32).
+
+    Filtered in float64 a chunk at a time, the filter state carried over (the chunks join
+    exactly), so no full-length float64 copy of the signal is made.
+    """
     x = _as_channels(audio)
     if x.dtype != np.float32:
         x = x.astype(np.float32)
-    filtered = signal.sosfilt(np.array(k_weighting_sos(sample_rate)), x, axis=-1)
-    power = filtered[0]
-    power *= power
-    for ch in range(1, x.shape[0]):
-        part = filtered[ch]
-        part *= part
-        if _CHANNEL_WEIGHTS[ch] != 1.0:
-            part *= np.float32(_CHANNEL_WEIGHTS[ch])
-        power += part
-    return np.asarray(power, dtype=np.float32)
+    sos = np.array(k_weighting_sos(sample_rate))
+    power = np.empty(x.shape[1], dtype=np.float32)
+    state = np.zeros((sos.shape[0], x.shape[0], 2))
+    for start in range(0, x.shape[1], _K_CHUNK):
+        filtered, state = signal.sosfilt(sos, x[:, start : start + _K_CHUNK], axis=-1, zi=state)
+        acc = filtered[0]
+        acc *= acc
+        for ch in range(1, x.shape[0]):
+            part = filtered[ch]
+            part *= part
+            if _CHANNEL_WEIGHTS[ch] != 1.0:
+                part *= np.float32(_CHANNEL_WEIGHTS[ch])
+            acc += part
+        power[start : start + acc.size] = acc
+    return power
 
 
 def block_energies(power: np.ndarray, *, sample_rate: int) -> np.ndarray:
@@ -180,66 +195,217 @@ def _tp_taps() -> np.ndarray:
     return taps_arr
 
 
+@cache
+def _tp_pair_weights() -> np.ndarray:
+    """[3, half] float32 weights on the tap pairs x[n-half+1+k] and x[n+half-k] (k < half).
+
+    The prototype is symmetric: phase 3's row is phase 1's reversed and phase 2's is its own
+    mirror. With s_k, d_k a pair's sum and difference, phase 1 = E + O and phase 3 = E - O
+    (E = sum even_k s_k, O = sum odd_k d_k), so max(|phase 1|, |phase 3|) = |E| + |O|, and
+    phase 2 = sum mid_k s_k. Rows: even, odd, mid.
+    """
+    taps = _tp_taps()
+    first, mirrored = taps[0, :_TP_HALF_TAPS], taps[0, ::-1][:_TP_HALF_TAPS]
+    weights = np.array(
+        [(first + mirrored) / 2.0, (first - mirrored) / 2.0, taps[1, :_TP_HALF_TAPS]],
+        dtype=np.float32,
+    )
+    weights.setflags(write=False)
+    return weights
+
+
+@cache
+def _tp_bound() -> float:
+    """Largest sum of |taps| over the phases: |interpolated value| <= this * max |x| nearby."""
+    return float(np.abs(_tp_taps()).sum(axis=1).max()) * (1.0 + _TP_MARGIN)
+
+
+@dataclass(frozen=True)
+class BlockTruePeaks:
+    """Per block of _TP_BLOCK samples (all channels): `peaks` as `block_true_peaks` gives
+    them, `upper` >= the block's 4x-oversampled peak, `sample` its largest |sample|."""
+
+    peaks: np.ndarray
+    upper: np.ndarray
+    sample: np.ndarray
+
+
+def _neighbour_max(values: np.ndarray) -> np.ndarray:
+    """Max of each block's value and its two neighbours' (the interpolator's reach)."""
+    out = values.copy()
+    np.maximum(out[1:], values[:-1], out=out[1:])
+    np.maximum(out[:-1], values[1:], out=out[:-1])
+    return out
+
+
+def _neighbour_min(values: np.ndarray) -> np.ndarray:
+    """Min of each block's value and its two neighbours'."""
+    out = values.copy()
+    np.minimum(out[1:], values[:-1], out=out[1:])
+    np.minimum(out[:-1], values[1:], out=out[:-1])
+    return out
+
+
+def _block_max(values: np.ndarray) -> np.ndarray:
+    """Max of each run of _TP_BLOCK values (the last run may be shorter)."""
+    return np.asarray(np.maximum.reduceat(values, np.arange(0, values.size, _TP_BLOCK)))
+
+
+def _channel_max(values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Max over the rows of (channels, m) `values`, into `out` [m]."""
+    np.copyto(out, values[0])
+    for row in values[1:]:
+        np.maximum(out, row, out=out)
+    return out
+
+
 def _block_peaks(x: np.ndarray) -> np.ndarray:
     """Max |x| over channels and over blocks of _TP_BLOCK samples (last block padded)."""
     n = x.shape[1]
-    whole = n // _TP_BLOCK
-    mags = np.abs(x).max(axis=0) if x.shape[0] > 1 else np.abs(x[0])
-    peaks = mags[: whole * _TP_BLOCK].reshape(whole, _TP_BLOCK).max(axis=1)
-    if whole * _TP_BLOCK < n:
-        peaks = np.concatenate([peaks, [mags[whole * _TP_BLOCK :].max()]])
-    return np.asarray(peaks, dtype=np.float64)
+    peaks = np.empty(-(-n // _TP_BLOCK), dtype=np.float64)
+    mags = np.empty((x.shape[0], min(n, _PEAK_CHUNK)), dtype=x.dtype)
+    top = np.empty(min(n, _PEAK_CHUNK), dtype=x.dtype)
+    for start in range(0, n, _PEAK_CHUNK):  # a chunk at a time: no full-length |x| copy
+        m = min(n, start + _PEAK_CHUNK) - start
+        np.abs(x[:, start : start + m], out=mags[:, :m])
+        first = start // _TP_BLOCK
+        blocks = _block_max(_channel_max(mags[:, :m], top[:m]))
+        peaks[first : first + blocks.size] = blocks
+    return peaks
+
+
+def _pair_kernel(w: np.ndarray, m: int, scratch: Sequence[np.ndarray]) -> np.ndarray:
+    """max(|phase 1|, |phase 2|, |phase 3|) for the `m` slots whose 2*half-sample windows
+    start at 0 .. m-1 along axis 1 of `w`; `scratch`: six arrays shaped like the result."""
+    half = _TP_HALF_TAPS
+    even, odd, mid = (row.tolist() for row in _tp_pair_weights())
+    pair_sum, pair_diff, e, o, p, t = scratch
+    for k in range(half):
+        near, far = w[:, k : k + m], w[:, 2 * half - 1 - k : 2 * half - 1 - k + m]
+        np.add(near, far, out=pair_sum)
+        np.subtract(near, far, out=pair_diff)
+        if k == 0:
+            np.multiply(pair_sum, even[0], out=e)
+            np.multiply(pair_diff, odd[0], out=o)
+            np.multiply(pair_sum, mid[0], out=p)
+            continue
+        np.multiply(pair_sum, even[k], out=t)
+        e += t
+        np.multiply(pair_diff, odd[k], out=t)
+        o += t
+        np.multiply(pair_sum, mid[k], out=t)
+        p += t
+    np.abs(e, out=e)
+    np.abs(o, out=o)
+    e += o
+    np.abs(p, out=p)
+    np.maximum(e, p, out=e)
+    return e
+
+
+def _interpolate_chunks(x: np.ndarray, chunks: np.ndarray, out: np.ndarray) -> None:
+    """For each chunk index in `chunks`, the max |interpolated value| of each of its blocks
+    (all channels and phases) into `out` [n_blocks]; the chunk's slice is contiguous."""
+    half = _TP_HALF_TAPS
+    n = x.shape[1]
+    window = np.zeros((x.shape[0], _TP_CHUNK + 2 * half - 1), dtype=np.float32)
+    scratch = [np.empty((x.shape[0], _TP_CHUNK), dtype=np.float32) for _ in range(6)]
+    top = np.empty(_TP_CHUNK, dtype=np.float32)
+    for chunk in chunks.tolist():
+        start = chunk * _TP_CHUNK
+        m = min(n, start + _TP_CHUNK) - start
+        # window[:, t] = x[:, first + t], zero outside the signal
+        first = start - half + 1
+        lo, hi = max(0, first), min(n, start + m + half)
+        w = window[:, : m + 2 * half - 1]
+        w[:, : lo - first] = 0.0
+        w[:, lo - first : hi - first] = x[:, lo:hi]
+        w[:, hi - first :] = 0.0
+        peaks = _pair_kernel(w, m, [a[:, :m] for a in scratch])
+        blocks = _block_max(_channel_max(peaks, top[:m]))
+        out[start // _TP_BLOCK : start // _TP_BLOCK + blocks.size] = blocks
+
+
+def _interpolate_blocks(x: np.ndarray, blocks: np.ndarray, out: np.ndarray) -> None:
+    """The max |interpolated value| of each listed block into `out[blocks]`: their windows
+    are gathered as [channel, offset, block], so every operation runs on contiguous rows."""
+    half = _TP_HALF_TAPS
+    n = x.shape[1]
+    offsets = np.arange(-half + 1, _TP_BLOCK + half)[:, None]
+    for first in range(0, blocks.size, _TP_GATHER):
+        batch = blocks[first : first + _TP_GATHER]
+        idx = batch[None, :] * _TP_BLOCK + offsets  # [offset, block]
+        if idx[0, 0] < 0 or idx[-1, -1] >= n:
+            inside = (idx >= 0) & (idx < n)
+            w = x[:, np.clip(idx, 0, n - 1)].astype(np.float32) * inside
+        else:
+            w = x[:, idx].astype(np.float32, copy=False)
+        scratch = [np.empty((x.shape[0], _TP_BLOCK, batch.size), np.float32) for _ in range(6)]
+        out[batch] = _pair_kernel(w, _TP_BLOCK, scratch).max(axis=(0, 1))
+
+
+def _true_peaks_where(
+    x: np.ndarray, sample: np.ndarray, wanted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(peaks, computed): the 4x-oversampled block peaks where `computed` (every `wanted`
+    block, and all blocks of a chunk dense with them) and sample peaks elsewhere."""
+    per_chunk = _TP_CHUNK // _TP_BLOCK
+    n_chunks = -(-sample.size // per_chunk)
+    hit = np.zeros(n_chunks * per_chunk, dtype=bool)
+    hit[: sample.size] = wanted
+    dense = hit.reshape(n_chunks, per_chunk).sum(axis=1) > _TP_DENSE * per_chunk
+    computed = np.repeat(dense, per_chunk)[: sample.size]
+    sparse = np.nonzero(wanted & ~computed)[0]
+    computed |= wanted
+    interp = np.zeros_like(sample)
+    _interpolate_chunks(x, np.nonzero(dense)[0], interp)
+    _interpolate_blocks(x, sparse, interp)
+    return np.maximum(sample, interp), computed
+
+
+def block_true_peak_bounds(audio: np.ndarray, *, threshold: float) -> BlockTruePeaks:
+    """`block_true_peaks` with, per block, an upper bound on its true peak and its sample peak."""
+    x = _as_channels(audio)
+    sample = _block_peaks(x)
+    if sample.size == 0:
+        return BlockTruePeaks(sample, sample.copy(), sample.copy())
+    reach = _neighbour_max(sample) * _tp_bound()
+    peaks, computed = _true_peaks_where(x, sample, reach >= threshold)
+    return BlockTruePeaks(peaks, np.where(computed, peaks, reach), sample)
 
 
 def block_true_peaks(audio: np.ndarray, *, threshold: float) -> np.ndarray:
     """Per block of _TP_BLOCK samples, the 4x-oversampled peak (linear) over all channels.
 
-    Blocks whose interpolated values provably stay below `threshold` report their sample
-    peak instead (an underestimate only where it cannot matter). Shape [n_blocks].
+    Blocks whose interpolated values provably stay below `threshold` may report their
+    sample peak instead (an underestimate only where it cannot matter). Shape [n_blocks].
     """
+    return block_true_peak_bounds(audio, threshold=threshold).peaks
+
+
+def gained_true_peak_bounds(blocks: BlockTruePeaks, gain: np.ndarray) -> np.ndarray:
+    """Per-block upper bounds on the true peak of `audio * gain` from `audio`'s `blocks`
+    (`gain` per sample, >= 0, the length of the audio).
+
+    With G and g the largest and smallest gain within the interpolator's reach of a block,
+    |sum h_i x_i g_i| <= G |sum h_i x_i| + (G - g) sum |h_i| |x_i|.
+    """
+    starts = np.arange(0, gain.shape[0], _TP_BLOCK)
+    high = _neighbour_max(np.maximum.reduceat(gain, starts).astype(np.float64))
+    low = _neighbour_min(np.minimum.reduceat(gain, starts).astype(np.float64))
+    spread = (high - low) * _neighbour_max(blocks.sample) * _tp_bound()
+    return np.asarray((high * blocks.upper + spread) * (1.0 + _TP_MARGIN))
+
+
+def max_true_peak(audio: np.ndarray, *, upper: np.ndarray) -> float:
+    """The largest 4x-oversampled block peak (linear) of `audio`, given per-block `upper`
+    bounds on it: only blocks whose bound exceeds the largest sample are interpolated."""
     x = _as_channels(audio)
-    peaks = _block_peaks(x)
-    if peaks.size == 0:
-        return peaks
-    taps = _tp_taps()
-    bound = np.abs(taps).sum(axis=1).max()
-    neighbour = np.maximum(peaks, np.maximum(np.roll(peaks, 1), np.roll(peaks, -1)))
-    candidates = np.nonzero(neighbour * bound >= threshold)[0]
-    if candidates.size == 0:
-        return peaks
-    if candidates.size > _TP_FULL_FRACTION * peaks.size:
-        return np.asarray(np.maximum(peaks, _interpolated_block_peaks(x, taps, peaks.size)))
-    half = _TP_HALF_TAPS
-    n = x.shape[1]
-    # block b interpolates after samples b*B .. b*B+B-1, from x[b*B-half+1 .. b*B+B-1+half]
-    span = _TP_BLOCK + 2 * half - 1
-    idx = (candidates * _TP_BLOCK - half + 1)[:, None] + np.arange(span)[None, :]
-    valid = (idx >= 0) & (idx < n)
-    windows = x[:, np.clip(idx, 0, n - 1)] * valid  # [ch, k, span]
-    frames = np.lib.stride_tricks.sliding_window_view(windows, 2 * half, axis=2)  # [ch,k,B,2h]
-    interp = np.abs(frames @ taps.T).max(axis=(0, 3))  # [k, B]
-    result = peaks.copy()
-    result[candidates] = np.maximum(peaks[candidates], interp.max(axis=1))
-    return result
-
-
-def _interpolated_block_peaks(x: np.ndarray, taps: np.ndarray, n_blocks: int) -> np.ndarray:
-    """Max |interpolated value| per block over every channel and phase (shifted-slice sums)."""
-    n = x.shape[1]
-    half = _TP_HALF_TAPS
-    best = np.zeros(n_blocks * _TP_BLOCK, dtype=np.float32)
-    taps32 = taps.astype(np.float32)
-    padded = np.zeros(n + 2 * half, dtype=np.float32)
-    for ch in range(x.shape[0]):
-        padded[half : half + n] = x[ch]
-        for phase_taps in taps32:
-            # value between x[j] and x[j+1] = sum_i taps[i] * x[j - half + 1 + i]
-            acc = np.zeros(n, dtype=np.float32)
-            for i, tap in enumerate(phase_taps):
-                acc = saxpy(padded[1 + i : 1 + i + n], acc, a=float(tap))
-            np.abs(acc, out=acc)
-            np.maximum(best[:n], acc, out=best[:n])
-    return np.asarray(best.reshape(n_blocks, _TP_BLOCK).max(axis=1), dtype=np.float64)
+    sample = _block_peaks(x)
+    if sample.size == 0:
+        return 0.0
+    peaks, _ = _true_peaks_where(x, sample, upper > sample.max())
+    return float(peaks.max())
 
 
 def true_peak_dbtp(audio: np.ndarray, *, sample_rate: int) -> float:

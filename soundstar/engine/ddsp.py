@@ -13,6 +13,7 @@ loop (brightness decay) and joined by a looped band of filtered noise.
 from __future__ import annotations
 
 import math
+import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from functools import cache
 
 import numpy as np
 import scipy.fft
-from scipy.linalg.blas import saxpy
 
 from soundstar.engine.timbres import TimbrePreset
 from soundstar.errors import ParameterError
@@ -356,32 +356,36 @@ class _Loop:
 
 
 class _LoopCache:
-    """LRU cache of loops, bounded in bytes."""
+    """LRU cache of loops, bounded in bytes; safe to share between threads."""
 
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
         self._bytes = 0
         self._data: OrderedDict[tuple[object, ...], _Loop] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: tuple[object, ...]) -> _Loop | None:
-        loop = self._data.get(key)
-        if loop is not None:
-            self._data.move_to_end(key)
-        return loop
+        with self._lock:
+            loop = self._data.get(key)
+            if loop is not None:
+                self._data.move_to_end(key)
+            return loop
 
     def put(self, key: tuple[object, ...], loop: _Loop) -> None:
-        old = self._data.pop(key, None)
-        if old is not None:
-            self._bytes -= old.data2.nbytes
-        self._data[key] = loop
-        self._bytes += loop.data2.nbytes
-        while self._bytes > self._max_bytes and len(self._data) > 1:
-            _, dropped = self._data.popitem(last=False)
-            self._bytes -= dropped.data2.nbytes
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old.data2.nbytes
+            self._data[key] = loop
+            self._bytes += loop.data2.nbytes
+            while self._bytes > self._max_bytes and len(self._data) > 1:
+                _, dropped = self._data.popitem(last=False)
+                self._bytes -= dropped.data2.nbytes
 
     def clear(self) -> None:
-        self._data.clear()
-        self._bytes = 0
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
 
 
 _LOOPS = _LoopCache(_LOOP_CACHE_BYTES)
@@ -605,8 +609,13 @@ def check_note_arrays(
 
 
 def _axpy(y: np.ndarray, x: np.ndarray, a: float) -> None:
-    """y += a * x in one pass (float32, same length)."""
-    saxpy(x, y, a=a)
+    """y += a * x (float32, same length), scaling the scratch array `x` in place.
+
+    numpy rather than BLAS saxpy: OpenBLAS runs saxpy on its thread pool, whose wake-ups
+    cost far more than the arithmetic on a busy machine.
+    """
+    np.multiply(x, np.float32(a), out=x)
+    np.add(y, x, out=y)
 
 
 def render_notes(

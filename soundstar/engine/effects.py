@@ -21,12 +21,18 @@ from scipy import signal
 from scipy.ndimage import minimum_filter1d
 
 from soundstar.audio.loudness import _TP_BLOCK as TP_BLOCK
-from soundstar.audio.loudness import block_true_peaks
+from soundstar.audio.loudness import (
+    block_true_peak_bounds,
+    gained_true_peak_bounds,
+    max_true_peak,
+)
 from soundstar.errors import ParameterError
 
 EqKind = Literal["low_shelf", "high_shelf", "peaking", "highpass", "lowpass"]
 _CONTROL_BLOCK = 32
 _REVERB_RATE_HZ = 11000
+_PEAK_CHUNK_BLOCKS = 2048
+_STRIDED_BLOCK = 8  # up to this block size, knots are interpolated with strided passes
 
 
 @dataclass(frozen=True)
@@ -154,25 +160,46 @@ def _attack_release(x: np.ndarray, attack_s: float, release_s: float, rate_hz: f
 
 
 def _block_peak(x: np.ndarray, block: int) -> np.ndarray:
+    """Max |x| over channels and blocks of `block` samples (float32; the last may be short),
+    a chunk at a time: no full-length copy of |x|."""
     n = x.shape[-1]
-    n_blocks = -(-n // block)
-    padded = np.zeros((x.shape[0], n_blocks * block), dtype=np.float32)
-    padded[:, :n] = np.abs(x)
-    return np.asarray(padded.reshape(x.shape[0], n_blocks, block).max(axis=(0, 2)))
+    out = np.empty(-(-n // block), dtype=np.float32)
+    chunk = block * _PEAK_CHUNK_BLOCKS
+    for start in range(0, n, chunk):
+        mags = np.abs(x[:, start : start + chunk])
+        top = mags[0]
+        for row in mags[1:]:
+            np.maximum(top, row, out=top)
+        peaks = np.maximum.reduceat(top, np.arange(0, top.size, block))
+        out[start // block : start // block + peaks.size] = peaks
+    return out
 
 
-def _knots_to_samples(knots: np.ndarray, block: int, n: int) -> np.ndarray:
-    """Linear interpolation between knots placed every `block` samples (knot k at k*block)."""
+def _knots_to_samples(
+    knots: np.ndarray, block: int, n: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Linear interpolation between knots placed every `block` samples (knot k at k*block),
+    float32 [n], written into `out` when given."""
     n_seg = -(-n // block)
     if knots.size < n_seg + 1:
         knots = np.concatenate([knots, np.repeat(knots[-1:], n_seg + 1 - knots.size)])
     start = knots[:n_seg].astype(np.float32)
     slope = (knots[1 : n_seg + 1] - knots[:n_seg]).astype(np.float32)
-    frac = (np.arange(block, dtype=np.float32) / np.float32(block))[None, :]
+    frac = np.arange(block, dtype=np.float32) / np.float32(block)
+    if block <= _STRIDED_BLOCK:  # a pass per position in the block: long inner loops
+        dest = np.empty(n, dtype=np.float32) if out is None else out
+        for j in range(block):
+            view = dest[j::block]
+            np.multiply(slope[: view.size], frac[j], out=view)
+            view += start[: view.size]
+        return dest
     curve = np.empty((n_seg, block), dtype=np.float32)
-    np.multiply(slope[:, None], frac, out=curve)
+    np.multiply(slope[:, None], frac[None, :], out=curve)
     curve += start[:, None]
-    return np.asarray(curve.reshape(-1)[:n])
+    if out is None:
+        return np.asarray(curve.reshape(-1)[:n])
+    out[:] = curve.reshape(-1)[:n]
+    return out
 
 
 def compressor_gain_db(
@@ -395,13 +422,15 @@ def reverb(
     n = x.shape[1]
     if n == 0 or wet == 0.0:
         return _stereo_dry(x)
-    mono = x.mean(axis=0)
+    mono = x[0] if x.shape[0] == 1 else x.mean(axis=0)
     factor = max(1, sample_rate // _REVERB_RATE_HZ)
     rate = sample_rate // factor
     n_dec = -(-n // factor)
-    padded = np.zeros(n_dec * factor, dtype=np.float32)
-    padded[:n] = mono
-    low_rate = padded.reshape(n_dec, factor).mean(axis=1)
+    low_rate = np.zeros(n_dec, dtype=np.float32)  # means of `factor` samples (zero-padded)
+    for k in range(factor):
+        part = mono[k::factor]
+        low_rate[: part.size] += part
+    low_rate /= np.float32(factor)
     key = (rate, round(room_size, 4), round(decay_s, 4), round(damping, 4))
     ir_len = _reverb_ir(*key).shape[1]
     n_fft = scipy.fft.next_fast_len(n_dec + ir_len - 1, real=True)
@@ -409,7 +438,7 @@ def reverb(
     tail = scipy.fft.irfft(spec, n_fft, axis=-1, workers=2)[:, :n_dec].astype(np.float32)
     out = np.empty((2, n), dtype=np.float32)
     for ch in range(2):
-        out[ch] = _knots_to_samples(np.concatenate([tail[ch], tail[ch, -1:]]), factor, n)
+        _knots_to_samples(np.concatenate([tail[ch], tail[ch, -1:]]), factor, n, out=out[ch])
     if wet < 1.0:
         out *= np.float32(wet)
         out += np.float32(1.0 - wet) * _stereo_dry(x)
@@ -472,7 +501,8 @@ def limit_true_peak(
     if n == 0:
         return x.copy(), 0.0, None
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-    peaks = block_true_peaks(x, threshold=ceiling)
+    blocks = block_true_peak_bounds(x, threshold=ceiling)
+    peaks = blocks.peaks
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if float(need.min()) >= 1.0:
         return x.copy(), float(peaks.max()), None
@@ -488,7 +518,8 @@ def limit_true_peak(
     )
     gain = _knots_to_samples(released, TP_BLOCK, n)
     y = x * gain[None, :]
-    measured = float(np.max(block_true_peaks(y, threshold=ceiling)))
+    # only blocks that the bound from the input's peaks and the gain cannot clear are measured
+    measured = max_true_peak(y, upper=gained_true_peak_bounds(blocks, gain))
     if measured > ceiling:
         trim = ceiling / measured * 0.9999
         y *= np.float32(trim)

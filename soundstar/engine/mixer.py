@@ -60,6 +60,8 @@ _LIMIT_SLACK_LU = 0.2
 _LIMIT_PASSES = 3
 REVERB_STEM = "reverb_return"
 _EQ_THREADS = 2
+_RELEASED = np.zeros(0, dtype=np.float32)
+_RELEASED.setflags(write=False)
 
 
 @dataclass
@@ -72,6 +74,9 @@ class StemInput:
     pan: float = 0.0
     gain_db: float = 0.0
     reverb_send: float = 0.0
+    # audio already through `equalise` for its role (float32): the mixer then owns it,
+    # scales it in place instead of filtering a copy, and lets it go (leaves `audio` empty)
+    equalised: bool = False
 
 
 @dataclass
@@ -133,13 +138,24 @@ def _place(stem: StemInput, audio: np.ndarray) -> np.ndarray:
     return np.asarray(audio * balance, dtype=np.float32)
 
 
+def equalise(audio: np.ndarray, *, role: str, sample_rate: int) -> np.ndarray:
+    """A stem's audio (mono or stereo) through its role's EQ, as a new float32 array."""
+    if role not in ROLES:
+        raise ParameterError(f"unknown role {role!r}", field="role")
+    return biquad_eq(
+        np.asarray(audio, dtype=np.float32), sample_rate=sample_rate, bands=_ROLE_EQ[role]
+    )
+
+
 def _equalised(stems: Sequence[StemInput], sample_rate: int) -> Iterator[np.ndarray]:
     """Each stem through its role's EQ, in order, `_EQ_THREADS` at a time: `sosfilt` releases
-    the GIL, and at most that many filtered stems are held before the caller takes them."""
+    the GIL, and at most that many filtered stems are held before the caller takes them.
+    Stems marked `equalised` come back as they are."""
 
     def one(stem: StemInput) -> np.ndarray:
-        audio = np.asarray(stem.audio, dtype=np.float32)
-        return biquad_eq(audio, sample_rate=sample_rate, bands=_ROLE_EQ[stem.role])
+        if stem.equalised:
+            return np.asarray(stem.audio, dtype=np.float32)
+        return equalise(stem.audio, role=stem.role, sample_rate=sample_rate)
 
     if _EQ_THREADS < 2 or len(stems) < 2:
         yield from map(one, stems)
@@ -210,13 +226,17 @@ def mix(
         if curve is not None:
             audio *= curve
         if stem.reverb_send > 0:
-            mono = audio if audio.ndim == 1 else audio.mean(axis=0)
-            send += np.float32(stem.reverb_send) * mono
+            send += np.float32(stem.reverb_send) * (audio if audio.ndim == 1 else audio.mean(0))
         placed = _place(stem, audio)
         processed[stem.name] = placed
         bus += placed
+        if stem.equalised:  # the mixer owns it: let it go now
+            stem.audio = _RELEASED
+        del audio
+    del energy, duck, ducked_energy, curve  # the curves are done with: free them
     if any(stem.reverb_send > 0 for stem in stems) and np.any(send):
         wet = reverb(send, sample_rate=sample_rate, wet=1.0, **_REVERB)
+        del send
         name = REVERB_STEM
         while name in processed:
             name = "_" + name
@@ -234,13 +254,16 @@ def _master(
 ) -> tuple[np.ndarray, float, float, np.ndarray]:
     """Glue compression, loudness normalisation and true-peak limiting of the stereo bus;
     returns the master, its loudness and true peak, and the gain curve it applied."""
-    silent = (np.zeros_like(bus), float("-inf"), float("-inf"), np.zeros(bus.shape[1], np.float32))
+
+    def silent() -> tuple[np.ndarray, float, float, np.ndarray]:
+        return np.zeros_like(bus), -math.inf, -math.inf, np.zeros(bus.shape[1], np.float32)
+
     if not np.any(bus):
-        return silent
+        return silent()
     power = weighted_power(bus, sample_rate=sample_rate)
     loudness = gate_blocks(block_energies(power, sample_rate=sample_rate))
     if not math.isfinite(loudness):
-        return silent
+        return silent()
     pre_gain_db = target_lufs - loudness
     pre_gain = np.float32(10.0 ** (pre_gain_db / 20.0))
     # The detector is level-linear, so compressing `bus * pre_gain` equals compressing `bus`
@@ -262,7 +285,10 @@ def _master(
     limited, peak, limiter_gain = limit_true_peak(
         driven, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp
     )
-    total = glue if limiter_gain is None else glue * limiter_gain
+    total = glue
+    if limiter_gain is not None:  # the limiter's gain curve is a new array: take it over
+        limiter_gain *= glue
+        total = limiter_gain
     final_lufs = _loudness_with_gain(power, total, sample_rate)
     push = np.float32(1.0)
     for _ in range(_LIMIT_PASSES):  # peaky stems: the limiter eats part of each push
@@ -274,6 +300,7 @@ def _master(
         )
         total = glue * push if limiter_gain is None else glue * push * limiter_gain
         final_lufs = _loudness_with_gain(power, total, sample_rate)
-    out = np.clip(limited.astype(np.float32, copy=False), -1.0, 1.0)
+    out = limited.astype(np.float32, copy=False)  # a new array from the limiter: ours
+    np.clip(out, -1.0, 1.0, out=out)
     peak_db = 20.0 * math.log10(peak) if peak > 0 else float("-inf")
     return out, final_lufs, peak_db, np.asarray(total, dtype=np.float32)

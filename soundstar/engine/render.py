@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
-from soundstar.engine.mixer import StemInput, mix
+from soundstar.engine.mixer import StemInput, equalise, mix
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
 from soundstar.engine.rave import RaveCodec, rave_status
 from soundstar.engine.sampler import SoundFontSampler
@@ -40,6 +42,8 @@ _ROLE_MIX: dict[Role, tuple[float, float, float]] = {
 }
 _DRUM_VOICE_BY_NOTE = {note: voice for voice, note in GM_DRUM_NOTES.items()}
 _ENVELOPE_CHUNK = 1 << 18
+_EQ_BEHIND = True
+_PENDING = np.zeros(0, dtype=np.float32)
 _KICK_NOTES = frozenset(float(n) for v, n in GM_DRUM_NOTES.items() if v == "kick")
 
 
@@ -190,6 +194,35 @@ def _run_rave(
     return {"status": "run", "reason": f"stems {names} through {codec!r}"}
 
 
+def _equalise_timed(audio: np.ndarray, role: str, sample_rate: int) -> tuple[np.ndarray, float]:
+    """`equalise` and the seconds it took."""
+    start = time.perf_counter()
+    return equalise(audio, role=role, sample_rate=sample_rate), time.perf_counter() - start
+
+
+def _equalise_later(
+    pool: ThreadPoolExecutor | None, audio: np.ndarray, role: str, sample_rate: int
+) -> Future[tuple[np.ndarray, float]]:
+    """`_equalise_timed` on `pool`, or done here and now without one."""
+    if pool is not None:
+        return pool.submit(_equalise_timed, audio, role, sample_rate)
+    job: Future[tuple[np.ndarray, float]] = Future()
+    job.set_result(_equalise_timed(audio, role, sample_rate))
+    return job
+
+
+def _collect(equalising: list[tuple[StemInput, Future[tuple[np.ndarray, float]]]]) -> float:
+    """Hand each stem its equalised audio; empties the list (so that the mixer, which frees
+    each stem as it goes, holds the only reference) and returns the seconds spent."""
+    seconds = 0.0
+    for stem, job in equalising:
+        stem.audio, spent = job.result()
+        stem.equalised = True
+        seconds += spent
+    equalising.clear()
+    return seconds
+
+
 def render_score(
     score: Score,
     *,
@@ -226,57 +259,60 @@ def render_score(
     plans = [_plan_track(track, kb, options, drum_kit) for track in score.tracks]
     sampler = _load_sampler(options, any(p[0] == "sampler" for p in plans), sample_rate, notices)
     synthesis: dict[str, Synthesis] = {}
-    spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0}
+    spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0, "eq": 0.0}
     used: set[str] = set()
+    # a stem the RAVE stage may still change is equalised by the mixer, after it
+    rave_roles = set(options.rave_roles) if options.rave_model_path is not None else set()
+    equalising: list[tuple[StemInput, Future[tuple[np.ndarray, float]]]] = []
     t_synth = time.perf_counter()
-    for index, (track, name, (choice, kit, timbre)) in enumerate(
-        zip(score.tracks, names, plans, strict=True)
-    ):
-        rng = np.random.default_rng([seed, 1000 + index])
-        pitch, onset, duration, velocity = _note_arrays(track, spb)
-        start = time.perf_counter()
-        if track.is_drum:
-            kick_onsets.extend(
-                float(o) for o, p in zip(onset, pitch, strict=True) if p in _KICK_NOTES
+    # each stem is equalised on a thread (`sosfilt` releases the GIL) while the next one is
+    # synthesized; the audio is the same as equalising them one after the other
+    with ThreadPoolExecutor(max_workers=1) if _EQ_BEHIND else nullcontext() as eq_pool:
+        for index, (track, name, (choice, kit, timbre)) in enumerate(
+            zip(score.tracks, names, plans, strict=True)
+        ):
+            rng = np.random.default_rng([seed, 1000 + index])
+            notes = _note_arrays(track, spb)
+            pitch, onset, duration, velocity = notes
+            start = time.perf_counter()
+            if track.is_drum:
+                kick_onsets.extend(
+                    float(o) for o, p in zip(onset, pitch, strict=True) if p in _KICK_NOTES
+                )
+            sampled = None
+            if choice == "sampler" and sampler is not None:
+                sampled = _sample(sampler, track, kit, notes, n_samples, notices, key_pc)
+            if sampled is not None:
+                audio, stage = sampled, "sampler"
+            elif track.is_drum:
+                voices = [_DRUM_VOICE_BY_NOTE.get(int(p), "snare") for p in pitch]
+                audio = render_drum_hits(
+                    onset, voices, velocity, kit=kit, sample_rate=sample_rate,
+                    n_samples=n_samples, rng=rng, key_pc=key_pc,
+                )  # fmt: skip
+                stage = "drums"
+            else:
+                audio = render_notes(
+                    pitch, onset, duration, velocity, preset=load_timbre(timbre),
+                    sample_rate=sample_rate, n_samples=n_samples, rng=rng,
+                )  # fmt: skip
+                stage = "ddsp"
+            spent[stage] += time.perf_counter() - start
+            used.add(stage)
+            synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
+            pan, gain_db, send = _ROLE_MIX[track.role]
+            role = track.role.value
+            stem = StemInput(
+                name=name, role=role, audio=audio, pan=pan, gain_db=gain_db, reverb_send=send
             )
-        sampled = (
-            _sample(
-                sampler, track, kit, (pitch, onset, duration, velocity), n_samples, notices, key_pc
-            )
-            if choice == "sampler" and sampler is not None
-            else None
-        )
-        if sampled is not None:
-            audio, stage = sampled, "sampler"
-        elif track.is_drum:
-            voices = [_DRUM_VOICE_BY_NOTE.get(int(p), "snare") for p in pitch]
-            audio = render_drum_hits(
-                onset, voices, velocity,
-                kit=kit, sample_rate=sample_rate, n_samples=n_samples, rng=rng, key_pc=key_pc,
-            )  # fmt: skip
-            stage = "drums"
-        else:
-            audio = render_notes(
-                pitch, onset, duration, velocity,
-                preset=load_timbre(timbre), sample_rate=sample_rate, n_samples=n_samples, rng=rng,
-            )  # fmt: skip
-            stage = "ddsp"
-        spent[stage] += time.perf_counter() - start
-        used.add(stage)
-        synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
-        pan, gain_db, send = _ROLE_MIX[track.role]
-        stems_in.append(
-            StemInput(
-                name=name,
-                role=track.role.value,
-                audio=audio,
-                pan=pan,
-                gain_db=gain_db,
-                reverb_send=send,
-            )
-        )
-        if progress is not None:
-            progress("synthesis", (index + 1) / max(1, len(score.tracks)))
+            stems_in.append(stem)
+            if role not in rave_roles:
+                stem.audio = _PENDING  # only the equalised stem is kept
+                equalising.append((stem, _equalise_later(eq_pool, audio, role, sample_rate)))
+            del audio, sampled
+            if progress is not None:
+                progress("synthesis", (index + 1) / max(1, len(score.tracks)))
+        spent["eq"] = _collect(equalising)
     for stage, seconds in spent.items():
         timings[stage] = seconds * 1000
     timings["synthesis"] = (time.perf_counter() - t_synth) * 1000
@@ -288,11 +324,10 @@ def render_score(
         notices.append(f"The RAVE stage was skipped: {rave['reason']}.")
 
     start = time.perf_counter()
-    envelope = _energy_envelope(score, n_samples, sample_rate)
     mixed = mix(
         stems_in,
         sample_rate=sample_rate,
-        energy_envelope=envelope,
+        energy_envelope=_energy_envelope(score, n_samples, sample_rate),
         target_lufs=target_lufs,
         ceiling_dbtp=ceiling_dbtp,
         sidechain=sidechain and bool(kick_onsets),

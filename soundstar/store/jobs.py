@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from soundstar.errors import NotFoundError, ParameterError, RenderError
-from soundstar.models import GenerationResult
+from soundstar.models import GenerationResult, stage_milliseconds
 from soundstar.store._common import new_id, owned_session, rejecting_bad_rows
 from soundstar.store.database import Database
 from soundstar.store.schemas import (
@@ -36,7 +36,6 @@ from soundstar.store.tables import Feedback, GenerationJob, User
 from soundstar.store.types import utc_now
 
 DEFAULT_MAX_ATTEMPTS = 3
-AURORA_STAGES = frozenset({"preprocess", "enhance", "parse", "map", "plan", "embed", "suggest"})
 LEASE_LOST_CODE = RenderError.code
 _CLAIM_RETRIES = 8
 
@@ -92,13 +91,10 @@ def _check_lease(lease_s: float) -> timedelta:
 
 
 def _split_timings(timings_ms: Mapping[str, float]) -> tuple[int | None, int | None, int | None]:
-    """(total, aurora, engine) milliseconds from a result's per-stage timings."""
+    """(total, aurora, engine) whole milliseconds from a result's per-stage timings."""
     if not timings_ms:
         return None, None, None
-    stages = {k: v for k, v in timings_ms.items() if k != "total"}
-    aurora = sum(v for k, v in stages.items() if k in AURORA_STAGES)
-    engine = sum(v for k, v in stages.items() if k not in AURORA_STAGES)
-    total = timings_ms.get("total", aurora + engine)
+    total, aurora, engine = stage_milliseconds(dict(timings_ms))
     return round(total), round(aurora), round(engine)
 
 

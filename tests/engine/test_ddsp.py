@@ -7,6 +7,7 @@ import pytest
 
 from soundstar.engine.ddsp import (
     apply_hints,
+    clear_caches,
     filtered_noise,
     fold_into_range,
     harmonic_synthesis,
@@ -150,6 +151,27 @@ def test_same_seed_same_audio_other_seed_other_audio() -> None:
     b = render_notes(*args, **kw, rng=np.random.default_rng(5))  # type: ignore[arg-type]
     c = render_notes(*args, **kw, rng=np.random.default_rng(6))  # type: ignore[arg-type]
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_renders_on_two_threads_sharing_the_caches_equal_renders_one_after_another() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def play(preset_id: str) -> np.ndarray:
+        rng = np.random.default_rng(9)
+        pitch = np.arange(48.0, 84.0, 0.5)  # many pitches: many loops built and cached
+        onset = np.arange(pitch.size) * 0.05
+        return render_notes(
+            pitch, onset, np.full(pitch.size, 0.3), np.full(pitch.size, 0.8),
+            preset=load_timbre(preset_id), sample_rate=SR, n_samples=SR * 4, rng=rng,
+        )  # fmt: skip
+
+    presets = ["piano", "synth_pad", "bass_synth", "synth_lead"]
+    clear_caches()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(play, presets))
+    clear_caches()
+    for preset_id, audio in zip(presets, together, strict=True):
+        np.testing.assert_array_equal(audio, play(preset_id))
 
 
 def test_velocity_makes_notes_louder_and_brighter() -> None:

@@ -7,11 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from soundstar.audio.loudness import true_peak_dbtp
+from soundstar.audio.loudness import block_true_peaks, true_peak_dbtp
+from soundstar.engine import effects
 from soundstar.engine.effects import (
     EqBand,
+    _block_peak,
+    _knots_to_samples,
     biquad_eq,
     compress,
+    limit_true_peak,
     pan_mono,
     remove_dc,
     reverb,
@@ -140,6 +144,44 @@ def test_limiter_property_finite_and_under_ceiling(
     y = true_peak_limit(x, sample_rate=SR, ceiling_dbtp=ceiling)
     assert np.all(np.isfinite(y))
     assert true_peak_dbtp(y, sample_rate=SR) <= ceiling + 1e-3
+
+
+@pytest.mark.parametrize("ceiling", [-1.0, -3.0])
+def test_limiter_reports_the_true_peak_of_what_it_returns(ceiling: float) -> None:
+    rng = np.random.default_rng(5)
+    swell = np.repeat(rng.uniform(0.05, 1.0, 40), 2205)
+    x = (rng.standard_normal((2, swell.size)) * swell * 0.5).astype(np.float32)
+    y, peak, gain = limit_true_peak(x, sample_rate=SR, ceiling_dbtp=ceiling)
+    assert gain is not None and np.all(gain <= 1.0)
+    measured = float(block_true_peaks(y, threshold=0.0).max())  # every block interpolated
+    assert peak == pytest.approx(measured, rel=1e-6)
+    assert 20 * np.log10(measured) <= ceiling + 1e-4
+    assert float(np.abs(y).max()) <= 1.0
+
+
+@pytest.mark.parametrize("block", [1, 2, 4, 8, 16, 32])
+@pytest.mark.parametrize("n", [1, 37, 4096, 10001])
+def test_knots_interpolate_the_same_strided_or_broadcast(
+    block: int, n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    knots = np.random.default_rng(n + block).random(-(-n // block) + 1)
+    monkeypatch.setattr(effects, "_STRIDED_BLOCK", 64)
+    strided = _knots_to_samples(knots, block, n)
+    into = _knots_to_samples(knots, block, n, out=np.empty(n, dtype=np.float32))
+    monkeypatch.setattr(effects, "_STRIDED_BLOCK", 0)
+    broadcast = _knots_to_samples(knots, block, n)
+    np.testing.assert_array_equal(strided, broadcast)
+    np.testing.assert_array_equal(into, broadcast)
+    assert broadcast.shape == (n,) and broadcast.dtype == np.float32
+
+
+@pytest.mark.parametrize(("channels", "n"), [(1, 1), (2, 31), (2, 70001)])
+def test_block_peaks_are_the_largest_magnitudes(channels: int, n: int) -> None:
+    x = np.random.default_rng(n).standard_normal((channels, n)).astype(np.float32)
+    padded = np.zeros((channels, -(-n // 32) * 32), dtype=np.float32)
+    padded[:, :n] = np.abs(x)
+    expected = padded.reshape(channels, -1, 32).max(axis=(0, 2))
+    np.testing.assert_array_equal(_block_peak(x, 32), expected)
 
 
 def test_remove_dc_removes_offset_keeps_tone() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import render_drum_hits
-from soundstar.engine.mixer import REVERB_STEM, StemInput, mix
+from soundstar.engine.mixer import REVERB_STEM, StemInput, equalise, mix
 from soundstar.engine.timbres import load_timbre
 from soundstar.errors import ParameterError
 
@@ -115,6 +115,28 @@ def test_stems_equalised_on_two_threads_mix_exactly_as_on_one(
     assert list(threaded.stems) == list(single.stems)
     for name, stem in single.stems.items():
         np.testing.assert_array_equal(threaded.stems[name], stem)
+
+
+def test_stems_equalised_beforehand_mix_exactly_and_are_let_go(
+    song: tuple[list[StemInput], np.ndarray],
+) -> None:
+    stems, kicks = song
+    ready = [
+        StemInput(
+            s.name, s.role, equalise(s.audio, role=s.role, sample_rate=SR), s.pan, s.gain_db,
+            s.reverb_send, equalised=True,
+        )
+        for s in stems
+    ]  # fmt: skip
+    plain, early = (
+        mix(s, sample_rate=SR, energy_envelope=_energy(), sidechain=True, sidechain_onsets_s=kicks)
+        for s in (stems, ready)
+    )
+    np.testing.assert_array_equal(early.audio, plain.audio)
+    for name, stem in plain.stems.items():
+        np.testing.assert_array_equal(early.stems[name], stem)
+    assert all(s.audio.size == 0 for s in ready)  # the mixer owned them and freed them
+    assert all(s.audio.size == N for s in stems)  # stems not marked are left alone
 
 
 def test_sidechain_ducks_non_drum_stems_at_kicks(song: tuple[list[StemInput], np.ndarray]) -> None:
