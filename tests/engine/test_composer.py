@@ -237,3 +237,15 @@ def test_two_chord_parts_in_one_range_do_not_double_each_other() -> None:
     assert len(chords) == 2
     first, second = ({(n.start_beat, n.pitch) for n in t.notes} for t in chords)
     assert len(first & second) / len(first | second) < 0.6
+
+
+def test_a_classical_bass_line_breaks_the_chord_and_states_its_third() -> None:
+    """An Alberti bass (root, fifth, third, fifth): in D minor the cello plays F, the
+    minor third its low D's overtones would otherwise hide."""
+    params, plan = _understand("a string quartet in D minor, slow and mournful")
+    score = compose(params, plan, seed=1)
+    cello = next(t for t in score.tracks if t.instrument == "cello")
+    pcs = Counter(n.pitch % 12 for n in cello.notes)
+    assert pcs[5] > 0  # F
+    assert pcs[6] == 0  # never F#
+    assert len({n.start_beat for n in cello.notes}) > 0.6 * score.total_beats  # quarters
