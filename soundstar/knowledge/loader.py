@@ -214,15 +214,7 @@ def _check_genres(
         for role, ids in g.instrumentation.items():
             refs.check(file, g.id, f"instrumentation.{role}", "instruments", ids)
             for iid in ids:
-                drum = instruments[iid].drum
-                if (role == "drums" and not drum) or (role not in _UNPITCHED_ROLES and drum):
-                    raise KnowledgeError(
-                        file,
-                        g.id,
-                        f"instrumentation.{role}",
-                        f"{iid!r} is {'' if drum else 'not '}a drum-kit entry; "
-                        "drums take kit entries, pitched roles take pitched instruments",
-                    )
+                _check_role(file, g.id, f"instrumentation.{role}", instruments[iid], role)
         if g.drum_grooves and g.drum_kit is None:
             raise KnowledgeError(file, g.id, "drum_kit", "a genre with drum grooves needs a kit")
         for field, table in (("drum_grooves", drum_grooves), ("bass_grooves", bass_grooves)):
@@ -235,6 +227,19 @@ def _check_genres(
                         field,
                         f"groove {groove_id!r} is in {meter}, not in {list(g.meters)}",
                     )
+
+
+def _check_role(file: str, record: str, field: str, inst: Instrument, role: str) -> None:
+    """Drums take drum-kit entries and pitched roles pitched instruments."""
+    drum = inst.drum
+    if (role == "drums" and not drum) or (role not in _UNPITCHED_ROLES and drum):
+        raise KnowledgeError(
+            file,
+            record,
+            field,
+            f"{inst.id!r} is {'' if drum else 'not '}a drum-kit entry; "
+            "drums take kit entries, pitched roles take pitched instruments",
+        )
 
 
 def _check_named_ensembles(
@@ -258,14 +263,7 @@ def _check_named_ensembles(
                     "members",
                     f"{iid!r} is not an instrument id in instruments.yaml",
                 )
-            drum = instruments[iid].drum
-            if (role == "drums" and not drum) or (role not in _UNPITCHED_ROLES and drum):
-                raise KnowledgeError(
-                    file,
-                    e.id,
-                    f"members.{iid}",
-                    f"{iid!r} is {'' if drum else 'not '}a drum-kit entry and cannot play {role}",
-                )
+            _check_role(file, e.id, f"members.{iid}", instruments[iid], role)
         refs.check(file, e.id, "genre", "genres", [e.genre] if e.genre else [])
         for form in surface_forms(e.id, e.name, e.aliases):
             clash = instrument_forms.get(normalize(form))
