@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from soundstar.knowledge import Genre, Instrument, KnowledgeBase, load_knowledge
+from soundstar.knowledge import Genre, Instrument, KnowledgeBase, NamedEnsemble, load_knowledge
 
 INSTRUMENT_WEIGHT = 2.0
 MOOD_WEIGHT = 1.0
@@ -127,3 +127,20 @@ def fitting_instruments(
             ids_done.add(inst.id)
             break
     return chosen
+
+
+def ensemble_is_the_band(
+    kb: KnowledgeBase, ensembles: Iterable[NamedEnsemble], style: Genre | None
+) -> bool:
+    """Whether a named ensemble is the whole lineup: so with no style named, or the
+    ensemble's own ("a classical string quartet"); in another style it joins that style's
+    band ("lo-fi hip hop with a string quartet" keeps its drums and bass)."""
+    ensembles = list(ensembles)
+    if not ensembles:
+        return False
+    if style is None:
+        return True
+    own = {e.genre for e in ensembles}
+    return bool(own & ({style.id} | set(kb.genre_ancestors(style.id)))) or any(
+        style.id in kb.genre_ancestors(g) for g in own if g in kb.genres
+    )

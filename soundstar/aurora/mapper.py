@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from soundstar.aurora.infer import fitting_instruments
-from soundstar.knowledge import Genre, Instrument, KnowledgeBase, load_knowledge
+from soundstar.aurora.infer import ensemble_is_the_band, fitting_instruments
+from soundstar.knowledge import Genre, Instrument, KnowledgeBase, NamedEnsemble, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -122,13 +122,14 @@ def _key(parsed: ParsedParameters, genre: Genre, mood_bias: str | None, hints: M
 
 
 def _named_instruments(
-    kb: KnowledgeBase, parsed: ParsedParameters, notices: list[str]
+    kb: KnowledgeBase, parsed: ParsedParameters, style: Genre, notices: list[str]
 ) -> tuple[list[tuple[Instrument, str, str | None]], bool]:
     """(instrument, role, descriptor) for each name, and whether a named ensemble made the
-    lineup whole. A name an LLM or a caller gives for an ensemble ("string quartet") is
-    its members in their parts; the offline parser already names them one by one."""
+    lineup whole (see `ensemble_is_the_band`). A name an LLM or a caller gives for an
+    ensemble ("string quartet") is its members in their parts; the offline parser already
+    names them one by one."""
     out: list[tuple[Instrument, str, str | None]] = []
-    whole = False
+    ensembles: list[NamedEnsemble] = []
     for mention in parsed.instrumentation:
         inst = kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
         if inst is not None:
@@ -138,12 +139,12 @@ def _named_instruments(
         if ensemble is None:
             notices.append(f"unknown instrument {mention.name!r} left out")
             continue
-        whole = True
+        ensembles.append(ensemble)
         out.extend(
             (kb.instruments[iid], role, mention.descriptor)
             for iid, role in ensemble.members.items()
         )
-    return out, whole
+    return out, ensemble_is_the_band(kb, ensembles, style)
 
 
 def map_parameters(
@@ -190,7 +191,7 @@ def map_parameters(
     key = _key(parsed, effective, mood_bias, hints)
 
     instrumentation: list[InstrumentSpec] = []
-    named, whole = _named_instruments(kb, parsed, notices)
+    named, whole = _named_instruments(kb, parsed, effective, notices)
     solo = hints.solo or whole
     for inst, role, descriptor in named:
         role_text = role if role in Role.__members__.values() else inst.role

@@ -146,12 +146,13 @@ def test_an_ensemble_in_another_style_joins_that_styles_band(prompt: str) -> Non
     assert any(i.role == Role.DRUMS for i in lineup)
 
 
-def test_an_ensemble_name_from_an_llm_or_a_caller_is_its_members() -> None:
+def _mapped_with_a_string_quartet(prompt: str) -> list[tuple[str, Role]]:
+    """The lineup when an LLM or a caller names "String Quartet" for `prompt`."""
     from soundstar.aurora.mapper import map_parameters
     from soundstar.aurora.rules.parse import parse_rules
     from soundstar.models import InstrumentMention
 
-    parsed = parse_rules("a sad piece").parsed.model_copy(
+    parsed = parse_rules(prompt).parsed.model_copy(
         update={
             "instrumentation": [
                 InstrumentMention(name="String Quartet", role="pad", confidence=0.8)
@@ -159,9 +160,20 @@ def test_an_ensemble_name_from_an_llm_or_a_caller_is_its_members() -> None:
         }
     )
     mapped = map_parameters(parsed)
-    lineup = [(i.name, i.role) for i in mapped.parameters.instrumentation]
-    assert lineup == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
     assert not mapped.notices
+    return [(i.name, i.role) for i in mapped.parameters.instrumentation]
+
+
+def test_an_ensemble_name_from_an_llm_or_a_caller_is_its_members() -> None:
+    lineup = _mapped_with_a_string_quartet("a sad classical piece")
+    assert lineup == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+
+
+def test_an_ensemble_name_from_an_llm_in_another_style_joins_its_band() -> None:
+    """As in the offline parser: a lo-fi hip hop beat keeps its drums."""
+    lineup = _mapped_with_a_string_quartet("a sad lo-fi hip hop beat")
+    assert lineup[:3] == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+    assert any(role == Role.DRUMS for _, role in lineup)
 
 
 def test_a_jazz_trio_with_its_players_named_is_those_three() -> None:

@@ -12,10 +12,10 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from soundstar.aurora.infer import is_excluded
+from soundstar.aurora.infer import ensemble_is_the_band, is_excluded
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
 from soundstar.errors import ParameterError
-from soundstar.knowledge import Genre, KnowledgeBase, NamedEnsemble, load_knowledge
+from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
 from soundstar.models import (
     TEMPO_MAX_BPM,
     TEMPO_MIN_BPM,
@@ -474,22 +474,6 @@ def _players_named(instrument_mentions: list[Mention]) -> int:
     return len({mention.id for mention in instrument_mentions})
 
 
-def _ensemble_is_the_band(
-    kb: KnowledgeBase, ensembles: list[NamedEnsemble], style: Genre | None
-) -> bool:
-    """Whether a named ensemble is the whole lineup: so with no style named, or the
-    ensemble's own ("a classical string quartet"); in another style it joins that style's
-    band ("lo-fi hip hop with a string quartet" keeps its drums and bass)."""
-    if not ensembles:
-        return False
-    if style is None:
-        return True
-    own = {e.genre for e in ensembles}
-    return bool(own & ({style.id} | set(kb.genre_ancestors(style.id)))) or any(
-        style.id in kb.genre_ancestors(g) for g in own if g in kb.genres
-    )
-
-
 def _with_parent(kb: KnowledgeBase, found: Genre) -> tuple[Genre, Genre | None]:
     """(genre, sub_genre) for a genre record: a sub-genre comes with its parent."""
     parent = kb.genres.get(found.parent) if found.parent else None
@@ -709,7 +693,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         (alone and len(instruments) == 1)
         or _only_named(tokens, [m for m in positive if m.table == "instruments"])
         or players == stated_size
-        or _ensemble_is_the_band(kb, ensembles, style_named)
+        or ensemble_is_the_band(kb, ensembles, style_named)
     )
     short_of = not solo and stated_size is not None and players < stated_size
     ensemble_size = stated_size if short_of else None
