@@ -691,7 +691,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
     solo = (
         (alone and len(instruments) == 1)
-        or _only_named(tokens, [m for m in positive if m.table == "instruments"])
+        or _only_named(tokens, named)
         or players == stated_size
         or ensemble_is_the_band(kb, ensembles, style_named)
     )
