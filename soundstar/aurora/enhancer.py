@@ -297,6 +297,7 @@ def _choose_instruments(kb: KnowledgeBase, reading: Reading, draft: _Draft, limi
         limit=limit,
         kb=kb,
         usable=lambda inst: instrument_surface(inst.id) is not None,
+        fill=reading.ensemble_size is not None,
     )
     for inst, role in picks:
         draft.add(

@@ -7,7 +7,7 @@ simple overlaps, deterministic and fast enough to run on every keystroke.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +20,9 @@ MIN_SCORE = 2.0
 
 ADD_ORDER = ("chords", "bass", "drums", "lead", "pad", "arp", "texture", "percussion")
 """The order in which missing roles are filled with the genre's instruments."""
+FILL_ORDER = ("lead", *(role for role in ADD_ORDER if role != "lead"))
+"""The order in which filled roles take a second player to reach an ensemble's size: a
+second melody voice first (a jazz quintet's front line is two horns)."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,14 @@ def fitting_instruments(
     limit: int,
     kb: KnowledgeBase | None = None,
     usable: Callable[[Instrument], bool] | None = None,
+    fill: bool = False,
 ) -> list[tuple[Instrument, str]]:
     """Up to `limit` (instrument, role) pairs from the genre's profile for roles not yet filled.
 
-    Voices are never added (Soundstar does not sing), nor anything excluded.
+    With `fill` (an ensemble's stated size to reach), roles already filled take further
+    instruments from the profile, in FILL_ORDER, while players are still missing ("a jazz
+    quintet": a trumpet beside the tenor sax), one drum kit at most. Voices are never added
+    (Soundstar does not sing), nor anything excluded.
     """
     kb = kb or load_knowledge()
     roles_done = set(present_roles)
@@ -112,11 +119,8 @@ def fitting_instruments(
     excluded = list(excluded)
     chosen: list[tuple[Instrument, str]] = []
     profile = {str(k): v for k, v in genre.instrumentation.items()}
-    for role in ADD_ORDER:
-        if len(chosen) >= limit:
-            break
-        if role in roles_done or role in excluded:
-            continue
+
+    def take(role: str) -> bool:
         for candidate in profile.get(role, ()):
             inst = kb.instruments.get(candidate)
             if inst is None or inst.id in ids_done or inst.family == "vocal":
@@ -125,8 +129,58 @@ def fitting_instruments(
                 continue
             chosen.append((inst, role))
             ids_done.add(inst.id)
+            return True
+        return False
+
+    for role in ADD_ORDER:
+        if len(chosen) >= limit:
             break
+        if role not in roles_done and role not in excluded:
+            take(role)
+    roles_done |= {role for _, role in chosen}
+    more = fill
+    while more and len(chosen) < limit:
+        more = False
+        for role in FILL_ORDER:
+            if len(chosen) >= limit:
+                break
+            if role != "drums" and role in roles_done and role not in excluded:
+                more = take(role) or more
     return chosen
+
+
+def genre_kind(
+    kb: KnowledgeBase,
+    word: str,
+    style: Genre | None,
+    *,
+    taken: Container[str] = (),
+) -> Instrument | None:
+    """The instrument a generic word ("bass", "drums") stands for in a style; None when the
+    word is not generic (a specific name such as "electric bass" means what it says).
+
+    The word's kinds (knowledge `generic_instruments`) are looked for in the style's
+    instrumentation, the instrument's own role first, then the style's roles in order; the
+    first listed and not `taken` is played ("a jazz trio with bass and drums": double bass,
+    jazz kit). Where the style lists the plain instrument itself, has no kind of it, or no
+    style is known, the word reads as the plain instrument. The parser and the mapper both
+    use this, so a prompt read offline and an LLM's answer resolve alike.
+    """
+    generic = kb.generic_instrument(word)
+    if generic is None:
+        return None
+    plain = kb.instruments[generic.instrument]
+    if style is None:
+        return plain
+    lineup = {str(role): ids for role, ids in style.instrumentation.items()}
+    if any(plain.id in ids for ids in lineup.values()):
+        return plain
+    kinds = set(kb.kinds(generic))
+    for role in sorted(lineup, key=lambda r: r != plain.role):
+        for iid in lineup[role]:
+            if iid in kinds and iid not in taken:
+                return kb.instruments[iid]
+    return plain
 
 
 def ensemble_is_the_band(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from soundstar.aurora.infer import ensemble_is_the_band, fitting_instruments
+from soundstar.aurora.infer import ensemble_is_the_band, fitting_instruments, genre_kind
 from soundstar.knowledge import Genre, Instrument, KnowledgeBase, NamedEnsemble, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
@@ -51,6 +51,10 @@ class MapHints:
     tonic_hint: str | None = None
     ensemble_size: int | None = None
     """Players an ensemble word states when fewer are named: the genre fills up to it."""
+    names_resolved: bool = False
+    """The instrument names are knowledge-base ids the parser already chose for the genre (a
+    generic "bass" is already its double bass in jazz); otherwise (an LLM, a caller) they
+    are words, and a generic one is resolved here with the same rule (`genre_kind`)."""
 
 
 @dataclass
@@ -122,16 +126,29 @@ def _key(parsed: ParsedParameters, genre: Genre, mood_bias: str | None, hints: M
 
 
 def _named_instruments(
-    kb: KnowledgeBase, parsed: ParsedParameters, style: Genre, notices: list[str]
+    kb: KnowledgeBase,
+    parsed: ParsedParameters,
+    style: Genre,
+    notices: list[str],
+    *,
+    resolved: bool,
+    excluded: set[str],
 ) -> tuple[list[tuple[Instrument, str, str | None]], bool]:
     """(instrument, role, descriptor) for each name, and whether a named ensemble made the
     lineup whole (see `ensemble_is_the_band`). A name an LLM or a caller gives for an
     ensemble ("string quartet") is its members in their parts; the offline parser already
-    names them one by one."""
+    names them one by one. Unless the names are `resolved` ids, a generic word ("bass")
+    is the style's kind of the instrument, as the offline parser reads it (`genre_kind`),
+    passing over kinds already named or `excluded`."""
     out: list[tuple[Instrument, str, str | None]] = []
     ensembles: list[NamedEnsemble] = []
     for mention in parsed.instrumentation:
-        inst = kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
+        kind = (
+            None
+            if resolved
+            else genre_kind(kb, mention.name, style, taken={i.id for i, _, _ in out} | excluded)
+        )
+        inst = kind or kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
         if inst is not None:
             out.append((inst, mention.role, mention.descriptor))
             continue
@@ -191,7 +208,9 @@ def map_parameters(
     key = _key(parsed, effective, mood_bias, hints)
 
     instrumentation: list[InstrumentSpec] = []
-    named, whole = _named_instruments(kb, parsed, effective, notices)
+    named, whole = _named_instruments(
+        kb, parsed, effective, notices, resolved=hints.names_resolved, excluded=excluded
+    )
     solo = hints.solo or whole
     for inst, role, descriptor in named:
         role_text = role if role in Role.__members__.values() else inst.role
@@ -210,6 +229,7 @@ def map_parameters(
             excluded=excluded,
             limit=hints.ensemble_size - len(instrumentation),
             kb=kb,
+            fill=True,
         ):
             instrumentation.append(InstrumentSpec(name=inst.id, role=Role(role)))
     elif not solo:

@@ -1,7 +1,7 @@
-"""The music knowledge base (spec v2 §3.3): genres, moods, instruments, eras, artists,
-tempo words, abbreviations, progressions, structures, grooves, articulations, ensemble
-words and named ensembles, as YAML data with a typed, cross-checked loader. A bottom
-layer: Aurora and the engine both read it."""
+"""The music knowledge base (spec v2 §3.3): genres, moods, instruments, generic instrument
+words, eras, artists, tempo words, abbreviations, progressions, structures, grooves,
+articulations, ensemble words and named ensembles, as YAML data with a typed, cross-checked
+loader. A bottom layer: Aurora and the engine both read it."""
 
 from soundstar.knowledge.base import KnowledgeBase, compact, normalize
 from soundstar.knowledge.loader import DEFAULT_DATA_DIR, KnowledgeError, load_knowledge
@@ -14,6 +14,7 @@ from soundstar.knowledge.records import (
     DrumGroove,
     Ensemble,
     Era,
+    GenericInstrument,
     Genre,
     Instrument,
     Mood,
@@ -35,6 +36,7 @@ __all__ = [
     "DrumGroove",
     "Ensemble",
     "Era",
+    "GenericInstrument",
     "Genre",
     "Instrument",
     "KnowledgeBase",

@@ -14,6 +14,7 @@ from soundstar.knowledge.records import (
     DrumGroove,
     Ensemble,
     Era,
+    GenericInstrument,
     Genre,
     Instrument,
     Mood,
@@ -124,6 +125,8 @@ class KnowledgeBase:
     articulations: dict[str, Articulation]
     ensembles: dict[str, Ensemble]
     named_ensembles: dict[str, NamedEnsemble]
+    generic_instruments: dict[str, GenericInstrument]
+    """Generic instrument words ("bass", "drums") by normalized word."""
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 
@@ -175,6 +178,25 @@ class KnowledgeBase:
         """A named ensemble ("string quartet") by id, name or alias."""
         found = self._find("named_ensembles", text)
         return self.named_ensembles[found] if found else None
+
+    def generic_instrument(self, word: str) -> GenericInstrument | None:
+        """The generic-instrument entry when `word` names an instrument in general ("bass",
+        "drums"); None for a specific name ("electric bass") or an unknown word."""
+        return self.generic_instruments.get(normalize(word)) if word else None
+
+    def variants(self, instrument_id: str) -> list[str]:
+        """Instruments that are a kind of this one (`variant_of` it), in file order."""
+        return [i.id for i in self.instruments.values() if i.variant_of == instrument_id]
+
+    def kinds(self, generic: GenericInstrument) -> list[str]:
+        """Every instrument a generic word may stand for: its instrument, the listed kinds,
+        and the variants of each."""
+        out: dict[str, None] = {}
+        for base in (generic.instrument, *generic.kinds):
+            out.setdefault(base, None)
+            for variant in self.variants(base):
+                out.setdefault(variant, None)
+        return list(out)
 
     def find_era(self, text: str) -> Era | None:
         found = self._find("eras", text)

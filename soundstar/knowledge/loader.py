@@ -24,6 +24,7 @@ from soundstar.knowledge.records import (
     DrumGroove,
     Ensemble,
     Era,
+    GenericInstrument,
     Genre,
     Instrument,
     Mood,
@@ -49,7 +50,7 @@ TABLES: tuple[str, ...] = (
     "articulations",
     "ensembles",
 )
-_OWN_FIELDS = frozenset({"id", "name", "parent", "aliases", "description"})
+_OWN_FIELDS = frozenset({"id", "name", "parent", "aliases", "description", "form_words", "form_of"})
 """Genre fields a child never takes from its parent."""
 _OPTIONAL_AT_ROOT = frozenset({"keys", "era"})
 _UNPITCHED_ROLES = frozenset({"drums", "percussion"})
@@ -217,6 +218,22 @@ def _check_genres(
                 _check_role(file, g.id, f"instrumentation.{role}", instruments[iid], role)
         if g.drum_grooves and g.drum_kit is None:
             raise KnowledgeError(file, g.id, "drum_kit", "a genre with drum grooves needs a kit")
+        names = {normalize(form) for form in surface_forms(g.id, g.name, g.aliases)}
+        for word in g.form_words:
+            if normalize(word) not in names:
+                raise KnowledgeError(
+                    file, g.id, "form_words", f"{word!r} is not a name or alias of {g.id!r}"
+                )
+        if g.form_of is not None:
+            refs.check(file, g.id, "form_of", "genres", [g.form_of])
+            if not genres[g.form_of].form_words or g.parent is None:
+                raise KnowledgeError(
+                    file,
+                    g.id,
+                    "form_of",
+                    f"a style's version of a form: {g.form_of!r} must have form_words "
+                    "and this genre a parent style",
+                )
         for field, table in (("drum_grooves", drum_grooves), ("bass_grooves", bass_grooves)):
             for groove_id in getattr(g, field):
                 meter = table[groove_id].meter
@@ -271,6 +288,44 @@ def _check_named_ensembles(
                 raise KnowledgeError(
                     file, e.id, "aliases", f"{form!r} already names the instrument {clash!r}"
                 )
+
+
+def _check_generic_instruments(
+    generics: Iterable[GenericInstrument],
+    instruments: Mapping[str, Instrument],
+    instrument_surfaces: Mapping[str, Iterable[str]],
+) -> dict[str, GenericInstrument]:
+    """Generic words by normalized word. Each word is a name of its instrument (so the
+    matcher meets it as that instrument), listed once; every kind is a known instrument
+    played as the instrument is (a drum kit's kinds are kits)."""
+    file = "instruments.yaml"
+    by_word: dict[str, GenericInstrument] = {}
+    for g in generics:
+        if g.instrument not in instruments:
+            raise KnowledgeError(
+                file, g.words[0], "instrument", f"unknown instrument id {g.instrument!r}"
+            )
+        forms = {normalize(form) for form in instrument_surfaces[g.instrument]}
+        for word in g.words:
+            key = normalize(word)
+            if key not in forms:
+                raise KnowledgeError(
+                    file, word, "words", f"{word!r} is not a name of {g.instrument!r}"
+                )
+            if key in by_word:
+                raise KnowledgeError(file, word, "words", "word listed twice")
+            by_word[key] = g
+        for kind in g.kinds:
+            if kind not in instruments:
+                raise KnowledgeError(file, g.words[0], "kinds", f"unknown instrument id {kind!r}")
+            if instruments[kind].drum != instruments[g.instrument].drum:
+                raise KnowledgeError(
+                    file,
+                    g.words[0],
+                    "kinds",
+                    f"{kind!r} and {g.instrument!r} are not both drum kits or both pitched",
+                )
+    return by_word
 
 
 def _check_aliases(file: str, surfaces: Mapping[str, Iterable[str]]) -> None:
@@ -374,6 +429,15 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         i.id: surface_forms(i.id, i.name, i.aliases) for i in instruments.values()
     }
     _check_aliases("instruments.yaml", instrument_surfaces)
+    generic_instruments = _check_generic_instruments(
+        _validate_all(
+            GenericInstrument,
+            _read_table(root, "instruments", "generic_instruments", optional=True),
+            "instruments.yaml",
+        ),
+        instruments,
+        instrument_surfaces,
+    )
     _check_aliases("eras.yaml", {e.id: surface_forms(e.id, None, e.aliases) for e in eras.values()})
     _check_aliases(
         "artists.yaml", {a.name: surface_forms(a.name, a.name, a.aliases) for a in artists}
@@ -417,6 +481,9 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         "ensembles.yaml",
     )
     _check_named_ensembles(named_ensembles, refs, instruments, instrument_surfaces)
+    for size_word in ensembles.values():
+        implied = [size_word.genre] if size_word.genre else []
+        refs.check("ensembles.yaml", size_word.word, "genre", "genres", implied)
     _check_aliases(
         "ensembles.yaml",
         {e.id: surface_forms(e.id, e.name, e.aliases) for e in named_ensembles.values()},
@@ -437,4 +504,5 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
         articulations=by_word,
         ensembles=ensembles,
         named_ensembles=named_ensembles,
+        generic_instruments=generic_instruments,
     )

@@ -85,6 +85,16 @@ class Genre(Record):
     sidechain: bool
     moods: Names
     description: str = ""
+    form_words: Aliases = Field(
+        default=(),
+        description="names of this genre that name a form any style can take ('ballad', not "
+        "'pop ballad'): beside another style they say how that style plays, not replace it",
+    )
+    form_of: str | None = Field(
+        default=None,
+        description="the genre whose form this one is a style's own version of "
+        "(jazz ballad -> ballad)",
+    )
 
     @field_validator("keys")
     @classmethod
@@ -205,12 +215,39 @@ class Ensemble(Record):
 
     word: str = Field(min_length=1)
     size: int = Field(ge=2, le=12)
+    genre: str | None = Field(
+        default=None,
+        description="genre id the word implies only when the prompt names no style "
+        "(a quintet: chamber music; a jazz quintet: jazz)",
+    )
 
     @model_validator(mode="after")
     def _one_word(self) -> Self:
         if self.word != self.word.lower() or not self.word.isalpha():
             raise ValueError(f"word {self.word!r} must be one lowercase word")
         return self
+
+
+class GenericInstrument(Record):
+    """Words that name an instrument in general rather than one kind of it ("bass", "drums").
+
+    The genre picks the kind: a "bass" in jazz is its double bass. The kinds are
+    `instrument`, its variants, and each of `kinds` with its variants; where the genre
+    lists `instrument` itself, or none of the kinds, the word reads as `instrument`.
+    """
+
+    words: tuple[str, ...] = Field(min_length=1)
+    instrument: Id
+    kinds: tuple[Id, ...] = Field(
+        default=(),
+        description="other instruments that are a kind of it though not its variants "
+        "(double bass and synth bass for a bass)",
+    )
+
+    @field_validator("words")
+    @classmethod
+    def _lowercase_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
+        return _lowercase_aliases(words)
 
 
 class NamedEnsemble(Record):

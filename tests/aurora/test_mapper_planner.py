@@ -272,3 +272,69 @@ def test_an_unnamed_key_follows_the_genre() -> None:
     rock = Aurora().understand("a driving rock song with electric guitars").parameters
     hip_hop = Aurora().understand("a dark hip hop beat with heavy 808s").parameters
     assert rock.key == "E major" and hip_hop.key == "C# minor"
+
+
+def test_a_jazz_trio_with_generic_names_plays_jazz_instruments() -> None:
+    """ "bass" and "drums" in jazz are its double bass and jazz kit; named ones still win."""
+    p = understand("a jazz trio with piano, bass and drums").parameters
+    assert [i.name for i in p.instrumentation] == ["piano", "double_bass", "jazz_kit"]
+    p = understand("a jazz trio with piano, electric bass and rock drums").parameters
+    assert [i.name for i in p.instrumentation] == ["piano", "electric_bass", "acoustic_drums"]
+
+
+def _mapped(prompt: str, names: list[tuple[str, str]], *, resolved: bool = False) -> list[str]:
+    """The lineup when an LLM (or, `resolved`, the offline parser) names `names` for the
+    style of `prompt`."""
+    from soundstar.aurora.mapper import MapHints, map_parameters
+    from soundstar.aurora.rules.parse import parse_rules
+    from soundstar.models import InstrumentMention
+
+    parsed = parse_rules(prompt).parsed.model_copy(
+        update={
+            "instrumentation": [
+                InstrumentMention(name=name, role=role, confidence=0.8) for name, role in names
+            ]
+        }
+    )
+    hints = MapHints(solo=True, names_resolved=resolved)
+    return [i.name for i in map_parameters(parsed, hints=hints).parameters.instrumentation]
+
+
+def test_generic_names_from_an_llm_are_the_styles_kinds() -> None:
+    names = [("piano", "chords"), ("bass", "bass"), ("Drums", "drums")]
+    assert _mapped("a straight-ahead jazz piece", names) == ["piano", "double_bass", "jazz_kit"]
+    specific = [("electric bass", "bass"), ("rock drums", "drums")]
+    assert _mapped("a straight-ahead jazz piece", specific) == ["electric_bass", "acoustic_drums"]
+
+
+def test_names_the_parser_resolved_are_not_resolved_again() -> None:
+    """The parser read "grand piano" as the id "piano": in rock and roll it stays the
+    grand, though the bare word "piano" from an LLM is the style's honky-tonk piano."""
+    assert _mapped("rock and roll", [("piano", "chords")]) == ["honky_tonk_piano"]
+    assert _mapped("rock and roll", [("piano", "chords")], resolved=True) == ["piano"]
+    p = understand("rock and roll with a grand piano").parameters
+    assert "piano" in {i.name for i in p.instrumentation}
+
+
+def test_a_jazz_quintet_is_jazz_by_five_players() -> None:
+    p = understand("a jazz quintet").parameters
+    assert (p.genre, p.sub_genre) == ("Jazz", None)
+    names = [i.name for i in p.instrumentation]
+    assert len(names) == 5 and {"tenor_sax", "trumpet", "double_bass", "jazz_kit"} <= set(names)
+    assert sum(1 for i in p.instrumentation if i.role == Role.DRUMS) == 1
+    p = understand("a quintet, warm and intimate").parameters
+    assert (p.genre, p.sub_genre) == ("Classical", "Chamber Music")
+
+
+def test_a_jazz_trio_playing_a_ballad_is_a_slow_jazz_trio() -> None:
+    p = understand("a jazz trio playing a ballad").parameters
+    assert (p.genre, p.sub_genre) == ("Jazz", "Jazz Ballad")
+    assert [i.name for i in p.instrumentation] == ["piano", "double_bass", "brushes"]
+    assert p.tempo_bpm <= 90
+
+
+def test_a_forms_tempo_survives_the_moods() -> None:
+    """A sad metal ballad is slow: the mood does not pull the tempo back into metal's range."""
+    p = understand("a sad metal ballad").parameters
+    assert (p.genre, p.sub_genre) == ("Heavy Metal", None)
+    assert p.tempo_bpm == 72

@@ -11,8 +11,8 @@ from soundstar.aurora.rules.parse import parse_rules, stated_progression
 from soundstar.knowledge import load_knowledge
 
 
-def read(prompt: str):  # type: ignore[no-untyped-def]
-    pre = preprocess(prompt)
+def read(prompt: str, *, check_length: bool = True):  # type: ignore[no-untyped-def]
+    pre = preprocess(prompt, check_length=check_length)
     return parse_rules(pre.text, original=pre.original)
 
 
@@ -349,3 +349,130 @@ def test_the_ensemble_size_against_the_named_count(names: list[str], word: str) 
     assert {i[0] for i in reading.instrument_ids} == set(names)
     assert reading.solo == (len(names) == size)
     assert reading.ensemble_size == (size if len(names) < size else None)
+
+
+def _ids(reading) -> list[str]:  # type: ignore[no-untyped-def]
+    return [iid for iid, _, _ in reading.instrument_ids]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        # a generic word is the style's kind of the instrument
+        ("a jazz trio with piano, bass and drums", ["piano", "double_bass", "jazz_kit"]),
+        ("a jazz ballad with piano, bass and drums", ["piano", "double_bass", "brushes"]),
+        ("bossa nova with guitar and bass", ["nylon_guitar", "double_bass"]),
+        ("a metal song with guitar, bass and drums", ["distorted_guitar", "picked_bass", "drum_kit"]),
+        ("a trap beat with bass and drums", ["bass_808", "drums_808"]),
+        # not a kind that is excluded: then the plain instrument
+        ("a jazz ballad with piano and drums, no brushes", ["piano", "drum_kit"]),
+        # a specific name says which one, whatever the style
+        ("a jazz trio with piano, electric bass and rock drums", ["piano", "electric_bass", "acoustic_drums"]),
+        ("bossa nova with electric guitar and fretless bass", ["electric_guitar", "fretless_bass"]),
+        # the style plays the plain instrument, or no style is named: the plain instrument
+        ("a rock band with guitar, bass and drums", ["electric_guitar", "electric_bass", "drum_kit"]),
+        ("a piano, bass and drums trio", ["piano", "electric_bass", "drum_kit"]),
+    ],
+)  # fmt: skip
+def test_a_generic_instrument_word_is_the_kind_the_style_plays(
+    prompt: str, lineup: list[str]
+) -> None:
+    assert _ids(read(prompt)) == lineup
+
+
+def test_a_generic_word_keeps_its_descriptor_and_role() -> None:
+    reading = read("a jazz trio with walking bass, piano and brushed drums")
+    parts = {iid: (role, desc) for iid, role, desc in reading.instrument_ids}
+    assert parts["double_bass"] == ("bass", "walking")
+    assert reading.solo
+
+
+@pytest.mark.parametrize(
+    ("prompt", "genre", "sub_genre"),
+    [
+        # a form named beside a style is that style's version of it
+        ("a jazz trio playing a ballad", "jazz", "jazz_ballad"),
+        ("a jazz quartet playing ballads, late at night", "jazz", "jazz_ballad"),
+        ("a rock song, a ballad", "arena_rock", "power_ballad"),
+        ("a blues band playing a slow song", "blues", "slow_blues"),
+        # the form belongs to the style named, or none is: the form's genre as before
+        ("a pop song, a ballad", "pop", "ballad"),
+        ("a soft pop ballad with a slight rock influence", "pop", "ballad"),
+        ("a sad ballad with piano", "pop", "ballad"),
+    ],
+)
+def test_a_form_beside_a_style_is_the_styles_version(
+    prompt: str, genre: str, sub_genre: str
+) -> None:
+    reading = read(prompt)
+    assert (reading.genre_id, reading.sub_genre_id) == (genre, sub_genre)
+
+
+def test_a_style_without_a_version_of_the_form_takes_its_tempo() -> None:
+    """ "a metal ballad": still metal, at a ballad's tempo, unless a tempo is stated."""
+    kb = load_knowledge()
+    reading = read("a metal ballad")
+    assert (reading.genre_id, reading.sub_genre_id) == ("metal", None)
+    tempo = reading.parsed.tempo
+    assert (tempo.type, tempo.bpm) == ("inferred", kb.genres["ballad"].default_bpm)
+    assert tempo.bpm < kb.genres["metal"].bpm[0]
+    assert read("a metal ballad at 96 bpm").parsed.tempo.bpm == 96
+    assert read("a fast metal ballad").parsed.tempo.bpm > kb.genres["ballad"].default_bpm
+
+
+@pytest.mark.parametrize(
+    ("prompt", "genre", "sub_genre", "size"),
+    [
+        ("a jazz quintet", "jazz", None, 5),  # a style and five players
+        ("a jazz quintet with tenor sax and trumpet", "jazz", None, 5),
+        ("a quintet, warm and intimate", "classical", "chamber_music", 5),  # no style named
+        ("a quintet in the style of miles davis", "jazz", "cool_jazz", 5),  # an artist's style
+        ("a funk quintet", "funk", None, 5),
+    ],
+)
+def test_an_ensemble_word_implies_chamber_music_only_when_no_style_is_named(
+    prompt: str, genre: str, sub_genre: str | None, size: int
+) -> None:
+    reading = read(prompt)
+    assert (reading.genre_id, reading.sub_genre_id) == (genre, sub_genre)
+    assert reading.ensemble_size == size
+
+
+_STYLE_NAMES = sorted(
+    g.name for g in load_knowledge().genres.values() if not g.form_words and not g.form_of
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    style=st.sampled_from(_STYLE_NAMES),
+    word=st.sampled_from(sorted(load_knowledge().ensembles)),
+)
+def test_a_named_style_is_never_replaced_by_an_ensemble_word(style: str, word: str) -> None:
+    """Whatever the style and the ensemble word, "a <style> <word>" keeps the style."""
+    kb = load_knowledge()
+    reading = read(f"a {style} {word}", check_length=False)
+    named = kb.find_genre(style)
+    assert named is not None
+    assert named.id in {reading.genre_id, reading.sub_genre_id}
+
+
+_FORM_WORDS = sorted({w for g in load_knowledge().genres.values() for w in g.form_words})
+_UNRELATED_STYLES = sorted(
+    g.name
+    for g in load_knowledge().genres.values()
+    if "pop" not in (g.id, *load_knowledge().genre_ancestors(g.id))
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(style=st.sampled_from(_UNRELATED_STYLES), form=st.sampled_from(_FORM_WORDS))
+def test_a_form_never_replaces_the_style_it_is_named_with(style: str, form: str) -> None:
+    """ "a <style> <form>" is that style or a sub-genre of it (its version of the form),
+    never the form's own genre from another family."""
+    kb = load_knowledge()
+    reading = read(f"a {style} {form}", check_length=False)
+    named = kb.find_genre(style)
+    chosen = reading.sub_genre_id or reading.genre_id
+    assert named is not None and chosen is not None
+    assert chosen == named.id or named.id in kb.genre_ancestors(chosen), chosen

@@ -346,3 +346,44 @@ def test_variants_name_their_base_instrument(kb: KnowledgeBase) -> None:
         if inst.variant_of is not None:
             base = kb.instruments[inst.variant_of]
             assert base.variant_of is None and base.drum == inst.drum, inst.id
+
+
+def test_generic_instrument_words_name_their_plain_instrument(kb: KnowledgeBase) -> None:
+    """ "bass" and "drums" are generic; "electric bass" and "rock drums" are specific."""
+    bass = kb.generic_instrument("Bass")
+    assert bass is not None and bass.instrument == "electric_bass"
+    assert {"double_bass", "picked_bass", "synth_bass", "bass_808"} <= set(kb.kinds(bass))
+    drums = kb.generic_instrument("drums")
+    assert drums is not None and {"jazz_kit", "brushes"} <= set(kb.kinds(drums))
+    for specific in ("electric bass", "upright bass", "rock drums", "jazz drums", ""):
+        assert kb.generic_instrument(specific) is None
+    for word, generic in kb.generic_instruments.items():
+        assert kb.find_instrument(word) == kb.instruments[generic.instrument], word
+        kinds = kb.kinds(generic)
+        assert kinds[0] == generic.instrument and len(kinds) == len(set(kinds))
+        assert {kb.instruments[k].drum for k in kinds} == {kb.instruments[generic.instrument].drum}
+        assert set(kb.variants(generic.instrument)) <= set(kinds)
+
+
+def test_a_ballad_is_a_form_with_versions_in_other_styles(kb: KnowledgeBase) -> None:
+    """ "ballad" names a form any style can take; "pop ballad" names pop's own. The
+    fields are not inherited: a ballad's sub-genres are not forms themselves."""
+    ballad = kb.genres["ballad"]
+    assert "ballad" in ballad.form_words and "pop ballad" not in ballad.form_words
+    versions = {g.id for g in kb.genres.values() if g.form_of == "ballad"}
+    assert {"jazz_ballad", "power_ballad"} <= versions
+    for g in kb.genres.values():
+        if g.form_of is not None:
+            assert kb.genres[g.form_of].form_words and g.parent is not None, g.id
+        if g.parent is not None and kb.genres[g.parent].form_of is not None:
+            assert g.form_of is None, g.id
+
+
+def test_an_ensemble_word_names_no_genre_but_may_imply_one(kb: KnowledgeBase) -> None:
+    """ "quintet" is not a name of chamber music (so "a jazz quintet" stays jazz); the word
+    implies chamber music only when no style is named (the parser's rule)."""
+    assert kb.find_genre("quintet") is None
+    assert kb.ensembles["quintet"].genre == "chamber_music"
+    for word, ensemble in kb.ensembles.items():
+        assert kb.find_genre(word) is None, word
+        assert ensemble.genre is None or ensemble.genre in kb.genres

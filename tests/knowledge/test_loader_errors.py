@@ -281,3 +281,71 @@ def test_a_file_without_named_ensembles_loads_none(tmp_path: Path) -> None:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     path.write_text(yaml.safe_dump({"ensembles": document["ensembles"]}), encoding="utf-8")
     assert load_knowledge(data).named_ensembles == {}
+
+
+def _generic(records: Records, instrument: str) -> dict[str, Any]:
+    return _record(records, "instrument", instrument)
+
+
+@pytest.mark.parametrize(
+    ("change", "parts"),
+    [
+        ({"words": ["bass", "bassline"]}, ("'bassline' is not a name of 'electric_bass'",)),
+        ({"words": ["Bass"]}, ("words", "lowercase")),
+        ({"kinds": ["double_bass", "bass_fiddle"]}, ("kinds", "unknown instrument id")),
+        ({"kinds": ["jazz_kit"]}, ("kinds", "not both drum kits or both pitched")),
+        ({"instrument": "electric_bass_guitar"}, ("instrument", "unknown instrument id")),
+    ],
+)
+def test_a_generic_instrument_out_of_shape(
+    tmp_path: Path, change: dict[str, Any], parts: tuple[str, ...]
+) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "instruments",
+        lambda rs: _generic(rs, "electric_bass").update(change),
+        "generic_instruments",
+    )
+    _expect(data, "instruments.yaml", *parts)
+
+
+def test_a_generic_word_listed_twice(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "instruments",
+        lambda rs: rs.append({"words": ["bass"], "instrument": "electric_bass"}),
+        "generic_instruments",
+    )
+    _expect(data, "instruments.yaml", "bass", "words", "listed twice")
+
+
+def test_a_file_without_generic_instruments_loads_none(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    path = data / "instruments.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({"instruments": document["instruments"]}), encoding="utf-8")
+    assert load_knowledge(data).generic_instruments == {}
+
+
+@pytest.mark.parametrize(
+    ("gid", "change", "parts"),
+    [
+        ("jazz_ballad", {"form_of": "jazz"}, ("form_of", "'jazz' must have form_words")),
+        ("jazz_ballad", {"form_of": "balad"}, ("form_of", "unknown genre id 'balad'")),
+        ("ballad", {"form_words": ["torch song"]}, ("form_words", "not a name or alias")),
+    ],
+)
+def test_a_form_out_of_shape(
+    tmp_path: Path, gid: str, change: dict[str, Any], parts: tuple[str, ...]
+) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "genres", lambda rs: _record(rs, "id", gid).update(change))
+    _expect(data, "genres.yaml", gid, *parts)
+
+
+def test_an_ensemble_word_implying_an_unknown_genre(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "ensembles", lambda rs: _record(rs, "word", "trio").update(genre="chamber"))
+    _expect(data, "ensembles.yaml", "trio", "genre", "unknown genre id 'chamber'")

@@ -32,6 +32,7 @@ class RuleBasedBackend:
             mode_hint=reading.mode_hint,
             tonic_hint=reading.tonic_hint,
             ensemble_size=reading.ensemble_size,
+            names_resolved=True,
         )
         return reading.parsed, hints
 

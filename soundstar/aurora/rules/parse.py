@@ -12,10 +12,10 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from soundstar.aurora.infer import ensemble_is_the_band, is_excluded
+from soundstar.aurora.infer import ensemble_is_the_band, genre_kind, is_excluded
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
 from soundstar.errors import ParameterError
-from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
+from soundstar.knowledge import Ensemble, Genre, KnowledgeBase, load_knowledge, normalize
 from soundstar.models import (
     TEMPO_MAX_BPM,
     TEMPO_MIN_BPM,
@@ -430,6 +430,10 @@ def _section_list(text: str) -> list[str] | None:
     return None
 
 
+_FORM_TEMPO = 0.6
+"""Confidence of a tempo a named form gives (above a genre default's 0.5, so moods do not
+move it back into the style's range; below a tempo word's 0.75)."""
+
 _ONLY_CUES = frozenset({"just", "only", "solely"})
 _ONLY_REACH = 3  # tokens between the cue and the instrument ("just a fingerpicked guitar")
 
@@ -447,25 +451,29 @@ def _only_named(tokens: list[str], instrument_mentions: list[Mention]) -> bool:
     return False
 
 
-def _stated_size(
+def _size_words(
     kb: KnowledgeBase, tokens: list[str], mentions: list[Mention], text: str, offsets: list[int]
-) -> int | None:
-    """How many players an ensemble word states ("a piano and cello duet": 2); None when
-    none does, or two disagree. Inside a style's or an instrument's name it still counts
-    ("a jazz trio" is jazz by three players); inside a named ensemble's ("string quartet")
-    or an artist's name ("dave brubeck quartet") it names the group, and a negated one
-    ("not a trio") states nothing."""
+) -> list[Ensemble]:
+    """The ensemble words that state a number of players ("a piano and cello duet"). Inside
+    a style's or an instrument's name one still counts ("a jazz trio" is jazz by three
+    players); inside a named ensemble's ("string quartet") or an artist's name ("dave
+    brubeck quartet") it names the group, and a negated one ("not a trio") states nothing."""
     inside = {
         k
         for m in mentions
         if m.end - m.start > 1 and m.table not in ("genres", "instruments")
         for k in range(m.start, m.end)
     }
-    sizes = {
-        kb.ensembles[token].size
+    return [
+        kb.ensembles[token]
         for k, token in enumerate(tokens)
         if token in kb.ensembles and k not in inside and not _negated(k, tokens, text, offsets)
-    }
+    ]
+
+
+def _stated_size(words: list[Ensemble]) -> int | None:
+    """How many players the ensemble words state; None when none does, or two disagree."""
+    sizes = {word.size for word in words}
     return sizes.pop() if len(sizes) == 1 else None
 
 
@@ -481,12 +489,18 @@ def _with_parent(kb: KnowledgeBase, found: Genre) -> tuple[Genre, Genre | None]:
 
 
 def _lineup(
-    kb: KnowledgeBase, tokens: list[str], positive: list[Mention], excluded: list[str]
+    kb: KnowledgeBase,
+    tokens: list[str],
+    positive: list[Mention],
+    excluded: list[str],
+    style: Genre | None,
 ) -> list[tuple[str, str, str | None]]:
     """(instrument id, role, descriptor) for every instrument named, in order. A named
     ensemble ("string quartet") brings its members in their parts (violin lead, viola
     chords, cello bass), save those excluded; a member also named on its own keeps the
-    ensemble's part unless a role word says otherwise ("a string quartet, cello solo")."""
+    ensemble's part unless a role word says otherwise ("a string quartet, cello solo").
+    A generic word ("bass", "drums") is the style's kind of it (`genre_kind`); `style` is
+    None when no style was named or implied, and the word keeps its plain reading."""
     ensemble_roles: dict[str, str] = {}
     for mention in positive:
         if mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
@@ -506,12 +520,14 @@ def _lineup(
             continue
         if mention.table != "instruments" or mention.id not in kb.instruments:
             continue
-        inst = kb.instruments[mention.id]
+        named = kb.instruments[mention.id]
+        taken = {*lineup, *excluded}  # "bass, but no upright bass": not the double bass
+        inst = genre_kind(kb, mention.surface, style, taken=taken) or named
         hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
-        descriptor = _descriptor(earlier, before, mention.surface, inst.name, kb.articulations)
+        descriptor = _descriptor(earlier, before, mention.surface, named.name, kb.articulations)
         if inst.id not in lineup:
             lineup[inst.id] = (role, descriptor)
         elif hinted and not inst.drum and inst.id in ensemble_roles:
@@ -519,19 +535,58 @@ def _lineup(
     return [(iid, role, descriptor) for iid, (role, descriptor) in lineup.items()]
 
 
+def _most_specific(kb: KnowledgeBase, found: list[Genre]) -> Genre:
+    """The deepest genre in the taxonomy, the first named on a tie."""
+    return max(found, key=lambda g: (len(kb.genre_ancestors(g.id)), -found.index(g)))
+
+
+def _related(kb: KnowledgeBase, a: Genre, b: Genre) -> bool:
+    """Whether one genre is the other or an ancestor of it ("pop" and "ballad")."""
+    return a.id == b.id or a.id in kb.genre_ancestors(b.id) or b.id in kb.genre_ancestors(a.id)
+
+
+def _version_of(kb: KnowledgeBase, style: Genre, form: Genre) -> Genre | None:
+    """The style's own version of a form (jazz + ballad: Jazz Ballad): the style itself or
+    its nearest sub-genre with `form_of` the form; None when it has none."""
+    level = [style]
+    while level:
+        for genre in level:
+            if genre.form_of == form.id:
+                return genre
+        level = [kb.genres[c] for g in level for c in kb.genre_children(g.id)]
+    return None
+
+
+def _is_form(genre: Genre, mention: Mention) -> bool:
+    """Whether a genre mention names a form any style can take ("a ballad"), not the genre's
+    own style ("a pop ballad")."""
+    return normalize(mention.surface) in {normalize(word) for word in genre.form_words}
+
+
 def _choose_genre(
     kb: KnowledgeBase, mentions: list[Mention]
-) -> tuple[Genre | None, Genre | None, float]:
-    """(genre, sub_genre, confidence) from genre mentions; the most specific wins, then the first."""
-    found = [kb.genres[m.id] for m in mentions if m.table == "genres" and m.id in kb.genres]
-    if not found:
-        return None, None, 0.0
-    depth = {g.id: len(kb.genre_ancestors(g.id)) for g in found}
-    best = max(found, key=lambda g: (depth[g.id], -found.index(g)))
-    if best.parent:
-        parent = kb.genres.get(best.parent)
-        return parent, best, 0.9
-    return best, None, 0.9
+) -> tuple[Genre | None, Genre | None, float, Genre | None]:
+    """(genre, sub_genre, confidence, form) from genre mentions; the most specific wins, then
+    the first. A form ("ballad") named beside styles none of which it belongs to does not
+    replace them: "a jazz trio playing a ballad" is the style's own version of the form
+    (Jazz Ballad), else the style, with the form returned so its tempo can apply; `form` is
+    None otherwise."""
+    named = [(kb.genres[m.id], m) for m in mentions if m.table == "genres" and m.id in kb.genres]
+    if not named:
+        return None, None, 0.0, None
+    found = [g for g, _ in named]
+    styles = [g for g, m in named if not _is_form(g, m)]
+    style_ids = {g.id for g in styles}
+    forms = [g for g, m in named if _is_form(g, m) and g.id not in style_ids]
+    best = _most_specific(kb, found)
+    form = next((f for f in forms if styles and not any(_related(kb, f, s) for s in styles)), None)
+    if form is not None:
+        style = _most_specific(kb, styles)
+        version = _version_of(kb, style, form)
+        best = version or style
+        form = None if version else form
+    genre, sub_genre = _with_parent(kb, best)
+    return genre, sub_genre, 0.9, form
 
 
 def parse_rules(text: str, *, original: str | None = None) -> Reading:
@@ -568,7 +623,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     if re.search(r"\bdrumless\b|\bbeatless\b", text) and "drums" not in excluded:
         excluded.append("drums")
 
-    genre, sub_genre, genre_conf = _choose_genre(kb, positive)
+    genre, sub_genre, genre_conf, form = _choose_genre(kb, positive)
     style_named = sub_genre or genre
     artists = [m for m in positive if m.table == "artists"]
     artist_records = [a for a in (kb.find_artist(m.surface) for m in artists) if a is not None]
@@ -584,7 +639,10 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
                 genre, sub_genre = _with_parent(kb, kb.genres[gid])
                 genre_conf = 0.7
                 break
+    size_words = _size_words(kb, tokens, mentions, text, offsets)
     implied = next((e.genre for e in ensembles if e.genre in kb.genres), None)
+    if genre is None and implied is None:  # "a quintet": chamber music; "a jazz quintet": jazz
+        implied = next((w.genre for w in size_words if w.genre in kb.genres), None)
     if genre is None and implied is not None:  # "a string quartet": chamber music
         genre, sub_genre = _with_parent(kb, kb.genres[implied])
         genre_conf = 0.7
@@ -616,7 +674,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         if mid in kb.moods
     ]
 
-    instruments = _lineup(kb, tokens, positive, excluded)
+    instruments = _lineup(kb, tokens, positive, excluded, None if inferred_genre else effective)
     instrumentation = [
         InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=desc)
         for iid, role, desc in instruments
@@ -649,6 +707,8 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         tempo = TempoValue(
             type="inferred", bpm=min(max(term_bpm, TEMPO_MIN_BPM), TEMPO_MAX_BPM), confidence=0.75
         )
+    elif form is not None:  # "a metal ballad": the style, at the form's tempo
+        tempo = TempoValue(type="inferred", bpm=float(form.default_bpm), confidence=_FORM_TEMPO)
     else:
         bpm = float(effective.default_bpm)
         if artist_records:
@@ -685,7 +745,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     key_for_numerals = key_value or f"C {mode or 'major'}"
     progression = stated_progression(original, key_for_numerals)
     era_id = era_mention.id if era_mention else None
-    stated_size = _stated_size(kb, tokens, mentions, text, offsets)
+    stated_size = _stated_size(size_words)
     named = [m for m in positive if m.table == "instruments" and m.id in kb.instruments]
     players = _players_named(named)
     alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
