@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from soundstar.engine.composer.drums_part import swing_offset
@@ -177,15 +179,17 @@ def beat_bass(beats_per_bar: float, meter: str) -> BassGroove:
 
 
 def basic_bass(beats_per_bar: float, numerator: int) -> BassGroove:
-    """Root on the downbeat, fifth halfway: fits any meter."""
+    """Root on the downbeat, fifth on the beat nearest halfway (beat 3 of 3/4 and of 5/4,
+    never the off-beat in the middle of an odd bar): fits any meter."""
     per_beat = 2
     steps = round(beats_per_bar * per_beat)
+    fifth = per_beat * math.ceil(beats_per_bar / 2 - 1e-9)
     pattern = ["."] * steps
     pattern[0] = "R"
-    for i in range(1, steps // 2):
+    for i in range(1, min(fifth, steps)):
         pattern[i] = "-"
-    if steps >= 4:
-        pattern[steps // 2] = "5"
+    if steps >= 4 and fifth < steps:
+        pattern[fifth] = "5"
     return BassGroove.model_validate(
         {
             "id": f"basic_{numerator}",

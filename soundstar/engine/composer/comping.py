@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
 from soundstar.models import Note
@@ -31,33 +32,37 @@ _PULSE_OFFBEAT = 0.75  # velocity of the eighths between beats: the beat stays t
 
 def _style_hits(
     style: str,
-    beats_per_bar: float,
+    pulse: Pulse,
     energy: float,
     tempo_bpm: float | None = None,
     *,
     on_beats: bool = False,
 ) -> list[tuple[float, float]]:
+    beats_per_bar = pulse.beats_per_bar
+    per_beat = [(onset, min(0.9 * pulse.beat, beats_per_bar - onset)) for onset in pulse.onsets()]
     if style == "pulse":
         steps = round(beats_per_bar / _PULSE_STEP)
         return [(i * _PULSE_STEP, _PULSE_STEP * 0.8) for i in range(steps)]
     if on_beats:
-        return [(float(b), 0.9) for b in range(max(int(beats_per_bar), 1))]
+        return per_beat
     if style == "pad" or energy < 0.3:
         return [(0.0, beats_per_bar)]
     if tempo_bpm is not None and tempo_bpm < SLOW_COMPING_BPM and style in _OFFBEAT_STYLES:
-        return [(float(b), 0.9) for b in range(int(beats_per_bar))]
-    if beats_per_bar == 4.0 and style in _HITS_4_4:
+        return per_beat
+    if beats_per_bar == 4.0 and pulse.beat == 1.0 and style in _HITS_4_4:
         return _HITS_4_4[style]
     if style == "offbeat_skank":
-        return [(b + 0.5, 0.25) for b in range(int(beats_per_bar))]
-    # One hit per beat (3/4 waltz comping: bass on 1, chords on 2 and 3 is written by the bass).
-    return [(float(b), 0.9) for b in range(int(beats_per_bar))]
+        offbeats = (onset + pulse.beat / 2 for onset in pulse.onsets())
+        return [(onset, 0.25) for onset in offbeats if onset + 0.25 <= beats_per_bar]
+    # One hit per felt beat (3/4 waltz comping: bass on 1, chords on 2 and 3 is written by
+    # the bass; 6/8: two dotted quarters).
+    return per_beat
 
 
-def _accent(style: str, onset: float) -> float:
+def _accent(style: str, onset: float, pulse: Pulse) -> float:
     if onset == 0:
         return 1.0
-    if style == "pulse" and not float(onset).is_integer():
+    if style == "pulse" and not pulse.on_beat(onset):
         return _PULSE_OFFBEAT
     return 0.9
 
@@ -98,15 +103,13 @@ def write_comping(
         last = bar == timeline.n_bars - 1
         if style == "arpeggio" and not last and (energy >= 0.3 or on_beats):
             slow = timeline.tempo_bpm is not None and timeline.tempo_bpm < SLOW_COMPING_BPM
-            step = 1.0 if slow or on_beats else 0.5
-            notes.extend(_arpeggio(voicing, start, timeline.beats_per_bar, vel, rng, step=step))
+            step = timeline.pulse.beat if slow or on_beats else 0.5
+            notes.extend(_arpeggio(voicing, start, timeline.pulse, vel, rng, step=step))
             continue
         hits = (
             [(0.0, timeline.bar_length(bar))]
             if last
-            else _style_hits(
-                style, timeline.beats_per_bar, energy, timeline.tempo_bpm, on_beats=on_beats
-            )
+            else _style_hits(style, timeline.pulse, energy, timeline.tempo_bpm, on_beats=on_beats)
         )
         for onset, duration in hits:
             for i, pitch in enumerate(voicing):
@@ -118,28 +121,51 @@ def write_comping(
                         start_beat=round(start + onset + spread, 6),
                         duration_beats=round(max(duration - spread + legato, 0.1), 6),
                         velocity=int(
-                            np.clip(vel * _accent(style, onset) + rng.normal(0, 3), 25, 127)
+                            np.clip(
+                                vel * _accent(style, onset, timeline.pulse) + rng.normal(0, 3),
+                                25,
+                                127,
+                            )
                         ),
                     )
                 )
     return notes
 
 
+def _figure_length(notes_per_bar: int, notes_per_beat: int) -> int:
+    """Notes in one arpeggio figure: a length that divides the bar and spans whole beats,
+    so the figure marks the beat. (A six-note up-and-down in 4/4 sixteenths repeats every
+    1.5 beats and is heard as a dotted-quarter pulse.)"""
+    for length in (2 * notes_per_beat, notes_per_beat, notes_per_bar):
+        if 4 <= length <= 8 and notes_per_bar % length == 0:
+            return length
+    return min(max(2 * notes_per_beat, 4), 8)
+
+
+def _figure(voicing: tuple[int, ...], length: int) -> list[int]:
+    """`length` notes up the chord to the octave of its lowest tone and back down:
+    1-3-5-8, 1-3-5-8-5-3, 1-3-5-7-8-7-5-3."""
+    tones = [*sorted(voicing), min(voicing) + 12]
+    cycle = tones + tones[-2:0:-1]
+    return [cycle[i % len(cycle)] for i in range(length)]
+
+
 def _arpeggio(
     voicing: tuple[int, ...],
     start: float,
-    beats: float,
+    pulse: Pulse,
     vel: float,
     rng: np.random.Generator,
     *,
     step: float,
 ) -> list[Note]:
-    order = [*list(voicing), voicing[0] + 12, *list(reversed(voicing[1:]))]
     out = []
-    n = round(beats / step)
+    n = round(pulse.beats_per_bar / step)
+    per_beat = max(round(pulse.beat / step), 1)
+    order = _figure(voicing, _figure_length(n, per_beat))
     for i in range(n):
         pitch = order[i % len(order)]
-        accent = 1.0 if i % round(1 / step) == 0 else 0.85
+        accent = 1.0 if i % per_beat == 0 else 0.85
         out.append(
             Note(
                 pitch=pitch,
@@ -177,7 +203,7 @@ def write_arp(
             _arpeggio(
                 voicing,
                 timeline.bar_start(bar),
-                timeline.beats_per_bar,
+                timeline.pulse,
                 70 + 30 * energy,
                 rng,
                 step=step,

@@ -160,18 +160,20 @@ def write_percussion(
     swing: float,
     tempo_bpm: float | None = None,
 ) -> list[Note]:
-    """Shaker eighths and a tambourine on the backbeat, in the livelier sections."""
+    """Shaker eighths and a tambourine on the backbeat, in the livelier sections: both
+    accent the felt beats (two dotted quarters in 6/8, not three quarters)."""
     notes: list[Note] = []
-    beats = int(timeline.beats_per_bar)
+    pulse = timeline.pulse
     for bar in range(timeline.n_bars - 1):
         energy = timeline.section_of(bar).energy
         if energy < 0.4:
             continue
         start = timeline.bar_start(bar)
-        for i in range(beats * 2):
+        for i in range(round(timeline.beats_per_bar * 2)):
+            on_beat = pulse.on_beat(i * 0.5)
             onset = start + i * 0.5 + swing_offset(i, 2, swing, 0.5)
-            vel = (70 if i % 2 == 0 else 52) * (0.7 + 0.3 * energy) * slow_tempo_scale(
-                "shaker", i % 2 == 0, tempo_bpm
+            vel = (70 if on_beat else 52) * (0.7 + 0.3 * energy) * slow_tempo_scale(
+                "shaker", on_beat, tempo_bpm
             ) + rng.normal(0, 4)
             notes.append(
                 Note(
@@ -182,11 +184,11 @@ def write_percussion(
                 )
             )
         if energy >= 0.6:
-            for beat in range(1, beats, 2):
+            for onset in pulse.onsets()[1::2]:
                 notes.append(
                     Note(
                         pitch=gm_notes["tambourine"],
-                        start_beat=start + beat,
+                        start_beat=start + onset,
                         duration_beats=0.5,
                         velocity=int(70 + 20 * energy),
                     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from soundstar.engine.composer.drums_part import SLOW_BPM, VERY_SLOW_BPM
+from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch
 from soundstar.models import Note
@@ -50,19 +51,19 @@ def offbeat_chance(tempo_bpm: float | None) -> float:
 
 def make_motif(
     rng: np.random.Generator,
-    beats_per_bar: float,
+    pulse: Pulse,
     density: float,
     tempo_bpm: float | None = None,
 ) -> Motif:
-    """A one-bar idea on an eighth grid: onsets drawn by `density` (between beats less often
-    at slow tempi), at least three notes, steps between them mostly small."""
+    """A one-bar idea on an eighth grid: onsets drawn by `density` (between the felt beats
+    less often at slow tempi), at least three notes, steps between them mostly small."""
     slot = 0.5
     between = offbeat_chance(tempo_bpm)
-    n_slots = max(2, round(beats_per_bar / slot))
+    n_slots = max(2, round(pulse.beats_per_bar / slot))
     onsets = [0 if rng.random() < 0.75 else 1]
     for i in range(onsets[0] + 1, n_slots):
-        strong = (i * slot) % 1.0 == 0.0
-        if rng.random() < density * (1.15 if strong else between):
+        on_beat = pulse.on_beat(i * slot)
+        if rng.random() < density * (1.15 if on_beat else between):
             onsets.append(i)
     while len(onsets) < 3 and len(onsets) < n_slots:
         candidates = [i for i in range(n_slots) if i not in onsets]
@@ -135,6 +136,7 @@ def write_melody(
     has_loud = any(s.energy >= 0.3 for s in timeline.sections)
     slow = timeline.tempo_bpm is not None and timeline.tempo_bpm < SLOW_BPM
     offbeat_accent = _SLOW_OFFBEAT_ACCENT if slow else _OFFBEAT_ACCENT
+    pulse = timeline.pulse
     notes: list[Note] = []
     for span in timeline.sections:
         if (
@@ -145,9 +147,7 @@ def write_melody(
             continue
         density = 0.3 + 0.45 * span.energy
         key = span.name.lower().rstrip("0123456789 ")
-        motif = motifs.setdefault(
-            key, make_motif(rng, timeline.beats_per_bar, density, timeline.tempo_bpm)
-        )
+        motif = motifs.setdefault(key, make_motif(rng, pulse, density, timeline.tempo_bpm))
         for bar in range(span.start_bar, span.end_bar):
             chord = parse_chord(timeline.chords[bar])
             scale_pcs = _bar_scale(scale, chord.pitch_classes)
@@ -181,13 +181,13 @@ def write_melody(
             for k, (onset, duration) in enumerate(bar_motif.rhythm):
                 if k > 0:
                     pitch = _step(pitch, bar_motif.contour[k - 1], scale_pcs, lo, hi)
-                strong = onset % (timeline.beats_per_bar / 2) == 0.0
+                strong = pulse.is_strong(onset)
                 if strong:
                     pitch = min(
                         (nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes),
                         key=lambda p: abs(p - pitch),
                     )
-                accent = 1.0 if strong else (0.88 if onset % 1.0 == 0.0 else offbeat_accent)
+                accent = 1.0 if strong else (0.88 if pulse.on_beat(onset) else offbeat_accent)
                 notes.append(
                     Note(
                         pitch=pitch,

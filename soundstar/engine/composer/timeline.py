@@ -6,6 +6,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.tonality import Tonality, chords_state_key, tonality
 from soundstar.models import MusicalParameters, StructuralPlan, split_meter
 from soundstar.theory import dominant_chord, parse_chord, tonic_chord
@@ -48,6 +49,14 @@ class Timeline:
     key: Tonality | None = None
     key_stated: bool = True
     tempo_bpm: float | None = None
+    time_signature: str | None = None
+
+    @property
+    def pulse(self) -> Pulse:
+        """The felt beats of a bar (quarter notes when no time signature was given)."""
+        if self.time_signature is None:
+            return Pulse(self.beats_per_bar)
+        return Pulse.of(self.time_signature)
 
     def bar_start(self, bar: int) -> float:
         return bar * self.beats_per_bar
@@ -165,6 +174,7 @@ def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
         key,
         stated,
         params.tempo_bpm,
+        params.time_signature,
     )
 
 
