@@ -140,8 +140,8 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
     instruments = []
     for name in fields.instrumentation or []:
         record = kb.find_instrument(name)
-        if record is not None:
-            instruments.append(InstrumentMention(name=record.id, role=record.role, confidence=1.0))
+        if record is not None:  # the word itself: the mapper gives a generic one the genre's kind
+            instruments.append(InstrumentMention(name=name, role=record.role, confidence=1.0))
         elif (ensemble := kb.find_ensemble(name)) is not None:  # members, in their parts
             instruments.append(InstrumentMention(name=ensemble.id, role="lead", confidence=1.0))
         else:

@@ -224,3 +224,23 @@ def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
     )
     lineup = [(i.name, i.role.value) for i in parameters_from_fields(fields).instrumentation]
     assert lineup == [("violin", "lead"), ("viola", "chords"), ("cello", "bass")]
+
+
+def test_plan_fields_naming_generic_instruments_get_the_genres_kinds() -> None:
+    """ "bass" and "drums" in a jazz plan are the double bass and the jazz kit; a specific
+    name keeps its kind."""
+    from soundstar.api.schemas import PlanParameters
+    from soundstar.api.service import parameters_from_fields
+
+    def lineup(instruments: list[str]) -> list[str]:
+        fields = PlanParameters(
+            genre="jazz",
+            mood="calm",
+            tempo_bpm=120,
+            duration_seconds=20,
+            instrumentation=instruments,
+        )
+        return [i.name for i in parameters_from_fields(fields).instrumentation]
+
+    assert lineup(["piano", "bass", "drums"])[:3] == ["piano", "double_bass", "jazz_kit"]
+    assert lineup(["piano", "electric bass"])[:2] == ["piano", "electric_bass"]
