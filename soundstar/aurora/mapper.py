@@ -188,7 +188,7 @@ def map_parameters(
         valence = sum(m.valence for m in mood_records) / len(mood_records)
         arousal = sum(m.arousal for m in mood_records) / len(mood_records)
         biases: list[str] = [m.mode_bias for m in mood_records if m.mode_bias]
-        mood_bias = max(set(biases), key=biases.count) if biases else None
+        mood_bias = max(biases, key=biases.count) if biases else None  # ties: the first named
     else:
         valence, arousal, mood_bias = effective.valence, effective.energy, None
 

@@ -338,3 +338,17 @@ def test_a_forms_tempo_survives_the_moods() -> None:
     p = understand("a sad metal ballad").parameters
     assert (p.genre, p.sub_genre) == ("Heavy Metal", None)
     assert p.tempo_bpm == 72
+
+
+@pytest.mark.parametrize(
+    ("prompt", "mode"),
+    [
+        ("an adventurous and tribal piece of world music", "major"),
+        ("a tribal and adventurous piece of world music", "minor"),
+    ],
+)
+def test_moods_tied_on_mode_take_the_first_named(prompt: str, mode: str) -> None:
+    """One major-leaning and one minor-leaning mood: the first named decides, the same in
+    every process (a set's order, which follows the hash seed, decided it before)."""
+    parameters = Aurora().understand(prompt, duration_seconds=30.0).parameters
+    assert parameters.key.endswith(f" {mode}")
