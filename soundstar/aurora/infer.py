@@ -183,6 +183,17 @@ def genre_kind(
     return plain
 
 
+def refers_back(kb: KnowledgeBase, word: str, named: Iterable[str]) -> str | None:
+    """The instrument already `named` that a generic word stands for again: "the bass" after
+    "an upright bass", "singing" after "a male vocalist". None when the word is not generic
+    or none of its kinds is named (it then names a new instrument: `genre_kind`)."""
+    generic = kb.generic_instrument(word)
+    if generic is None:
+        return None
+    kinds = set(kb.kinds(generic))
+    return next((iid for iid in named if iid in kinds), None)
+
+
 def ensemble_is_the_band(
     kb: KnowledgeBase, ensembles: Iterable[NamedEnsemble], style: Genre | None
 ) -> bool:

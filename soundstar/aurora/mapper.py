@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from soundstar.aurora.infer import ensemble_is_the_band, fitting_instruments, genre_kind
+from soundstar.aurora.infer import (
+    ensemble_is_the_band,
+    fitting_instruments,
+    genre_kind,
+    refers_back,
+)
 from soundstar.knowledge import Genre, Instrument, KnowledgeBase, NamedEnsemble, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
@@ -142,15 +147,29 @@ def _named_instruments(
     passing over kinds already named or `excluded`."""
     out: list[tuple[Instrument, str, str | None]] = []
     ensembles: list[NamedEnsemble] = []
+    by_word: dict[str, str] = {}  # instruments a generic word stood for, and the word
     for mention in parsed.instrumentation:
-        kind = (
-            None
-            if resolved
-            else genre_kind(kb, mention.name, style, taken={i.id for i, _, _ in out} | excluded)
-        )
+        named = [i.id for i, _, _ in out]
+        if not resolved and refers_back(kb, mention.name, named) is not None:
+            continue  # "male vocals" ... "vocals": the singer already named
+        kind = None if resolved else genre_kind(kb, mention.name, style, taken={*named, *excluded})
         inst = kind or kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
         if inst is not None:
+            stood_for = next(
+                (
+                    k
+                    for k, (i, _, _) in enumerate(out)
+                    if i.id in by_word and refers_back(kb, by_word[i.id], [inst.id])
+                ),
+                None,
+            )
+            if kind is None and inst.id not in named and stood_for is not None:
+                del by_word[out[stood_for][0].id]  # "vocals" ... "female vocals": the kind
+                out[stood_for] = (inst, mention.role, mention.descriptor or out[stood_for][2])
+                continue
             out.append((inst, mention.role, mention.descriptor))
+            if kind is not None:
+                by_word[inst.id] = mention.name
             continue
         ensemble = kb.find_ensemble(mention.name)
         if ensemble is None:

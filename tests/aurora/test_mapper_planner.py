@@ -352,3 +352,15 @@ def test_moods_tied_on_mode_take_the_first_named(prompt: str, mode: str) -> None
     every process (a set's order, which follows the hash seed, decided it before)."""
     parameters = Aurora().understand(prompt, duration_seconds=30.0).parameters
     assert parameters.key.endswith(f" {mode}")
+
+
+def test_an_llms_generic_word_and_a_kind_of_it_are_one_player() -> None:
+    """An LLM naming "vocals" and "female vocals" (either order), or "double bass" and
+    "bass", means one singer and one bass."""
+    for names in (["vocals", "female vocals"], ["female vocals", "vocals"]):
+        lineup = _mapped("a pop song", [(n, "lead") for n in names] + [("piano", "chords")])
+        assert lineup == ["female_vocals", "piano"]
+    lineup = _mapped(
+        "a jazz tune", [("double bass", "bass"), ("bass", "bass"), ("piano", "chords")]
+    )
+    assert lineup == ["double_bass", "piano"]

@@ -476,3 +476,20 @@ def test_a_form_never_replaces_the_style_it_is_named_with(style: str, form: str)
     chosen = reading.sub_genre_id or reading.genre_id
     assert named is not None and chosen is not None
     assert chosen == named.id or named.id in kb.genre_ancestors(chosen), chosen
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # a generic word after a kind of it names the same player again
+        ("bluegrass gospel: a male vocalist is singing, banjo and violin", ["male_vocals"]),
+        ("jazz with an upright bass; the bass walks", ["double_bass"]),
+        # a kind named after the generic word takes its place
+        ("a singer with female vocals over a piano", ["female_vocals"]),
+        ("rock with a bass, an upright bass in the bridge", ["double_bass"]),
+    ],
+)
+def test_a_generic_word_and_a_kind_of_it_are_one_player(prompt: str, expected: list[str]) -> None:
+    names = [m.name for m in read(prompt).parsed.instrumentation]
+    family = {"male_vocals", "female_vocals", "vocals", "double_bass", "electric_bass"}
+    assert [n for n in names if n in family] == expected

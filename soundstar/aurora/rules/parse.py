@@ -12,7 +12,7 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from soundstar.aurora.infer import ensemble_is_the_band, genre_kind, is_excluded
+from soundstar.aurora.infer import ensemble_is_the_band, genre_kind, is_excluded, refers_back
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
 from soundstar.errors import ParameterError
 from soundstar.knowledge import Ensemble, Genre, KnowledgeBase, load_knowledge, normalize
@@ -507,6 +507,7 @@ def _lineup(
             for iid, part in kb.named_ensembles[mention.id].members.items():
                 ensemble_roles.setdefault(iid, part)
     lineup: dict[str, tuple[str, str | None]] = {}
+    by_word: dict[str, str] = {}  # lineup entries a generic word put there, and the word
     for mention in positive:
         after = tokens[mention.end] if mention.end < len(tokens) else ""
         before = tokens[mention.start - 1] if mention.start > 0 else ""
@@ -521,6 +522,9 @@ def _lineup(
         if mention.table != "instruments" or mention.id not in kb.instruments:
             continue
         named = kb.instruments[mention.id]
+        generic = kb.generic_instrument(mention.surface) is not None
+        if generic and refers_back(kb, mention.surface, lineup) is not None:
+            continue  # "a male vocalist ... singing": the singer already named
         taken = {*lineup, *excluded}  # "bass, but no upright bass": not the double bass
         inst = genre_kind(kb, mention.surface, style, taken=taken) or named
         hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
@@ -528,11 +532,30 @@ def _lineup(
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
         descriptor = _descriptor(earlier, before, mention.surface, named.name, kb.articulations)
-        if inst.id not in lineup:
+        stood_for = None if generic or inst.id in lineup else _stood_for(kb, inst.id, by_word)
+        if stood_for is not None:  # "a singer ... female vocals": the kind takes the word's place
+            kept = lineup[stood_for][1]
+            lineup = {
+                (inst.id if iid == stood_for else iid): (
+                    (role, descriptor or kept) if iid == stood_for else entry
+                )
+                for iid, entry in lineup.items()
+            }
+            del by_word[stood_for]
+        elif inst.id not in lineup:
             lineup[inst.id] = (role, descriptor)
+            if generic:
+                by_word[inst.id] = mention.surface
         elif hinted and not inst.drum and inst.id in ensemble_roles:
             lineup[inst.id] = (role, lineup[inst.id][1])
     return [(iid, role, descriptor) for iid, (role, descriptor) in lineup.items()]
+
+
+def _stood_for(kb: KnowledgeBase, instrument_id: str, by_word: dict[str, str]) -> str | None:
+    """The lineup entry a generic word put there that `instrument_id` is a kind of."""
+    return next(
+        (iid for iid, word in by_word.items() if refers_back(kb, word, [instrument_id])), None
+    )
 
 
 def _most_specific(kb: KnowledgeBase, found: list[Genre]) -> Genre:
