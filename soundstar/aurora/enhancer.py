@@ -21,6 +21,7 @@ from soundstar.aurora.mapper import DEFAULT_TONIC
 from soundstar.aurora.preprocess import normalize
 from soundstar.aurora.rules.matcher import find_mentions
 from soundstar.aurora.rules.parse import SECTION_WORDS, Reading, parse_rules
+from soundstar.engine.composer.tonality import key_of_chords
 from soundstar.errors import ParameterError
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
 from soundstar.models import (
@@ -253,6 +254,13 @@ def _choose_key(kb: KnowledgeBase, reading: Reading, draft: _Draft) -> None:
         why = f"{mode} suits {', '.join(m.id for m in moods if m.mode_bias == mode)}"
     else:
         mode, why = genre.modes[0], f"the usual mode of {genre.name}"
+    chords = reading.parsed.chord_progression
+    if chords and not reading.tonic_hint:
+        prefer = mode if reading.mode_hint or biases else None
+        home = key_of_chords(chords, prefer, mode_stated=bool(reading.mode_hint))
+        if home is not None:
+            draft.add("key", home, f"the key {' '.join(chords)} is in", 0.7)
+            return
     tonic = reading.tonic_hint or next(
         (k.split(" ", 1)[0] for k in genre.keys if k.split(" ", 1)[1] == mode),
         DEFAULT_TONIC.get(mode, "C"),

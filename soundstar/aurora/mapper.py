@@ -14,6 +14,7 @@ from soundstar.aurora.infer import (
     genre_kind,
     refers_back,
 )
+from soundstar.engine.composer.tonality import key_of_chords
 from soundstar.knowledge import Genre, Instrument, KnowledgeBase, NamedEnsemble, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
@@ -124,6 +125,14 @@ def _key(parsed: ParsedParameters, genre: Genre, mood_bias: str | None, hints: M
     mode = hints.mode_hint or mood_bias or (genre.modes[0] if genre.modes else "major")
     if hints.tonic_hint:
         return f"{hints.tonic_hint} {mode}"
+    if parsed.chord_progression:  # the key the chords are in, so they play as written
+        chosen = key_of_chords(
+            parsed.chord_progression,
+            hints.mode_hint or mood_bias,
+            mode_stated=bool(hints.mode_hint),
+        )
+        if chosen is not None:
+            return chosen
     for key in genre.keys:
         if key.split(" ", 1)[1] == mode:
             return key

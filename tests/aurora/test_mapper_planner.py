@@ -364,3 +364,16 @@ def test_an_llms_generic_word_and_a_kind_of_it_are_one_player() -> None:
         "a jazz tune", [("double bass", "bass"), ("bass", "bass"), ("piano", "chords")]
     )
     assert lineup == ["double_bass", "piano"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "key"),
+    [
+        ("a sad indie song with the chords Am F C G", "A minor"),
+        ("a happy song with the chords C G Am F", "C major"),
+        ("a song in a minor key with the chords C G Am F", "A minor"),
+        ("a song in E minor with the chords C G D", "E minor"),  # a stated key stays
+    ],
+)
+def test_stated_chords_without_a_key_set_the_key_they_are_in(prompt: str, key: str) -> None:
+    assert understand(prompt).parameters.key == key

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from soundstar.audio.analysis import refine_tempo_acf
+from soundstar.aurora.pipeline import Aurora
+from soundstar.engine.composer import build_timeline
 from soundstar.engine.composer.bass_part import (
     basic_bass,
     beat_bass,
@@ -187,3 +189,40 @@ def test_acf_refinement_measures_tempo_to_a_fraction_of_a_frame(bpm: float) -> N
 
 def test_acf_refinement_needs_two_periods() -> None:
     assert refine_tempo_acf(np.ones(10), 60.0, frames_per_second=86.13) is None
+
+
+@pytest.mark.parametrize(
+    ("chords", "prefer", "stated", "key"),
+    [
+        (["Am", "F", "C", "G"], None, False, "A minor"),  # a loop starts at home
+        (["C", "G", "Am", "F"], "minor", False, "C major"),  # the chords before the mood
+        (["C", "G", "Am", "F"], "minor", True, "A minor"),  # "in a minor key" before both
+        (["Bb", "C", "Dm", "F"], "minor", False, "D minor"),  # first on neither home: mood
+        (["D7"], None, False, "D major"),
+        (["D", "B7", "G", "C6"], None, False, "G major"),
+    ],
+)
+def test_the_key_chords_are_in(
+    chords: list[str], prefer: str | None, stated: bool, key: str
+) -> None:
+    from soundstar.engine.composer.tonality import key_of_chords
+
+    assert key_of_chords(chords, prefer, mode_stated=stated) == key
+
+
+def test_chords_stated_in_the_key_they_are_in_play_as_written() -> None:
+    """ "Am F C G" is in A minor: chosen from the chords or stated, the loop plays as
+    written; stated in C major (it starts away from C) it gets cadences home to C."""
+    from soundstar.engine.composer.tonality import chords_fit_key, tonality
+
+    loop = ["Am", "F", "C", "G"]
+    assert chords_fit_key(loop, tonality("A minor"))
+    assert not chords_fit_key(loop, tonality("C major"))
+    assert not chords_fit_key(["Gm", "C"], tonality("C major"))
+    for prompt in ("an indie song with the chords Am F C G", "a song in A minor, chords Am F C G"):
+        u = Aurora().understand(prompt, duration_seconds=30.0)
+        timeline = build_timeline(u.parameters, u.plan)
+        assert timeline.key_stated, prompt
+        assert set(timeline.chords[:-1]) == set(loop), prompt
+    u = Aurora().understand("a song in C major, chords Am F C G", duration_seconds=30.0)
+    assert not build_timeline(u.parameters, u.plan).key_stated

@@ -7,7 +7,12 @@ import math
 from dataclasses import dataclass
 
 from soundstar.engine.composer.pulse import Pulse
-from soundstar.engine.composer.tonality import Tonality, chords_state_key, tonality
+from soundstar.engine.composer.tonality import (
+    Tonality,
+    chords_fit_key,
+    chords_state_key,
+    tonality,
+)
 from soundstar.models import MusicalParameters, StructuralPlan, split_meter
 from soundstar.theory import dominant_chord, parse_chord, tonic_chord
 
@@ -160,7 +165,9 @@ def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
         start += size
     key = tonality(params.key)
     chords = _chords_per_bar(params, plan, spans, n_bars)
-    stated = chords_state_key(((c, beats_per_bar) for c in chords), key)
+    stated = chords_state_key(((c, beats_per_bar) for c in chords), key) or (
+        params.chord_progression is not None and chords_fit_key(params.chord_progression, key)
+    )
     if not stated:
         chords = _phrase_cadences(chords, spans, params.key)
         if params.chord_progression is not None:
