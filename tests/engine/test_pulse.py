@@ -64,32 +64,28 @@ def test_motif_onsets_fall_on_the_eighth_grid_of_the_bar(seed: int, meter: str) 
         assert onset + duration <= pulse.beats_per_bar + 1e-9
 
 
-def test_a_melody_in_three_four_does_not_accent_the_middle_of_the_bar() -> None:
-    """Beat 1 is the only strong beat of 3/4: the off-beat at 1.5 stays soft (no hemiola)."""
-    timeline = _timeline("3/4")
+def _melody_velocity_by_position(meter: str) -> dict[float, float]:
+    """Mean velocity of a melody's notes at each position in the bar, over 12 seeds."""
+    timeline = _timeline(meter)
     by_position: dict[float, list[int]] = {}
     for seed in range(12):
-        notes = write_melody(
-            timeline, (60, 84), (0, 2, 4, 5, 7, 9, 11), 0, np.random.default_rng(seed)
-        )
+        rng = np.random.default_rng(seed)
+        notes = write_melody(timeline, (60, 84), (0, 2, 4, 5, 7, 9, 11), 0, rng)
         for note in notes[:-1]:
-            by_position.setdefault(_in_bar(note, 3.0), []).append(note.velocity)
-    mean = {pos: sum(v) / len(v) for pos, v in by_position.items()}
+            by_position.setdefault(_in_bar(note, timeline.beats_per_bar), []).append(note.velocity)
+    return {pos: sum(v) / len(v) for pos, v in by_position.items()}
+
+
+def test_a_melody_in_three_four_does_not_accent_the_middle_of_the_bar() -> None:
+    """Beat 1 is the only strong beat of 3/4: the off-beat at 1.5 stays soft (no hemiola)."""
+    mean = _melody_velocity_by_position("3/4")
     assert 1.5 in mean, "the test needs notes at the middle of the bar"
     assert mean[0.0] - mean[1.5] > 6.0
     assert mean[1.5] <= max(mean[1.0], mean[2.0]) + 2.0
 
 
 def test_a_melody_in_six_eight_accents_its_two_dotted_quarter_beats() -> None:
-    timeline = _timeline("6/8")
-    by_position: dict[float, list[int]] = {}
-    for seed in range(12):
-        notes = write_melody(
-            timeline, (60, 84), (0, 2, 4, 5, 7, 9, 11), 0, np.random.default_rng(seed)
-        )
-        for note in notes[:-1]:
-            by_position.setdefault(_in_bar(note, 3.0), []).append(note.velocity)
-    mean = {pos: sum(v) / len(v) for pos, v in by_position.items()}
+    mean = _melody_velocity_by_position("6/8")
     weak = [mean[p] for p in (0.5, 1.0, 2.0, 2.5) if p in mean]
     assert weak and min(mean[0.0], mean[1.5]) > max(weak)
 
