@@ -493,3 +493,19 @@ def test_a_generic_word_and_a_kind_of_it_are_one_player(prompt: str, expected: l
     names = [m.name for m in read(prompt).parsed.instrumentation]
     family = {"male_vocals", "female_vocals", "vocals", "double_bass", "electric_bass"}
     assert [n for n in names if n in family] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "chords"),
+    [
+        ("a song in D major with chords Cmaj7", ["Cmaj7"]),
+        ("the chord: D7, funky", ["D7"]),
+        ("a vamp on a chord of Bb7", ["Bb7"]),
+        ("play the chords A please", None),  # a lone capital could be a word
+        ("a chord A sound", None),
+    ],
+)
+def test_one_chord_named_after_the_word_chord_is_the_progression(
+    text: str, chords: list[str] | None
+) -> None:
+    assert stated_progression(text, None) == chords

@@ -182,6 +182,10 @@ _ENERGY_WORDS = {
     "moderate": 0.5,
 }
 _CHORD_TOKEN = r"[A-G][#b♯♭]?(?:maj7|maj9|maj|min7|min|m7b5|mmaj7|m7|m9|m6|m|dim7|dim|aug|sus2|sus4|sus|add9|7sus4|ø7|ø|°7|°|o7|6|7|9|5|\+)?(?:/[A-G][#b]?)?"
+# One chord right after the word: "with chords Cmaj7", "the chord: D7".
+_ONE_CHORD = re.compile(
+    r"(?i:\bchords?)\s*(?:(?i:is|of)\s+|:\s*)?(" + _CHORD_TOKEN + r")(?![\w#/])"
+)
 _CHORD_RUN = re.compile(
     r"(?<![\w#])("
     + _CHORD_TOKEN
@@ -408,6 +412,9 @@ def stated_progression(original: str, key_hint: str | None) -> list[str] | None:
                 return [parse_chord(s).symbol for s in symbols]
             except ParameterError:
                 continue
+    one = _ONE_CHORD.search(text)
+    if one and len(one.group(1)) > 1:  # a lone capital after "chord" could be a word
+        return [parse_chord(one.group(1)).symbol]
     if key_hint:
         for match in _NUMERAL_RUN.finditer(text):
             numerals = re.split(r"\s*(?:-|–|—|,|→|->)\s*", match.group(0).strip())
