@@ -7,7 +7,7 @@ simple overlaps, deterministic and fast enough to run on every keystroke.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -192,6 +192,14 @@ def refers_back(kb: KnowledgeBase, word: str, named: Iterable[str]) -> str | Non
         return None
     kinds = set(kb.kinds(generic))
     return next((iid for iid in named if iid in kinds), None)
+
+
+def placed_by_word(kb: KnowledgeBase, instrument_id: str, by_word: Mapping[str, str]) -> str | None:
+    """Of the instruments generic words placed in a lineup (id: the word), the one that
+    `instrument_id` is a kind of: "a singer ... female vocals" names the singer's kind."""
+    return next(
+        (iid for iid, word in by_word.items() if refers_back(kb, word, [instrument_id])), None
+    )
 
 
 def ensemble_is_the_band(

@@ -12,6 +12,7 @@ from soundstar.aurora.infer import (
     ensemble_is_the_band,
     fitting_instruments,
     genre_kind,
+    placed_by_word,
     refers_back,
 )
 from soundstar.engine.composer.tonality import key_of_chords
@@ -164,17 +165,15 @@ def _named_instruments(
         kind = None if resolved else genre_kind(kb, mention.name, style, taken={*named, *excluded})
         inst = kind or kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
         if inst is not None:
-            stood_for = next(
-                (
-                    k
-                    for k, (i, _, _) in enumerate(out)
-                    if i.id in by_word and refers_back(kb, by_word[i.id], [inst.id])
-                ),
-                None,
+            placed = (
+                None
+                if kind is not None or inst.id in named
+                else placed_by_word(kb, inst.id, by_word)
             )
-            if kind is None and inst.id not in named and stood_for is not None:
-                del by_word[out[stood_for][0].id]  # "vocals" ... "female vocals": the kind
-                out[stood_for] = (inst, mention.role, mention.descriptor or out[stood_for][2])
+            if placed is not None:  # "vocals" ... "female vocals": the kind takes its place
+                del by_word[placed]
+                k = named.index(placed)
+                out[k] = (inst, mention.role, mention.descriptor or out[k][2])
                 continue
             out.append((inst, mention.role, mention.descriptor))
             if kind is not None:

@@ -12,7 +12,13 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from soundstar.aurora.infer import ensemble_is_the_band, genre_kind, is_excluded, refers_back
+from soundstar.aurora.infer import (
+    ensemble_is_the_band,
+    genre_kind,
+    is_excluded,
+    placed_by_word,
+    refers_back,
+)
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
 from soundstar.errors import ParameterError
 from soundstar.knowledge import Ensemble, Genre, KnowledgeBase, load_knowledge, normalize
@@ -539,7 +545,7 @@ def _lineup(
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
         descriptor = _descriptor(earlier, before, mention.surface, named.name, kb.articulations)
-        stood_for = None if generic or inst.id in lineup else _stood_for(kb, inst.id, by_word)
+        stood_for = None if generic or inst.id in lineup else placed_by_word(kb, inst.id, by_word)
         if stood_for is not None:  # "a singer ... female vocals": the kind takes the word's place
             kept = lineup[stood_for][1]
             lineup = {
@@ -556,13 +562,6 @@ def _lineup(
         elif hinted and not inst.drum and inst.id in ensemble_roles:
             lineup[inst.id] = (role, lineup[inst.id][1])
     return [(iid, role, descriptor) for iid, (role, descriptor) in lineup.items()]
-
-
-def _stood_for(kb: KnowledgeBase, instrument_id: str, by_word: dict[str, str]) -> str | None:
-    """The lineup entry a generic word put there that `instrument_id` is a kind of."""
-    return next(
-        (iid for iid, word in by_word.items() if refers_back(kb, word, [instrument_id])), None
-    )
 
 
 def _most_specific(kb: KnowledgeBase, found: list[Genre]) -> Genre:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.tonality import (
@@ -56,9 +57,10 @@ class Timeline:
     tempo_bpm: float | None = None
     time_signature: str | None = None
 
-    @property
+    @cached_property
     def pulse(self) -> Pulse:
-        """The felt beats of a bar (quarter notes when no time signature was given)."""
+        """The felt beats of a bar (quarter notes when no time signature was given); every
+        part asks for it per bar and per note, so it is worked out once."""
         if self.time_signature is None:
             return Pulse(self.beats_per_bar)
         return Pulse.of(self.time_signature)
