@@ -275,11 +275,16 @@ def test_a_named_ensemble_alias_used_twice(tmp_path: Path) -> None:
     _expect(data, "ensembles.yaml", "string_trio", "aliases", "quartet of strings")
 
 
+def _keep_only(data: Path, name: str) -> None:
+    """Rewrite data/NAME.yaml with its main table NAME only, as older data files were."""
+    path = data / f"{name}.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({name: document[name]}), encoding="utf-8")
+
+
 def test_a_file_without_named_ensembles_loads_none(tmp_path: Path) -> None:
     data = _data_copy(tmp_path)
-    path = data / "ensembles.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump({"ensembles": document["ensembles"]}), encoding="utf-8")
+    _keep_only(data, "ensembles")
     assert load_knowledge(data).named_ensembles == {}
 
 
@@ -323,9 +328,7 @@ def test_a_generic_word_listed_twice(tmp_path: Path) -> None:
 
 def test_a_file_without_generic_instruments_loads_none(tmp_path: Path) -> None:
     data = _data_copy(tmp_path)
-    path = data / "instruments.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump({"instruments": document["instruments"]}), encoding="utf-8")
+    _keep_only(data, "instruments")
     assert load_knowledge(data).generic_instruments == {}
 
 
