@@ -197,7 +197,9 @@ def test_acf_refinement_needs_two_periods() -> None:
         (["Am", "F", "C", "G"], None, False, "A minor"),  # a loop starts at home
         (["C", "G", "Am", "F"], "minor", False, "C major"),  # the chords before the mood
         (["C", "G", "Am", "F"], "minor", True, "A minor"),  # "in a minor key" before both
-        (["Bb", "C", "Dm", "F"], "minor", False, "D minor"),  # first on neither home: mood
+        (["Bb", "Dm", "F", "C"], "minor", False, "D minor"),  # ends on neither home: mood
+        (["Dm7", "G7", "Cmaj7"], None, False, "C major"),  # a cadence ends at home
+        (["Em7", "A7", "Dmaj7"], "minor", False, "D major"),
         (["D7"], None, False, "D major"),
         (["D", "B7", "G", "C6"], None, False, "G major"),
     ],

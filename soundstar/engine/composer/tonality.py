@@ -95,18 +95,26 @@ def key_of_chords(
     """The major or minor key these chords, played a bar each, are in; None when they
     point nowhere (no chords). Of the keys they fit equally (`keys_of_chords`), the key of
     the first chord's root wins (a loop as written starts at home: "Am F C G" is A minor,
-    "C G Am F" C major), then `prefer_mode` (a mood's), then the closer fit; a
-    `mode_stated` ("in a minor key") comes before the first chord."""
+    "C G Am F" C major), then the last chord's (a cadence ends there: "Dm7 G7 Cmaj7" is
+    C major), then `prefer_mode` (a mood's), then the closer fit; a `mode_stated` ("in a
+    minor key") comes before the first chord."""
     fits = keys_of_chords(chords)
     if not fits:
         return None
     first_root = parse_chord(chords[0]).root_pc
+    last_root = parse_chord(chords[-1]).root_pc
 
-    def rank(item: tuple[str, float]) -> tuple[bool, bool, bool, float]:
+    def rank(item: tuple[str, float]) -> tuple[bool, bool, bool, bool, float]:
         tonic, mode = split_key(item[0])
         wanted = mode == prefer_mode
-        home = pitch_class(tonic) == first_root
-        return (mode_stated and wanted, home, wanted, item[1])
+        tonic_pc = pitch_class(tonic)
+        return (
+            mode_stated and wanted,
+            tonic_pc == first_root,
+            tonic_pc == last_root,
+            wanted,
+            item[1],
+        )
 
     return max(fits.items(), key=rank)[0]
 
