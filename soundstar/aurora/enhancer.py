@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from soundstar.aurora.infer import fitting_instruments, guess_genre
+from soundstar.aurora.infer import fitting_instruments, guess_genre, players
 from soundstar.aurora.mapper import DEFAULT_TONIC
 from soundstar.aurora.preprocess import normalize
 from soundstar.aurora.rules.matcher import find_mentions
@@ -294,7 +294,8 @@ def _choose_mood(
 
 def _choose_instruments(kb: KnowledgeBase, reading: Reading, draft: _Draft, limit: int) -> None:
     if reading.ensemble_size is not None:  # "a trio with piano": room for two more only
-        limit = min(limit, reading.ensemble_size - len(reading.instrument_ids))
+        named = players(kb, [i[0] for i in reading.instrument_ids])
+        limit = min(limit, reading.ensemble_size - named)
     if reading.solo or limit <= 0:
         return
     picks = fitting_instruments(

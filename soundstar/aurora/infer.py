@@ -81,6 +81,14 @@ def _profile(genre_id: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(), frozenset()
 
 
+def players(kb: KnowledgeBase, instrument_ids: Iterable[str]) -> int:
+    """Players a lineup makes, as an ensemble word counts them: one per instrument, one
+    drummer for all the kit pieces ("piano, hi-hats and a kick drum" is two)."""
+    ids = list(dict.fromkeys(instrument_ids))
+    drums = [iid for iid in ids if iid in kb.instruments and kb.instruments[iid].drum]
+    return len(ids) - len(drums) + bool(drums)
+
+
 def is_excluded(inst: Instrument, role: str, excluded: Iterable[str]) -> bool:
     """True when an instrument falls under an exclusion ("no drums", "without piano": no
     electric piano either)."""

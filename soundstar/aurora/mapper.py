@@ -13,6 +13,7 @@ from soundstar.aurora.infer import (
     fitting_instruments,
     genre_kind,
     placed_by_word,
+    players,
     refers_back,
 )
 from soundstar.engine.composer.tonality import key_of_chords
@@ -254,7 +255,7 @@ def map_parameters(
             present_roles=[i.role.value for i in instrumentation],
             present_ids=[i.name for i in instrumentation],
             excluded=excluded,
-            limit=hints.ensemble_size - len(instrumentation),
+            limit=hints.ensemble_size - players(kb, [i.name for i in instrumentation]),
             kb=kb,
             fill=True,
         ):

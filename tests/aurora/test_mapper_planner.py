@@ -71,6 +71,16 @@ def test_instruments_named_as_the_whole_lineup_are_all_that_play(
     [
         ("a folk duo with fiddle", ["fiddle", "acoustic_guitar"]),
         ("a blues trio with electric guitar", ["electric_guitar", "electric_bass", "drum_kit"]),
+        # the singer named twice ("a male vocalist ... singing") is one player of the three
+        (
+            "a trio with a male vocalist singing and piano",
+            ["male_vocals", "piano", "electric_bass"],
+        ),
+        # kit pieces are one drummer: a bass makes the third player
+        (
+            "a trio with piano, hi-hats and a kick drum",
+            ["piano", "hi_hat", "kick_drum", "electric_bass"],
+        ),
     ],
 )
 def test_an_ensemble_short_of_instruments_is_filled_up_to_its_size(

@@ -17,6 +17,7 @@ from soundstar.aurora.infer import (
     genre_kind,
     is_excluded,
     placed_by_word,
+    players,
     refers_back,
 )
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
@@ -490,11 +491,6 @@ def _stated_size(words: list[Ensemble]) -> int | None:
     return sizes.pop() if len(sizes) == 1 else None
 
 
-def _players_named(instrument_mentions: list[Mention]) -> int:
-    """Players the named instruments make: one for each instrument named."""
-    return len({mention.id for mention in instrument_mentions})
-
-
 def _with_parent(kb: KnowledgeBase, found: Genre) -> tuple[Genre, Genre | None]:
     """(genre, sub_genre) for a genre record: a sub-genre comes with its parent."""
     parent = kb.genres.get(found.parent) if found.parent else None
@@ -776,15 +772,15 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     era_id = era_mention.id if era_mention else None
     stated_size = _stated_size(size_words)
     named = [m for m in positive if m.table == "instruments" and m.id in kb.instruments]
-    players = _players_named(named)
+    named_players = players(kb, [iid for iid, _, _ in instruments])
     alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
     solo = (
         (alone and len(instruments) == 1)
         or _only_named(tokens, named)
-        or players == stated_size
+        or named_players == stated_size
         or ensemble_is_the_band(kb, ensembles, style_named)
     )
-    short_of = not solo and stated_size is not None and players < stated_size
+    short_of = not solo and stated_size is not None and named_players < stated_size
     ensemble_size = stated_size if short_of else None
 
     parsed = ParsedParameters(

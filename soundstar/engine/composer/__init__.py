@@ -17,6 +17,7 @@ from soundstar.engine.composer.bass_part import (
 from soundstar.engine.composer.comping import write_arp, write_comping, write_texture
 from soundstar.engine.composer.drums_part import basic_groove, write_drums, write_percussion
 from soundstar.engine.composer.melody import write_melody
+from soundstar.engine.composer.partner import write_partner
 from soundstar.engine.composer.timeline import Timeline, build_timeline
 from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.errors import ParameterError
@@ -144,6 +145,8 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
     keeper = beat_keeper(params, kb)
     genre_styles = [c for c in genre.comping if c != "none"] or ["block"]
     chord_parts = 0
+    tune: list[Note] | None = None  # the first melody; later melody instruments partner it
+    partners = 0
     for index, spec in enumerate(params.instrumentation):
         inst = _instrument(kb, spec.name)
         if spec in drum_specs and spec is not groove_spec:
@@ -180,8 +183,11 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             )
         elif role == Role.LEAD and playing.style == "arpeggio":
             notes = write_arp(timeline, register, rng)
+        elif role == Role.LEAD and tune is not None:
+            partners += 1
+            notes = write_partner(timeline, tune, register, scale, voice=partners)
         elif role == Role.LEAD:
-            notes = write_melody(timeline, register, scale, tonic_pc, rng)
+            notes = tune = write_melody(timeline, register, scale, tonic_pc, rng)
         elif role == Role.PAD:
             notes = write_comping(timeline, register, playing.style or "pad", rng, base_velocity=70)
         elif role == Role.ARP:

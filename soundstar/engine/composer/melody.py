@@ -80,7 +80,7 @@ def make_motif(
     return Motif(tuple(rhythm), contour)
 
 
-def _bar_scale(scale: tuple[int, ...], chord_pcs: tuple[int, ...]) -> list[int]:
+def bar_scale(scale: tuple[int, ...], chord_pcs: tuple[int, ...]) -> list[int]:
     """The key's scale with any note a semitone from a chord tone replaced by that tone."""
     out = []
     for pc in scale:
@@ -104,7 +104,7 @@ def _resting_pc(chord: Chord, tonic_pc: int, timeline: Timeline) -> int:
     return max(pcs, key=lambda pc: (key.stability(pc), pc == chord.root_pc))
 
 
-def _step(pitch: int, steps: int, scale_pcs: list[int], lo: int, hi: int) -> int:
+def step_in_scale(pitch: int, steps: int, scale_pcs: list[int], lo: int, hi: int) -> int:
     """Move `steps` scale degrees from `pitch`, bouncing back at the register's edges."""
     direction = 1 if steps > 0 else -1
     for _ in range(abs(steps)):
@@ -120,6 +120,13 @@ def _step(pitch: int, steps: int, scale_pcs: list[int], lo: int, hi: int) -> int
     return pitch
 
 
+def melody_range(register: tuple[int, int]) -> tuple[int, int]:
+    """Where an instrument sings a tune: its register within G3-E6 (C4-C6 when that leaves
+    less than an octave)."""
+    lo, hi = max(register[0], 57), min(register[1], 88)
+    return (60, 84) if hi - lo < 12 else (lo, hi)
+
+
 def write_melody(
     timeline: Timeline,
     register: tuple[int, int],
@@ -127,9 +134,7 @@ def write_melody(
     tonic_pc: int,
     rng: np.random.Generator,
 ) -> list[Note]:
-    lo, hi = max(register[0], 57), min(register[1], 88)
-    if hi - lo < 12:
-        lo, hi = 60, 84
+    lo, hi = melody_range(register)
     centre = (lo + hi) / 2
     pitch = nearest_pitch(tonic_pc, centre, lo, hi)
     motifs: dict[str, Motif] = {}
@@ -150,7 +155,7 @@ def write_melody(
         motif = motifs.setdefault(key, make_motif(rng, pulse, density, timeline.tempo_bpm))
         for bar in range(span.start_bar, span.end_bar):
             chord = parse_chord(timeline.chords[bar])
-            scale_pcs = _bar_scale(scale, chord.pitch_classes)
+            scale_pcs = bar_scale(scale, chord.pitch_classes)
             start = timeline.bar_start(bar)
             vel = 78 + 30 * span.energy
             position = (bar - span.start_bar) % 4
@@ -180,7 +185,7 @@ def write_melody(
             bar_motif = motif.varied(rng) if position == 1 else motif
             for k, (onset, duration) in enumerate(bar_motif.rhythm):
                 if k > 0:
-                    pitch = _step(pitch, bar_motif.contour[k - 1], scale_pcs, lo, hi)
+                    pitch = step_in_scale(pitch, bar_motif.contour[k - 1], scale_pcs, lo, hi)
                 strong = pulse.is_strong(onset)
                 if strong:
                     pitch = min(
