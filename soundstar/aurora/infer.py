@@ -82,9 +82,9 @@ def _profile(genre_id: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def players(kb: KnowledgeBase, instrument_ids: Iterable[str]) -> int:
-    """Players a lineup makes, as an ensemble word counts them: one per instrument, one
-    drummer for all the kit pieces ("piano, hi-hats and a kick drum" is two)."""
-    ids = list(dict.fromkeys(instrument_ids))
+    """Players a lineup makes, as an ensemble word counts them: one per entry (two violins
+    are two), one drummer for all the kit pieces ("piano, hi-hats and a kick drum" is two)."""
+    ids = list(instrument_ids)
     drums = [iid for iid in ids if iid in kb.instruments and kb.instruments[iid].drum]
     return len(ids) - len(drums) + bool(drums)
 

@@ -6,6 +6,7 @@ changed silently (spec v1 §4.4–4.5, v2 §6.2 stage 4).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from soundstar.aurora.infer import (
@@ -188,8 +189,20 @@ def _named_instruments(
         out.extend(
             (kb.instruments[iid], role, mention.descriptor)
             for iid, role in ensemble.members.items()
+            for _ in range(2 if iid in ensemble.second_players else 1)
         )
-    return out, ensemble_is_the_band(kb, ensembles, style)
+    if resolved:  # the offline parser's lineup: an instrument named twice is two players
+        return out, ensemble_is_the_band(kb, ensembles, style)
+    # An instrument an LLM names twice, or beside its ensemble, is one player (two for an
+    # ensemble's second players).
+    allowed = Counter({iid: 2 for e in ensembles for iid in e.second_players})
+    played: Counter[str] = Counter()
+    kept = []
+    for entry in out:
+        if played[entry[0].id] < max(1, allowed[entry[0].id]):
+            kept.append(entry)
+            played[entry[0].id] += 1
+    return kept, ensemble_is_the_band(kb, ensembles, style)
 
 
 def map_parameters(
@@ -245,10 +258,9 @@ def map_parameters(
         if _excluded(inst.id, role_text, kb, excluded):
             notices.append(f"{inst.name} was both asked for and excluded; left out")
             continue
-        if all(i.name != inst.id for i in instrumentation):
-            instrumentation.append(
-                InstrumentSpec(name=inst.id, role=Role(role_text), descriptor=descriptor)
-            )
+        instrumentation.append(
+            InstrumentSpec(name=inst.id, role=Role(role_text), descriptor=descriptor)
+        )
     if hints.ensemble_size is not None and not solo:
         for inst, role in fitting_instruments(
             effective,

@@ -260,6 +260,18 @@ class NamedEnsemble(Record):
     members: dict[Id, RoleName] = Field(
         min_length=2, description="instrument id -> its role, lead first, bass last"
     )
+    second_players: tuple[Id, ...] = Field(
+        default=(),
+        description="members played by two (a string quartet's violins); the second partners the first",
+    )
+
+    @model_validator(mode="after")
+    def _seconds_are_members(self) -> Self:
+        strangers = [iid for iid in self.second_players if iid not in self.members]
+        if strangers:
+            raise ValueError(f"second_players {strangers} are not members of the ensemble")
+        return self
+
     genre: str | None = Field(
         default=None, description="genre id used when the prompt names no genre"
     )

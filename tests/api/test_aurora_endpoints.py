@@ -223,7 +223,12 @@ def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
         instrumentation=["string quartet"],
     )
     lineup = [(i.name, i.role.value) for i in parameters_from_fields(fields).instrumentation]
-    assert lineup == [("violin", "lead"), ("viola", "chords"), ("cello", "bass")]
+    assert lineup == [
+        ("violin", "lead"),
+        ("violin", "lead"),
+        ("viola", "chords"),
+        ("cello", "bass"),
+    ]
 
 
 def test_plan_fields_naming_generic_instruments_get_the_genres_kinds() -> None:

@@ -209,12 +209,13 @@ def test_stated_values_are_never_contradicted(prompt: str, level: str) -> None:
 
 def test_a_named_ensemble_implies_its_genre_and_gets_no_more_instruments() -> None:
     """ "a brass quintet" is chamber music (not a march, as brass alone suggests) and its
-    lineup is whole."""
+    lineup is whole: two trumpets, horn, trombone and tuba."""
     enhancement = _enhance("a brass quintet", "aggressive")
     assert _added(enhancement, "genre") == ["Chamber Music"]
     assert not _added(enhancement, "instrumentation")
     parsed = _parse(enhancement.enhanced_prompt)
     assert [i.name for i in parsed.instrumentation] == [
+        "trumpet",
         "trumpet",
         "french_horn",
         "trombone",

@@ -90,12 +90,21 @@ def test_an_ensemble_short_of_instruments_is_filled_up_to_its_size(
     assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
 
 
+QUARTET = [
+    ("violin", Role.LEAD),
+    ("violin", Role.LEAD),
+    ("viola", Role.CHORDS),
+    ("cello", Role.BASS),
+]
+
+
 def test_a_string_quartet_is_its_players_in_their_parts() -> None:
-    """ "string quartet" is violin on the melody, viola comping, cello on the bass line, and
-    nothing else; with no genre named it is chamber music."""
+    """ "string quartet" is two violins on the melody (the second partners the first), viola
+    comping, cello on the bass line, and nothing else; with no genre named it is chamber
+    music."""
     p = understand("a string quartet, sad and slow").parameters
     lineup = [(i.name, i.role) for i in p.instrumentation]
-    assert lineup == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+    assert lineup == QUARTET
     assert (p.genre, p.sub_genre) == ("Classical", "Chamber Music")
 
 
@@ -105,6 +114,7 @@ def test_a_string_quartet_is_its_players_in_their_parts() -> None:
         (
             "a brass quintet, triumphant",
             [
+                ("trumpet", Role.LEAD),
                 ("trumpet", Role.LEAD),
                 ("french_horn", Role.CHORDS),
                 ("trombone", Role.CHORDS),
@@ -131,7 +141,7 @@ def test_a_named_ensemble_brings_its_members(prompt: str, lineup: list[tuple[str
 def test_instruments_named_beside_an_ensemble_join_it_and_the_genre_adds_none() -> None:
     """ "a string quartet with piano" is a piano quintet."""
     p = understand("a string quartet with piano, tender").parameters
-    assert [i.name for i in p.instrumentation] == ["violin", "viola", "cello", "piano"]
+    assert [i.name for i in p.instrumentation] == ["violin", "violin", "viola", "cello", "piano"]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +152,7 @@ def test_an_ensemble_in_another_style_joins_that_styles_band(prompt: str) -> Non
     """Named with a style of its own, the ensemble plays inside that style's band: the
     hip hop beat keeps its drums."""
     lineup = understand(prompt).parameters.instrumentation
-    assert [i.name for i in lineup][:3] == ["violin", "viola", "cello"]
+    assert [(i.name, i.role) for i in lineup][:4] == QUARTET
     assert any(i.role == Role.DRUMS for i in lineup)
 
 
@@ -166,13 +176,32 @@ def _mapped_with_a_string_quartet(prompt: str) -> list[tuple[str, Role]]:
 
 def test_an_ensemble_name_from_an_llm_or_a_caller_is_its_members() -> None:
     lineup = _mapped_with_a_string_quartet("a sad classical piece")
-    assert lineup == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+    assert lineup == QUARTET
+
+
+def test_an_instrument_an_llm_names_twice_is_one_player() -> None:
+    """Only the offline parser counts players ("two violins"); an LLM's repeated name, or a
+    member named beside its ensemble, is one player (the quartet's second violin stays)."""
+    from soundstar.aurora.mapper import map_parameters
+    from soundstar.aurora.rules.parse import parse_rules
+    from soundstar.models import InstrumentMention
+
+    names = ["String Quartet", "cello", "piano", "piano"]
+    parsed = parse_rules("a sad classical piece").parsed.model_copy(
+        update={
+            "instrumentation": [
+                InstrumentMention(name=n, role="lead", confidence=0.8) for n in names
+            ]
+        }
+    )
+    lineup = [i.name for i in map_parameters(parsed).parameters.instrumentation]
+    assert lineup == ["violin", "violin", "viola", "cello", "piano"]
 
 
 def test_an_ensemble_name_from_an_llm_in_another_style_joins_its_band() -> None:
     """As in the offline parser: a lo-fi hip hop beat keeps its drums."""
     lineup = _mapped_with_a_string_quartet("a sad lo-fi hip hop beat")
-    assert lineup[:3] == [("violin", Role.LEAD), ("viola", Role.CHORDS), ("cello", Role.BASS)]
+    assert lineup[:4] == QUARTET
     assert any(role == Role.DRUMS for _, role in lineup)
 
 

@@ -251,7 +251,7 @@ def test_an_ensemble_word_inside_a_style_or_an_ensemble_name_still_counts(
     assert reading.ensemble_size == size
 
 
-_QUARTET = [("violin", "lead"), ("viola", "chords"), ("cello", "bass")]
+_QUARTET = [("violin", "lead"), ("violin", "lead"), ("viola", "chords"), ("cello", "bass")]
 
 
 def _parts(reading) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -268,8 +268,9 @@ def _parts(reading) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     ],
 )
 def test_a_named_ensemble_is_its_members_in_their_parts(prompt: str) -> None:
-    """The violin plays the melody, the viola comps, the cello plays the bass line; nothing
-    else plays, and with no genre named the ensemble's genre is used."""
+    """Two violins play the melody (the second partners the first), the viola comps, the
+    cello plays the bass line; nothing else plays, and with no genre named the ensemble's
+    genre is used."""
     reading = read(prompt)
     assert _parts(reading) == _QUARTET
     assert reading.ensemble_ids == ("string_quartet",)
@@ -292,7 +293,7 @@ def test_a_parent_genre_named_beside_an_ensemble_narrows_to_its_genre() -> None:
 
 def test_instruments_named_beside_an_ensemble_join_it() -> None:
     reading = read("a string quartet with piano")
-    assert [i[0] for i in reading.instrument_ids] == ["violin", "viola", "cello", "piano"]
+    assert [i[0] for i in reading.instrument_ids] == ["violin", "violin", "viola", "cello", "piano"]
     assert reading.solo and reading.ensemble_size is None
 
 
@@ -302,15 +303,47 @@ def test_instruments_named_beside_an_ensemble_join_it() -> None:
         # a member named on its own keeps its part in the ensemble (the cello is not a lead)
         ("violin, viola and cello: a string quartet", _QUARTET),
         # a role word for a member wins
-        ("a string quartet, cello solo", [*_QUARTET[:2], ("cello", "lead")]),
+        ("a string quartet, cello solo", [*_QUARTET[:3], ("cello", "lead")]),
         # an excluded member does not play
-        ("a string quartet without cello", _QUARTET[:2]),
+        ("a string quartet without cello", _QUARTET[:3]),
     ],
 )
 def test_members_of_an_ensemble_named_again_or_excluded(
     prompt: str, lineup: list[tuple[str, str]]
 ) -> None:
     assert _parts(read(prompt)) == lineup
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
+    [
+        # a number before an instrument is that many players; the cello, lowest of the
+        # melody players with no bass named, takes the bass line as in chamber music
+        (
+            "two violins, a viola and a cello",
+            [("violin", "lead"), ("violin", "lead"), ("viola", "chords"), ("cello", "bass")],
+        ),
+        ("a duet for two violins", [("violin", "lead"), ("violin", "lead")]),
+        ("a pair of trumpets", [("trumpet", "lead"), ("trumpet", "lead")]),
+        ("violin and cello", [("violin", "lead"), ("cello", "bass")]),
+        # a part that was asked for stays; a style that does not give the cello the bass
+        # keeps it on the melody (the genre adds its own bass)
+        ("a cello melody with violin", [("cello", "lead"), ("violin", "lead")]),
+        ("a pop song with violin and cello", [("violin", "lead"), ("cello", "lead")]),
+    ],
+)
+def test_how_many_play_an_instrument_and_who_takes_the_bass(
+    prompt: str, lineup: list[tuple[str, str]]
+) -> None:
+    assert _parts(read(prompt)) == lineup
+
+
+def test_a_number_before_an_instrument_is_not_how_it_plays() -> None:
+    reading = read("twin lead guitars over a heavy metal riff")
+    guitars = [(iid, role, desc) for iid, role, desc in reading.instrument_ids if role == "lead"]
+    assert len(guitars) == 2 and guitars[0] == guitars[1]
+    assert guitars[0][2] is None
+    assert read("a duet for two violins").ensemble_size is None  # two players: the duet
 
 
 def test_a_descriptor_of_an_ensemble_colours_every_member() -> None:
@@ -330,7 +363,11 @@ def test_every_named_ensemble_reads_back_as_itself() -> None:
     for ensemble in kb.named_ensembles.values():
         reading = read(f"a {ensemble.name.lower()}")
         assert reading.ensemble_ids == (ensemble.id,)
-        assert _parts(reading) == list(ensemble.members.items())
+        assert _parts(reading) == [
+            (iid, role)
+            for iid, role in ensemble.members.items()
+            for _ in range(2 if iid in ensemble.second_players else 1)
+        ]
 
 
 _PLAIN_INSTRUMENTS = ("violin", "cello", "flute", "clarinet", "harp", "trumpet", "banjo", "oboe")

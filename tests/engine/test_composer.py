@@ -66,22 +66,25 @@ def test_every_requested_instrument_plays_and_excluded_ones_do_not() -> None:
 
 
 def test_a_string_quartet_plays_a_melody_inner_chords_and_a_bass_line() -> None:
-    """Violin on the tune above the viola's chords above the cello's bass line."""
+    """First violin on the tune, the second under it, above the viola's chords above the
+    cello's bass line; each part is its own track, named apart."""
     params, plan = _understand("a string quartet in D minor, slow and mournful", 20.0)
     score = compose(params, plan, seed=2)
-    parts = {t.instrument: t for t in score.tracks}
-    assert [(t.instrument, t.role) for t in score.tracks] == [
-        ("violin", Role.LEAD),
-        ("viola", Role.CHORDS),
-        ("cello", Role.BASS),
+    assert [(t.name, t.instrument, t.role) for t in score.tracks] == [
+        ("Violin", "violin", Role.LEAD),
+        ("Violin 2", "violin", Role.LEAD),
+        ("Viola", "viola", Role.CHORDS),
+        ("Cello", "cello", Role.BASS),
     ]
     assert all(t.notes for t in score.tracks)
-    mean = {name: sum(n.pitch for n in t.notes) / len(t.notes) for name, t in parts.items()}
-    assert mean["violin"] > mean["viola"] > mean["cello"]
-    onsets = Counter(n.start_beat for n in parts["viola"].notes)
+    first, second, viola, cello = score.tracks
+    mean = {t.name: sum(n.pitch for n in t.notes) / len(t.notes) for t in score.tracks}
+    assert mean["Violin"] > mean["Viola"] > mean["Cello"]
+    assert mean["Violin 2"] < mean["Violin"]
+    onsets = Counter(n.start_beat for n in viola.notes)
     assert max(onsets.values()) >= 3  # chords, not a line
-    assert max(Counter(n.start_beat for n in parts["violin"].notes).values()) == 1
-    assert max(Counter(n.start_beat for n in parts["cello"].notes).values()) == 1
+    for line in (first, second, cello):
+        assert max(Counter(n.start_beat for n in line.notes).values()) == 1
 
 
 def test_waltz_is_in_three() -> None:

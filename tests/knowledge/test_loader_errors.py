@@ -254,6 +254,7 @@ def test_an_ensemble_member_that_is_not_an_instrument(tmp_path: Path) -> None:
         ({"genre": "chamber"}, ("genre", "unknown genre id 'chamber'")),
         ({"aliases": ["strings"]}, ("aliases", "'strings' already names the instrument")),
         ({"aliases": ["Quartet Of Strings"]}, ("aliases", "lowercase")),
+        ({"second_players": ["flute"]}, ("second_players", "'flute'", "not members")),
     ],
 )
 def test_a_named_ensemble_out_of_shape(

@@ -157,6 +157,8 @@ _ROLE_HINTS = {
     "drone": "texture",
     "ambience": "texture",
 }
+_COPIES = {"two": 2, "2": 2, "twin": 2, "dual": 2, "three": 3, "3": 3, "four": 4, "4": 4}
+"""Words before an instrument that say how many play it ("two violins", "twin guitars")."""
 _STOPWORDS = {
     "a", "an", "the", "and", "with", "of", "some", "plus", "or", "to", "in", "on", "for", "by", "lots", "lot",
     "heavy", "light", "featuring", "feat", "using", "has", "have", "is", "are", "its", "it's", "this", "that", "&",
@@ -257,7 +259,25 @@ def _negated(mention_start: int, tokens: list[str], text: str, offsets: list[int
 
 
 def _is_descriptor(word: str) -> bool:
-    return bool(word) and word not in _STOPWORDS and word not in _ROLE_HINTS and word.isalpha()
+    return (
+        bool(word)
+        and word not in _STOPWORDS
+        and word not in _ROLE_HINTS
+        and word not in _COPIES
+        and word.isalpha()
+    )
+
+
+def _copies(tokens: list[str], mention: Mention) -> int:
+    """How many play the instrument: "two violins", "twin lead guitars", "a pair of
+    trumpets"; 1 when no number is given."""
+    before = tokens[mention.start - 1] if mention.start > 0 else ""
+    earlier = tokens[mention.start - 2] if mention.start > 1 else ""
+    if before in _COPIES:
+        return _COPIES[before]
+    if before in _ROLE_HINTS and earlier in _COPIES:
+        return _COPIES[earlier]
+    return 2 if (earlier, before) == ("pair", "of") else 1
 
 
 def _descriptor(
@@ -511,10 +531,17 @@ def _lineup(
     A generic word ("bass", "drums") is the style's kind of it (`genre_kind`); `style` is
     None when no style was named or implied, and the word keeps its plain reading."""
     ensemble_roles: dict[str, str] = {}
+    copies: dict[str, int] = {}  # players of one instrument, where more than one
     for mention in positive:
         if mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
-            for iid, part in kb.named_ensembles[mention.id].members.items():
+            ensemble = kb.named_ensembles[mention.id]
+            for iid, part in ensemble.members.items():
                 ensemble_roles.setdefault(iid, part)
+            for iid in ensemble.second_players:
+                copies[iid] = 2
+    stated = set(
+        ensemble_roles
+    )  # instruments whose part was said, not taken from the knowledge base
     lineup: dict[str, tuple[str, str | None]] = {}
     by_word: dict[str, str] = {}  # lineup entries a generic word put there, and the word
     for mention in positive:
@@ -538,6 +565,10 @@ def _lineup(
         inst = genre_kind(kb, mention.surface, style, taken=taken) or named
         hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
+        if hinted:
+            stated.add(inst.id)
+        if not inst.drum and _copies(tokens, mention) > 1:
+            copies[inst.id] = max(copies.get(inst.id, 1), _copies(tokens, mention))
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
         descriptor = _descriptor(earlier, before, mention.surface, named.name, kb.articulations)
@@ -557,7 +588,39 @@ def _lineup(
                 by_word[inst.id] = mention.surface
         elif hinted and not inst.drum and inst.id in ensemble_roles:
             lineup[inst.id] = (role, lineup[inst.id][1])
-    return [(iid, role, descriptor) for iid, (role, descriptor) in lineup.items()]
+    _low_voice_on_bass(kb, lineup, copies, stated, style)
+    return [
+        (iid, role, descriptor)
+        for iid, (role, descriptor) in lineup.items()
+        for _ in range(copies.get(iid, 1))
+    ]
+
+
+def _low_voice_on_bass(
+    kb: KnowledgeBase,
+    lineup: dict[str, tuple[str, str | None]],
+    copies: dict[str, int],
+    stated: set[str],
+    style: Genre | None,
+) -> None:
+    """With no bass part named, the lowest of several melody players takes the bass line
+    when the style gives that instrument the bass (any style, when none is named): "violin
+    and cello" is a tune over a cello bass line. A part that was asked for ("a cello
+    melody") stays as it is."""
+    leads = [iid for iid, (role, _) in lineup.items() if role == "lead"]
+    if any(role == "bass" for role, _ in lineup.values()):
+        return
+    if sum(copies.get(iid, 1) for iid in leads) < 2:
+        return
+    low = min(leads, key=lambda iid: kb.instruments[iid].register[0])
+    floor = kb.instruments[low].register[0]
+    if low in stated or copies.get(low, 1) > 1:
+        return
+    if sum(kb.instruments[iid].register[0] == floor for iid in leads) > 1:
+        return
+    styles = [style] if style is not None else list(kb.genres.values())
+    if any(low in genre.instrumentation.get("bass", ()) for genre in styles):
+        lineup[low] = ("bass", lineup[low][1])
 
 
 def _most_specific(kb: KnowledgeBase, found: list[Genre]) -> Genre:

@@ -218,9 +218,10 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             )
             for n in notes
         ]
+        players = sum(t.instrument == inst.id for t in tracks) + 1
         tracks.append(
             Track(
-                name=inst.name,
+                name=inst.name if players == 1 else f"{inst.name} {players}",
                 instrument=inst.id,
                 role=role,
                 program=inst.gm_program,
