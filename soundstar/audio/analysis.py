@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
@@ -28,16 +27,11 @@ from soundstar.audio.midi import (
 )
 from soundstar.audio.midi import pitch_class as tonic_pitch_class
 from soundstar.errors import ParameterError
+from soundstar.keys import MAJOR_TONICS, MINOR_TONICS, best_key
 from soundstar.models import Score, split_key
 
 ANALYSIS_EXTRA = "soundstar[analysis]"
 
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
-# Conventional spelling of each key's tonic by pitch class.
-MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 
 # Tempo ratios counted as metrical-level ("octave") errors.
 TEMPO_OCTAVE_FACTORS = {
@@ -204,41 +198,6 @@ def tempo_octave_error(measured_bpm: float, target_bpm: float, tol: float = 0.02
 
 
 # --------------------------------------------------------------------------- key
-
-
-@cache
-def _key_templates() -> tuple[tuple[str, ...], FloatArray]:
-    names: list[str] = []
-    rows: list[FloatArray] = []
-    modes = (("major", KK_MAJOR, MAJOR_TONICS), ("minor", KK_MINOR, MINOR_TONICS))
-    for mode, profile, tonics in modes:
-        base = np.asarray(profile, dtype=np.float64)
-        for pc in range(12):
-            names.append(f"{tonics[pc]} {mode}")
-            rows.append(np.roll(base, pc))
-    return tuple(names), np.stack(rows)
-
-
-def key_correlations(pitch_class_weights: Sequence[float] | FloatArray) -> dict[str, float]:
-    """Pearson correlation of a 12-bin pitch-class profile (C first) with each of
-    the 24 Krumhansl-Kessler key profiles."""
-    weights = np.asarray(pitch_class_weights, dtype=np.float64)
-    if weights.shape != (12,) or not np.all(np.isfinite(weights)):
-        raise ParameterError("a pitch-class profile has 12 finite values, C first")
-    if np.ptp(weights) == 0:
-        raise ParameterError("the pitch-class profile is flat: no pitched content to find a key in")
-    names, templates = _key_templates()
-    x = weights - weights.mean()
-    t = templates - templates.mean(axis=1, keepdims=True)
-    r = (t @ x) / (np.linalg.norm(t, axis=1) * np.linalg.norm(x))
-    return dict(zip(names, (float(v) for v in r), strict=True))
-
-
-def best_key(pitch_class_weights: Sequence[float] | FloatArray) -> tuple[str, float]:
-    """The best-correlated key for a pitch-class profile, and its correlation."""
-    correlations = key_correlations(pitch_class_weights)
-    name = max(correlations, key=correlations.__getitem__)
-    return name, correlations[name]
 
 
 def estimate_key(audio: NDArray[np.floating], *, sample_rate: int) -> tuple[str, float]:

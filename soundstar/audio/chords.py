@@ -25,8 +25,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from soundstar.audio.analysis import MINOR_TONICS, _librosa, _mono
+from soundstar.audio.analysis import _librosa, _mono
 from soundstar.errors import ParameterError
+from soundstar.keys import MINOR_TONICS
 from soundstar.theory import parse_chord
 
 FloatArray = NDArray[np.float64]

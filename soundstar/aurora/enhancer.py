@@ -21,8 +21,8 @@ from soundstar.aurora.mapper import DEFAULT_TONIC
 from soundstar.aurora.preprocess import normalize
 from soundstar.aurora.rules.matcher import find_mentions
 from soundstar.aurora.rules.parse import SECTION_WORDS, Reading, parse_rules
-from soundstar.engine.composer.tonality import key_of_chords
 from soundstar.errors import ParameterError
+from soundstar.keys import key_of_chords
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,

@@ -17,7 +17,7 @@ from soundstar.aurora.infer import (
     players,
     refers_back,
 )
-from soundstar.engine.composer.tonality import key_of_chords
+from soundstar.keys import key_of_chords
 from soundstar.knowledge import Genre, Instrument, KnowledgeBase, NamedEnsemble, load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,

@@ -10,15 +10,12 @@ import pytest
 
 from benchmarks.support.metronome import click_track
 from soundstar.audio.analysis import (
-    KK_MAJOR,
     SILENCE_FLOOR_LUFS,
     AnalysisUnavailableError,
-    best_key,
     estimate_key,
     estimate_key_from_midi,
     estimate_tempo,
     k_weighting_sos,
-    key_correlations,
     keys_equal,
     relative_key,
     section_loudness,
@@ -27,6 +24,7 @@ from soundstar.audio.analysis import (
 )
 from soundstar.audio.midi import write_midi
 from soundstar.errors import ParameterError
+from soundstar.keys import KK_MAJOR, best_key, key_correlations
 from soundstar.models import Note, Role, Score, ScoreSection, Track
 
 SR = 22050

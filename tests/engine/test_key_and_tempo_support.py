@@ -207,7 +207,7 @@ def test_acf_refinement_needs_two_periods() -> None:
 def test_the_key_chords_are_in(
     chords: list[str], prefer: str | None, stated: bool, key: str
 ) -> None:
-    from soundstar.engine.composer.tonality import key_of_chords
+    from soundstar.keys import key_of_chords
 
     assert key_of_chords(chords, prefer, mode_stated=stated) == key
 
