@@ -252,3 +252,14 @@ def test_a_classical_bass_line_breaks_the_chord_and_states_its_third() -> None:
     assert pcs[5] > 0  # F
     assert pcs[6] == 0  # never F#
     assert len({n.start_beat for n in cello.notes}) > 0.6 * score.total_beats  # quarters
+
+
+def test_a_second_bass_part_doubles_the_first_line() -> None:
+    """Two bass players do not each draw a line of their own: the second doubles the first."""
+    params, plan = _understand("a funk jam with two bass players")
+    score = compose(params, plan, seed=3)
+    first, second = [t for t in score.tracks if t.role == Role.BASS]
+    assert second.name == f"{first.name} 2"
+    assert [(n.start_beat, n.pitch % 12) for n in first.notes] == [
+        (n.start_beat, n.pitch % 12) for n in second.notes
+    ]

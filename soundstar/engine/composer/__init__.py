@@ -96,6 +96,21 @@ def _instrument(kb: KnowledgeBase, name: str) -> Instrument:
     return inst
 
 
+def _doubled(notes: list[Note], register: tuple[int, int]) -> list[Note]:
+    """The same line on another instrument, each note moved by octaves into its register:
+    two bass parts that each drew a line of their own would fight over the root."""
+    lo, hi = register
+    out = []
+    for note in notes:
+        pitch = note.pitch
+        while pitch < lo and pitch + 12 <= 127:
+            pitch += 12
+        while pitch > hi and pitch - 12 >= 0:
+            pitch -= 12
+        out.append(note.model_copy(update={"pitch": pitch}))
+    return out
+
+
 def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> list[Note]:
     """The part an octave lower or higher ("low strings"), when its middle note stays in
     the instrument's register; unchanged otherwise (the instrument cannot go there)."""
@@ -146,6 +161,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
     genre_styles = [c for c in genre.comping if c != "none"] or ["block"]
     chord_parts = 0
     tune: list[Note] | None = None  # the first melody; later melody instruments partner it
+    bass_line: list[Note] | None = None  # the first bass line; later bass parts double it
     partners = 0
     for index, spec in enumerate(params.instrumentation):
         inst = _instrument(kb, spec.name)
@@ -166,6 +182,8 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             notes = write_percussion(
                 timeline, GM_DRUM_NOTES, rng, swing=swing, tempo_bpm=params.tempo_bpm
             )
+        elif role == Role.BASS and bass_line is not None:
+            notes = _doubled(bass_line, register)
         elif role == Role.BASS:
             bass_groove = _bass_groove(kb, genre, params.time_signature, playing.bass_groove)
             keeps_beat = index == keeper
@@ -181,6 +199,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                 tonic_pc=tonic_pc,
                 keep_pulse=keeps_beat,
             )
+            bass_line = notes
         elif role == Role.LEAD and playing.style == "arpeggio":
             notes = write_arp(timeline, register, rng)
         elif role == Role.LEAD and tune is not None:
