@@ -19,6 +19,7 @@ from soundstar.engine.composer.drums_part import basic_groove, write_drums, writ
 from soundstar.engine.composer.melody import write_melody
 from soundstar.engine.composer.partner import write_partner
 from soundstar.engine.composer.timeline import Timeline, build_timeline
+from soundstar.engine.composer.voicing import into_register
 from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.errors import ParameterError
 from soundstar.knowledge import (
@@ -100,15 +101,7 @@ def _doubled(notes: list[Note], register: tuple[int, int]) -> list[Note]:
     """The same line on another instrument, each note moved by octaves into its register:
     two bass parts that each drew a line of their own would fight over the root."""
     lo, hi = register
-    out = []
-    for note in notes:
-        pitch = note.pitch
-        while pitch < lo and pitch + 12 <= 127:
-            pitch += 12
-        while pitch > hi and pitch - 12 >= 0:
-            pitch -= 12
-        out.append(note.model_copy(update={"pitch": pitch}))
-    return out
+    return [n.model_copy(update={"pitch": into_register(n.pitch, lo, hi)}) for n in notes]
 
 
 def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> list[Note]:

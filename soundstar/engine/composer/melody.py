@@ -120,6 +120,11 @@ def step_in_scale(pitch: int, steps: int, scale_pcs: list[int], lo: int, hi: int
     return pitch
 
 
+def phrase_velocity(energy: float) -> float:
+    """How hard a tune is played in a section of this energy (0-1)."""
+    return 78 + 30 * energy
+
+
 def melody_range(register: tuple[int, int]) -> tuple[int, int]:
     """Where an instrument sings a tune: its register within G3-E6 (C4-C6 when that leaves
     less than an octave)."""
@@ -157,7 +162,7 @@ def write_melody(
             chord = parse_chord(timeline.chords[bar])
             scale_pcs = bar_scale(scale, chord.pitch_classes)
             start = timeline.bar_start(bar)
-            vel = 78 + 30 * span.energy
+            vel = phrase_velocity(span.energy)
             position = (bar - span.start_bar) % 4
             if bar == timeline.n_bars - 1:
                 pitch = nearest_pitch(tonic_pc, pitch, lo, hi)

@@ -13,9 +13,14 @@ import itertools
 
 import numpy as np
 
-from soundstar.engine.composer.melody import bar_scale, melody_range, step_in_scale
+from soundstar.engine.composer.melody import (
+    bar_scale,
+    melody_range,
+    phrase_velocity,
+    step_in_scale,
+)
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
-from soundstar.engine.composer.voicing import nearest_pitch
+from soundstar.engine.composer.voicing import into_register, nearest_pitch
 from soundstar.models import Note
 from soundstar.theory import Chord, parse_chord
 
@@ -29,15 +34,6 @@ _SMALL_LEAP = 4  # semitones: a harmony line moving this far or less is moving s
 _HARMONY_VELOCITY = 0.9
 _ANSWER_VELOCITY = 0.85
 _HELD = 0.5  # a lead note this long (of the bar), struck alone on the downbeat, is held
-
-
-def _fit(pitch: int, lo: int, hi: int) -> int:
-    """The same pitch class moved by octaves into [lo, hi] (as near as it goes)."""
-    while pitch < lo:
-        pitch += 12
-    while pitch > hi and pitch - 12 >= lo:
-        pitch -= 12
-    return pitch
 
 
 def _nearest_chord_tone(pitch: int, chord: Chord, lo: int, hi: int) -> int:
@@ -67,12 +63,12 @@ def _harmony_pitch(
     pool = chord.pitch_classes if strong else tuple(scale_pcs)
     gaps = _THIRD_FIRST if voice % 2 == 1 else _SIXTH_FIRST
     fitting = [
-        (rank, _fit(lead.pitch - gap, *register))
+        (rank, into_register(lead.pitch - gap, *register))
         for rank, gap in enumerate(gaps)
         if (lead.pitch - gap) % 12 in pool
     ]
     if not fitting:
-        return _fit(nearest_pitch(chord.root_pc, lead.pitch - gaps[0], 0, 127), *register)
+        return into_register(nearest_pitch(chord.root_pc, lead.pitch - gaps[0], 0, 127), *register)
     if previous is None:
         return fitting[0][1]
     return min(fitting, key=lambda rp: (max(abs(rp[1] - previous), _SMALL_LEAP), rp[0]))[1]
@@ -168,7 +164,7 @@ def _answer(
     chord = parse_chord(timeline.chords[bar])
     scale_pcs = bar_scale(scale, chord.pitch_classes)
     steps = _degree_steps([p for _, _, p in after], scale_pcs)
-    pitch = _nearest_chord_tone(_fit(after[0][2], lo, hi), chord, lo, hi)
+    pitch = _nearest_chord_tone(into_register(after[0][2], lo, hi), chord, lo, hi)
     notes = []
     for k, (onset, duration, _) in enumerate(after):
         if k > 0:
@@ -253,7 +249,7 @@ def write_partner(
         if span.energy >= HARMONY_ENERGY:
             sung = [n for n in in_span if _bar_of(timeline, n.start_beat) not in held]
             notes += _harmony(timeline, sung, scale, (lo, hi), voice)
-        velocity = (78 + 30 * span.energy) * _ANSWER_VELOCITY
+        velocity = phrase_velocity(span.energy) * _ANSWER_VELOCITY
         for bar in held:
             if bar == final_bar:
                 final = [n for n in in_span if n.start_beat >= timeline.bar_start(bar)]

@@ -14,6 +14,15 @@ def nearest_pitch(pc: int, target: float, lo: int, hi: int) -> int:
     return min(candidates, key=lambda p: (abs(p - target), p))
 
 
+def into_register(pitch: int, lo: int, hi: int) -> int:
+    """The same pitch class moved by octaves into [lo, hi] (as near as it goes)."""
+    while pitch < lo and pitch + 12 <= 127:
+        pitch += 12
+    while pitch > hi and pitch - 12 >= max(lo, 0):
+        pitch -= 12
+    return pitch
+
+
 def bass_root(chord: Chord, lo: int, hi: int) -> int:
     """The chord's bass note in the lower part of the register."""
     return nearest_pitch(chord.bass_pc, lo + 5, lo, hi)
