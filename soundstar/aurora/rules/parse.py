@@ -539,9 +539,8 @@ def _lineup(
                 ensemble_roles.setdefault(iid, part)
             for iid in ensemble.second_players:
                 copies[iid] = 2
-    stated = set(
-        ensemble_roles
-    )  # instruments whose part was said, not taken from the knowledge base
+    # Instruments whose part was said (by a role word or an ensemble), not looked up.
+    stated = set(ensemble_roles)
     lineup: dict[str, tuple[str, str | None]] = {}
     by_word: dict[str, str] = {}  # lineup entries a generic word put there, and the word
     for mention in positive:
@@ -567,8 +566,9 @@ def _lineup(
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
         if hinted:
             stated.add(inst.id)
-        if not inst.drum and _copies(tokens, mention) > 1:
-            copies[inst.id] = max(copies.get(inst.id, 1), _copies(tokens, mention))
+        how_many = _copies(tokens, mention)
+        if how_many > 1 and not inst.drum:
+            copies[inst.id] = max(copies.get(inst.id, 1), how_many)
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
         descriptor = _descriptor(earlier, before, mention.surface, named.name, kb.articulations)
