@@ -64,6 +64,9 @@ class MapHints:
     """The instrument names are knowledge-base ids the parser already chose for the genre (a
     generic "bass" is already its double bass in jazz); otherwise (an LLM, a caller) they
     are words, and a generic one is resolved here with the same rule (`genre_kind`)."""
+    repeats_are_players: bool = False
+    """A name given twice is two players: the offline parser counts them ("two violins"),
+    and so does a caller listing fields; an LLM's repeated name is one player."""
 
 
 @dataclass
@@ -149,6 +152,7 @@ def _named_instruments(
     notices: list[str],
     *,
     resolved: bool,
+    repeats: bool,
     excluded: set[str],
 ) -> tuple[list[tuple[Instrument, str, str | None]], bool]:
     """(instrument, role, descriptor) for each name, and whether a named ensemble made the
@@ -156,7 +160,8 @@ def _named_instruments(
     ensemble ("string quartet") is its members in their parts; the offline parser already
     names them one by one. Unless the names are `resolved` ids, a generic word ("bass")
     is the style's kind of the instrument, as the offline parser reads it (`genre_kind`),
-    passing over kinds already named or `excluded`."""
+    passing over kinds already named or `excluded`. With `repeats`, a name given twice is
+    two players."""
     out: list[tuple[Instrument, str, str | None]] = []
     ensembles: list[NamedEnsemble] = []
     by_word: dict[str, str] = {}  # instruments a generic word stood for, and the word
@@ -191,7 +196,7 @@ def _named_instruments(
             for iid, role in ensemble.members.items()
             for _ in range(2 if iid in ensemble.second_players else 1)
         )
-    if resolved:  # the offline parser's lineup: an instrument named twice is two players
+    if repeats:
         return out, ensemble_is_the_band(kb, ensembles, style)
     # An instrument an LLM names twice, or beside its ensemble, is one player (two for an
     # ensemble's second players).
@@ -250,7 +255,13 @@ def map_parameters(
 
     instrumentation: list[InstrumentSpec] = []
     named, whole = _named_instruments(
-        kb, parsed, effective, notices, resolved=hints.names_resolved, excluded=excluded
+        kb,
+        parsed,
+        effective,
+        notices,
+        resolved=hints.names_resolved,
+        repeats=hints.names_resolved or hints.repeats_are_players,
+        excluded=excluded,
     )
     solo = hints.solo or whole
     for inst, role, descriptor in named:

@@ -231,6 +231,21 @@ def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
     ]
 
 
+def test_plan_fields_naming_an_instrument_twice_get_two_players() -> None:
+    from soundstar.api.schemas import PlanParameters
+    from soundstar.api.service import parameters_from_fields
+
+    fields = PlanParameters(
+        genre="classical",
+        mood="calm",
+        tempo_bpm=80,
+        duration_seconds=20,
+        instrumentation=["violin", "violin", "cello"],
+    )
+    lineup = [i.name for i in parameters_from_fields(fields).instrumentation]
+    assert lineup.count("violin") == 2 and "cello" in lineup
+
+
 def test_plan_fields_naming_generic_instruments_get_the_genres_kinds() -> None:
     """ "bass" and "drums" in a jazz plan are the double bass and the jazz kit; a specific
     name keeps its kind."""
