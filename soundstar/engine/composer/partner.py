@@ -9,6 +9,7 @@ and fills the bars where the first holds a note (call and response) in the verse
 
 from __future__ import annotations
 
+import bisect
 import itertools
 
 import numpy as np
@@ -193,14 +194,17 @@ def _clears_lead(
 ) -> list[Note]:
     """Each partner note moved to the nearest tone of its bar's scale (or chord) that sounds
     no harsh interval against a lead note overlapping it; kept when none is found."""
+    starts = [n.start_beat for n in lead]  # the lead is in time order
+    longest = max((n.duration_beats for n in lead), default=0.0)
     out = []
     for note in notes:
         end = note.start_beat + note.duration_beats
+        first = bisect.bisect_left(starts, note.start_beat - longest)
+        last = bisect.bisect_left(starts, end - 1e-6)
         against = [
             n.pitch
-            for n in lead
-            if n.start_beat < end - 1e-6
-            and n.start_beat + n.duration_beats > note.start_beat + 1e-6
+            for n in lead[first:last]
+            if n.start_beat + n.duration_beats > note.start_beat + 1e-6
         ]
 
         def clashes(pitch: int, against: list[int] = against) -> bool:
@@ -237,6 +241,7 @@ def write_partner(
     if voice < 1:
         raise ValueError(f"a partner voice counts from 1, got {voice}")
     lo, hi = melody_range(register)
+    lead = sorted(lead, key=lambda n: n.start_beat)
     notes: list[Note] = []
     final_bar = timeline.n_bars - 1
     for span in timeline.sections:
