@@ -48,7 +48,14 @@ def _resolve_format(fmt: str | None, output: Path) -> str:
             _fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return value
     suffix = output.suffix.lower().lstrip(".")
-    return suffix if suffix in FORMATS else "wav"
+    if suffix in ("mid", "midi"):
+        _fail(f"-o writes the audio; write the MIDI with --midi {output.name}")
+    if suffix and suffix not in FORMATS:
+        _fail(
+            f"cannot tell an audio format from {output.name!r}; name it .wav, .flac or .mp3, "
+            "or give --format"
+        )
+    return suffix or "wav"
 
 
 def _aurora(only: str | None = None) -> Any:

@@ -48,6 +48,21 @@ def test_bad_input_exits_non_zero_with_one_line_and_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [("quartet.mid", "--midi quartet.mid"), ("track.ogg", "cannot tell an audio format")],
+)
+def test_an_output_name_that_is_not_audio_is_refused(
+    tmp_path: Path, name: str, needle: str
+) -> None:
+    """Not a WAV written under a .mid or .ogg name: one line saying what to do instead."""
+    proc = run("generate", GOOD, "-o", str(tmp_path / name))
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_output_path_fails_before_rendering(tmp_path: Path) -> None:
     proc = run("generate", GOOD, "-o", str(tmp_path / "missing" / "dir" / "t.wav"))
     assert proc.returncode != 0
