@@ -200,13 +200,14 @@ def _named_instruments(
         return out, ensemble_is_the_band(kb, ensembles, style)
     # An instrument an LLM names twice, or beside its ensemble, is one player (two for an
     # ensemble's second players).
-    allowed = Counter({iid: 2 for e in ensembles for iid in e.second_players})
+    seconds = {iid for e in ensembles for iid in e.second_players}
     played: Counter[str] = Counter()
     kept = []
     for entry in out:
-        if played[entry[0].id] < max(1, allowed[entry[0].id]):
+        iid = entry[0].id
+        if played[iid] < (2 if iid in seconds else 1):
             kept.append(entry)
-            played[entry[0].id] += 1
+            played[iid] += 1
     return kept, ensemble_is_the_band(kb, ensembles, style)
 
 

@@ -211,18 +211,25 @@ def test_batch_embeddings_answer_each_value(api: Any) -> None:
     assert results[4]["error"]
 
 
-def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
+def _plan_lineup(
+    genre: str, mood: str, tempo_bpm: float, instruments: list[str]
+) -> list[tuple[str, str]]:
+    """(instrument, role) of the parameters the plan endpoint makes from these fields."""
     from soundstar.api.schemas import PlanParameters
     from soundstar.api.service import parameters_from_fields
 
     fields = PlanParameters(
-        genre="classical",
-        mood="sad",
-        tempo_bpm=70,
+        genre=genre,
+        mood=mood,
+        tempo_bpm=tempo_bpm,
         duration_seconds=20,
-        instrumentation=["string quartet"],
+        instrumentation=instruments,
     )
-    lineup = [(i.name, i.role.value) for i in parameters_from_fields(fields).instrumentation]
+    return [(i.name, i.role.value) for i in parameters_from_fields(fields).instrumentation]
+
+
+def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
+    lineup = _plan_lineup("classical", "sad", 70, ["string quartet"])
     assert lineup == [
         ("violin", "lead"),
         ("violin", "lead"),
@@ -232,35 +239,18 @@ def test_plan_fields_naming_an_ensemble_get_its_members() -> None:
 
 
 def test_plan_fields_naming_an_instrument_twice_get_two_players() -> None:
-    from soundstar.api.schemas import PlanParameters
-    from soundstar.api.service import parameters_from_fields
-
-    fields = PlanParameters(
-        genre="classical",
-        mood="calm",
-        tempo_bpm=80,
-        duration_seconds=20,
-        instrumentation=["violin", "violin", "cello"],
-    )
-    lineup = [i.name for i in parameters_from_fields(fields).instrumentation]
+    lineup = [
+        name for name, _ in _plan_lineup("classical", "calm", 80, ["violin", "violin", "cello"])
+    ]
     assert lineup.count("violin") == 2 and "cello" in lineup
 
 
 def test_plan_fields_naming_generic_instruments_get_the_genres_kinds() -> None:
     """ "bass" and "drums" in a jazz plan are the double bass and the jazz kit; a specific
     name keeps its kind."""
-    from soundstar.api.schemas import PlanParameters
-    from soundstar.api.service import parameters_from_fields
 
     def lineup(instruments: list[str]) -> list[str]:
-        fields = PlanParameters(
-            genre="jazz",
-            mood="calm",
-            tempo_bpm=120,
-            duration_seconds=20,
-            instrumentation=instruments,
-        )
-        return [i.name for i in parameters_from_fields(fields).instrumentation]
+        return [name for name, _ in _plan_lineup("jazz", "calm", 120, instruments)]
 
     assert lineup(["piano", "bass", "drums"])[:3] == ["piano", "double_bass", "jazz_kit"]
     assert lineup(["piano", "electric bass"])[:2] == ["piano", "electric_bass"]

@@ -268,11 +268,9 @@ def _is_descriptor(word: str) -> bool:
     )
 
 
-def _copies(tokens: list[str], mention: Mention) -> int:
-    """How many play the instrument: "two violins", "twin lead guitars", "a pair of
-    trumpets"; 1 when no number is given."""
-    before = tokens[mention.start - 1] if mention.start > 0 else ""
-    earlier = tokens[mention.start - 2] if mention.start > 1 else ""
+def _copies(earlier: str, before: str) -> int:
+    """How many play the instrument named after the words `earlier` `before`: "two
+    violins", "twin lead guitars", "a pair of trumpets"; 1 when no number is given."""
     if before in _COPIES:
         return _COPIES[before]
     if before in _ROLE_HINTS and earlier in _COPIES:
@@ -566,7 +564,7 @@ def _lineup(
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
         if hinted:
             stated.add(inst.id)
-        how_many = _copies(tokens, mention)
+        how_many = _copies(earlier, before)
         if how_many > 1 and not inst.drum:
             copies[inst.id] = max(copies.get(inst.id, 1), how_many)
         if inst.family == "bass" and role not in ("lead",):

@@ -9,7 +9,7 @@ import numpy as np
 from soundstar.engine.composer.drums_part import SLOW_BPM, VERY_SLOW_BPM
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
-from soundstar.engine.composer.voicing import nearest_pitch
+from soundstar.engine.composer.voicing import nearest_chord_tone, nearest_pitch
 from soundstar.models import Note
 from soundstar.theory import Chord, parse_chord
 
@@ -193,10 +193,7 @@ def write_melody(
                     pitch = step_in_scale(pitch, bar_motif.contour[k - 1], scale_pcs, lo, hi)
                 strong = pulse.is_strong(onset)
                 if strong:
-                    pitch = min(
-                        (nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes),
-                        key=lambda p: abs(p - pitch),
-                    )
+                    pitch = nearest_chord_tone(pitch, chord, lo, hi)
                 accent = 1.0 if strong else (0.88 if pulse.on_beat(onset) else offbeat_accent)
                 notes.append(
                     Note(

@@ -21,7 +21,7 @@ from soundstar.engine.composer.melody import (
     step_in_scale,
 )
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
-from soundstar.engine.composer.voicing import into_register, nearest_pitch
+from soundstar.engine.composer.voicing import into_register, nearest_chord_tone, nearest_pitch
 from soundstar.models import Note
 from soundstar.theory import Chord, parse_chord
 
@@ -35,13 +35,6 @@ _SMALL_LEAP = 4  # semitones: a harmony line moving this far or less is moving s
 _HARMONY_VELOCITY = 0.9
 _ANSWER_VELOCITY = 0.85
 _HELD = 0.5  # a lead note this long (of the bar), struck alone on the downbeat, is held
-
-
-def _nearest_chord_tone(pitch: int, chord: Chord, lo: int, hi: int) -> int:
-    return min(
-        (nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes),
-        key=lambda p: abs(p - pitch),
-    )
 
 
 def _bar_of(timeline: Timeline, beat: float) -> int:
@@ -165,13 +158,13 @@ def _answer(
     chord = parse_chord(timeline.chords[bar])
     scale_pcs = bar_scale(scale, chord.pitch_classes)
     steps = _degree_steps([p for _, _, p in after], scale_pcs)
-    pitch = _nearest_chord_tone(into_register(after[0][2], lo, hi), chord, lo, hi)
+    pitch = nearest_chord_tone(into_register(after[0][2], lo, hi), chord, lo, hi)
     notes = []
     for k, (onset, duration, _) in enumerate(after):
         if k > 0:
             pitch = step_in_scale(pitch, steps[k - 1], scale_pcs, lo, hi)
         if pulse.is_strong(onset):
-            pitch = _nearest_chord_tone(pitch, chord, lo, hi)
+            pitch = nearest_chord_tone(pitch, chord, lo, hi)
         accent = 1.0 if pulse.on_beat(onset) else 0.9
         notes.append(
             Note(

@@ -14,6 +14,14 @@ def nearest_pitch(pc: int, target: float, lo: int, hi: int) -> int:
     return min(candidates, key=lambda p: (abs(p - target), p))
 
 
+def nearest_chord_tone(pitch: int, chord: Chord, lo: int, hi: int) -> int:
+    """The tone of `chord` nearest to `pitch`, inside [lo, hi] when possible."""
+    return min(
+        (nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes),
+        key=lambda p: abs(p - pitch),
+    )
+
+
 def into_register(pitch: int, lo: int, hi: int) -> int:
     """The same pitch class moved by octaves into [lo, hi] (as near as it goes)."""
     while pitch < lo and pitch + 12 <= 127:
