@@ -228,3 +228,24 @@ def test_chords_stated_in_the_key_they_are_in_play_as_written() -> None:
         assert set(timeline.chords[:-1]) == set(loop), prompt
     u = Aurora().understand("a song in C major, chords Am F C G", duration_seconds=30.0)
     assert not build_timeline(u.parameters, u.plan).key_stated
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a song in C major in 2/4 at 96 bpm, chords F C F D7",
+        "a song in C major, chords F C F D7",
+        "a waltz in Bb minor at 171 bpm, chords Bbm Fm7 Dm G7",
+    ],
+)
+def test_cadences_home_never_silence_a_chord_that_was_asked(prompt: str) -> None:
+    """Chords that do not state the key get cadences home, but only on a bar that repeats
+    a chord of its section: every section long enough for the loop plays all of it."""
+    u = Aurora().understand(prompt, duration_seconds=30.0)
+    timeline = build_timeline(u.parameters, u.plan)
+    loop = u.parameters.chord_progression
+    assert loop is not None and not timeline.key_stated
+    for span in timeline.sections[:-1]:  # the last section ends on the closing cadence
+        played = timeline.chords[span.start_bar : span.end_bar]
+        if span.n_bars >= len(loop):
+            assert set(loop) <= set(played), (span.name, played)

@@ -197,12 +197,15 @@ def _from_tonic(progression: list[str], tonic_pc: int) -> list[str]:
 
 
 def _phrase_cadences(chords: list[str], spans: list[SectionSpan], key: str) -> list[str]:
-    """Every section comes home: its last bar is the tonic chord."""
+    """Every section comes home where it can: its last bar becomes the tonic chord when
+    the chord it replaces has already sounded in that section, so no chord of the loop
+    goes unheard ("F C F D7" in C major keeps its D7 in four-bar sections)."""
     home = tonic_chord(key)
     out = list(chords)
     for span in spans:
-        if span.n_bars >= MIN_SECTION_BARS:
-            out[span.end_bar - 1] = home
+        last = span.end_bar - 1
+        if span.n_bars >= MIN_SECTION_BARS and chords[last] in chords[span.start_bar : last]:
+            out[last] = home
     return out
 
 
