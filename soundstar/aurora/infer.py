@@ -119,7 +119,8 @@ def fitting_instruments(
     With `fill` (an ensemble's stated size to reach), roles already filled take further
     instruments from the profile, in FILL_ORDER, while players are still missing ("a jazz
     quintet": a trumpet beside the tenor sax), one drum kit at most. Voices are never added
-    (Soundstar does not sing), nor anything excluded.
+    (Soundstar does not sing), nor anything excluded, nor a plain instrument beside a kind
+    of it ("piano" where an upright piano plays).
     """
     kb = kb or load_knowledge()
     roles_done = set(present_roles)
@@ -128,10 +129,17 @@ def fitting_instruments(
     chosen: list[tuple[Instrument, str]] = []
     profile = {str(k): v for k, v in genre.instrumentation.items()}
 
+    def named_already(inst: Instrument) -> bool:
+        """ "piano" beside an upright piano names it again: the plain instrument a generic
+        word stands for adds nothing where a kind of it plays (and reads back as that one)."""
+        return refers_back(kb, inst.name, ids_done) is not None
+
     def take(role: str) -> bool:
         for candidate in profile.get(role, ()):
             inst = kb.instruments.get(candidate)
             if inst is None or inst.id in ids_done or inst.family == "vocal":
+                continue
+            if named_already(inst):
                 continue
             if is_excluded(inst, role, excluded) or (usable is not None and not usable(inst)):
                 continue

@@ -207,6 +207,16 @@ def test_stated_values_are_never_contradicted(prompt: str, level: str) -> None:
     _assert_round_trip(prompt, _enhance(prompt, level))
 
 
+@pytest.mark.parametrize("level", ["moderate", "aggressive"])
+def test_a_plain_instrument_is_not_added_beside_a_kind_of_it(level: str) -> None:
+    """Modern classical fills its lead with "piano" and its chords with an upright piano;
+    the two would read back as one ("Upright Piano and Piano"), so only one is added."""
+    enhancement = _enhance("track with Slow Strings", level)
+    added = _added(enhancement, "instrumentation")
+    assert "Upright Piano" in added and "Piano" not in added
+    _assert_round_trip("track with Slow Strings", enhancement)
+
+
 def test_a_named_ensemble_implies_its_genre_and_gets_no_more_instruments() -> None:
     """ "a brass quintet" is chamber music (not a march, as brass alone suggests) and its
     lineup is whole: two trumpets, horn, trombone and tuba."""
