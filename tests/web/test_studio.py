@@ -186,6 +186,19 @@ def test_sliders_are_what_is_generated(page: Page, live_server: LiveServer) -> N
     page.fill("#p-instrument-name", "Cello")
     page.click("#p-instrument-add")
     expect(page.locator('#p-instruments [data-instrument="cello"]')).to_be_visible()
+    # a second cello is a second player, named as its track will be
+    page.fill("#p-instrument-name", "Cello")
+    page.click("#p-instrument-add")
+    cellos = page.locator('#p-instruments [data-instrument="cello"]')
+    expect(cellos).to_have_count(2)
+    expect(cellos.nth(1)).to_contain_text("Cello 2")
+    # a drum kit is played once
+    page.fill("#p-instrument-name", "Acoustic Drum Kit")
+    page.click("#p-instrument-add")
+    page.fill("#p-instrument-name", "Acoustic Drum Kit")
+    page.click("#p-instrument-add")
+    expect(page.locator("#params-summary")).to_contain_text("one player takes it")
+    expect(page.locator('#p-instruments [data-instrument="acoustic_drums"]')).to_have_count(1)
     with page.expect_response("**/api/v1/aurora/plan") as planned:
         page.click("#replan")
     assert planned.value.ok
@@ -216,7 +229,7 @@ def test_sliders_are_what_is_generated(page: Page, live_server: LiveServer) -> N
     assert params["tempo_bpm"] == before + 7
     assert params["tempo_stated"] is True  # a tempo the person set is heard as the beat
     assert params["energy_level"] == 1.0
-    assert "cello" in [i["name"] for i in params["instrumentation"]]
+    assert [i["name"] for i in params["instrumentation"]].count("cello") == 2
     plan = sent["plan"]
     assert isinstance(plan, dict)
     assert plan["sections"][0]["energy_level"] == pytest.approx(min(1.0, level + 0.05))

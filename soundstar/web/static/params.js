@@ -13,6 +13,10 @@ const TONICS = ["C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#
 const MODES = ["major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian", "harmonic minor", "melodic minor"];
 const METERS = ["4/4", "3/4", "2/4", "6/8", "5/4", "7/8", "12/8"];
 const ROLES = ["lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture"];
+/** A drum kit or percussion instrument is played once; a melodic one by up to MAX_PLAYERS
+ * (a second violin partners the first, as "two violins" in a prompt does). */
+const KIT_ROLES = ["drums", "percussion"];
+const MAX_PLAYERS = 4;
 
 /** slider id → [parameter field, how to show the value] */
 const SLIDERS = {
@@ -59,7 +63,10 @@ function renderInstruments() {
   const items = state.parameters?.instrumentation || [];
   list.replaceChildren(
     ...items.map((inst, i) => {
-      const name = catalogue.find((c) => c.id === inst.name)?.name || inst.name;
+      const plain = catalogue.find((c) => c.id === inst.name)?.name || inst.name;
+      // the engine names a second player's track "Violin 2"; the chip says the same
+      const nth = items.slice(0, i + 1).filter((other) => other.name === inst.name).length;
+      const name = nth > 1 ? `${plain} ${nth}` : plain;
       return el(
         "li",
         { class: "chip", "data-instrument": inst.name },
@@ -102,8 +109,13 @@ function addInstrument() {
     input.focus();
     return;
   }
-  if (state.parameters.instrumentation.some((i) => i.name === found.id)) {
-    byId("params-summary").textContent = `${found.name} is already playing.`;
+  const playing = state.parameters.instrumentation.filter((i) => i.name === found.id).length;
+  if (playing && KIT_ROLES.includes(found.role)) {
+    byId("params-summary").textContent = `${found.name} is already playing; one player takes it.`;
+    return;
+  }
+  if (playing >= MAX_PLAYERS) {
+    byId("params-summary").textContent = `${playing} players of ${found.name} already: ${MAX_PLAYERS} is the most.`;
     return;
   }
   state.parameters.instrumentation.push({ name: found.id, role: role || found.role });
