@@ -22,6 +22,7 @@ from soundstar.engine.composer.bass_part import (
 from soundstar.engine.composer.drums_part import basic_groove, slow_tempo_scale, write_drums
 from soundstar.engine.composer.melody import offbeat_chance, write_melody
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
+from soundstar.engine.composer.tonality import tonality
 from soundstar.engine.drums import GM_DRUM_NOTES, key_tuning, render_drum_hits
 from soundstar.errors import ParameterError
 from soundstar.knowledge import load_knowledge
@@ -79,6 +80,23 @@ def test_bass_holds_the_tonic_where_a_section_starts_off_the_tonic_chord() -> No
     assert [n.start_beat for n in plain] == [n.start_beat for n in pedal]
     for bar in (1, 2, 3, 5, 6, 7):  # elsewhere the chords' roots are unchanged
         assert _bar_pcs(pedal, bar) == _bar_pcs(plain, bar)
+
+
+def test_a_pedal_under_unstated_chords_keeps_the_chords_that_lack_the_tonic() -> None:
+    """C# minor over "C#, G#m, F#, E" (chords that alone say another key): the bass holds
+    C# under the chords that hold it (C#, F#), but G#m and E keep their roots, or they
+    would be heard as other chords."""
+    sections = (SectionSpan(0, "verse", 0, 4, 0.6), SectionSpan(1, "chorus", 4, 8, 0.8))
+    chords = ("C#", "G#m", "F#", "E") * 2
+    timeline = Timeline(4.0, 8, 32.0, sections, chords, tonality("C# minor"), key_stated=False)
+    groove = basic_bass(4.0, 4)
+    scale = (1, 3, 4, 6, 8, 9, 11)
+    bass = write_bass(
+        timeline, groove, (28, 55), scale, np.random.default_rng(0), swing=0.0, tonic_pc=1
+    )
+    assert _bar_pcs(bass, 2) <= {1, 8}  # F#: C# pedal
+    assert 8 in _bar_pcs(bass, 1) and 1 not in _bar_pcs(bass, 1)  # G#m on G#
+    assert 4 in _bar_pcs(bass, 3) and 1 not in _bar_pcs(bass, 3)  # E on E
 
 
 # --------------------------------------------------------------------------- slow tempos

@@ -48,17 +48,17 @@ def _pedal_bar(timeline: Timeline, bar: int, chord: Chord, tonic_pc: int | None)
     """Whether the bass holds the tonic in this bar instead of the chord's root.
 
     Where a section starts (the key is stated where the music arrives); and, when the
-    chords alone do not state the key, under every chord that holds the tonic or lies
-    in the key's scale (a pedal point), so the key is heard from the bass up.
+    chords alone do not state the key, under every chord that holds the tonic, so the key
+    is heard from the bass up. A chord without the tonic keeps its root: over a tonic
+    pedal, the "G#m" asked in C# minor would sound as another chord.
     """
     if tonic_pc is None or chord.root_pc == tonic_pc or bar == timeline.n_bars - 1:
         return False
     if timeline.is_section_start(bar):
         return True
-    key = timeline.key
-    if timeline.key_stated or key is None:
+    if timeline.key_stated or timeline.key is None:
         return False
-    return tonic_pc in chord.pitch_classes or key.in_scale(chord.pitch_classes)
+    return tonic_pc in chord.pitch_classes
 
 
 def write_bass(
