@@ -546,3 +546,43 @@ def test_one_chord_named_after_the_word_chord_is_the_progression(
     text: str, chords: list[str] | None
 ) -> None:
     assert stated_progression(text, None) == chords
+
+
+@pytest.mark.parametrize(
+    ("prompt", "genre_id"),
+    [
+        ("a blues melody on piano; a voice that is not part of the musical composition", "blues"),
+        ("a home recording of a musical piece on a bass guitar, funk", "funk"),
+        ("a show tune from a broadway musical", "musical_theatre"),
+        ("songs from stage musicals", "musical_theatre"),
+    ],
+)
+def test_musical_as_an_adjective_names_no_genre(prompt: str, genre_id: str) -> None:
+    """ "musical composition", "musical piece" describe music in general; only the noun
+    ("a broadway musical", "musicals") names Musical Theatre."""
+    reading = read(prompt)
+    assert genre_id in (reading.genre_id, reading.sub_genre_id)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "genre_id"),
+    [
+        (
+            "This is a Hungarian pop music piece. It could be used in the soundtrack of a movie",
+            "pop",
+        ),
+        ("This is a groovy R&B piece that is used as a soundtrack for a short film", "rnb"),
+        ("A jazzy boom bap hip-hop instrumental like J Dilla", "boom_bap"),
+        ("electronic music with deep house chords", "deep_house"),
+    ],
+)
+def test_the_style_a_prompt_leads_with_is_not_replaced_by_a_later_one(
+    prompt: str, genre_id: str
+) -> None:
+    """The most specific genre is taken within the lineage of the one the prompt leads with
+    (the head of its first genre words); a later, unrelated style is context, not the genre."""
+    reading = read(prompt)
+    assert genre_id in (reading.genre_id, reading.sub_genre_id), (
+        reading.genre_id,
+        reading.sub_genre_id,
+    )

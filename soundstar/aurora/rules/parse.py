@@ -621,9 +621,24 @@ def _low_voice_on_bass(
         lineup[low] = ("bass", lineup[low][1])
 
 
-def _most_specific(kb: KnowledgeBase, found: list[Genre]) -> Genre:
-    """The deepest genre in the taxonomy, the first named on a tie."""
+def _most_specific(kb: KnowledgeBase, found: list[Genre], lead: Genre | None = None) -> Genre:
+    """The deepest genre in the taxonomy, the first named on a tie; with `lead`, only
+    genres of its lineage count (see `_lead_genre`)."""
+    if lead is not None:
+        found = [g for g in found if _related(kb, g, lead)] or found
     return max(found, key=lambda g: (len(kb.genre_ancestors(g.id)), -found.index(g)))
+
+
+def _lead_genre(named: list[tuple[Genre, Mention]]) -> Genre:
+    """The style a prompt leads with: the head (last word) of its first run of adjacent
+    genre words ("a jazzy boom bap hip-hop": hip hop). A style named later and unrelated
+    to it ("could be used in a movie soundtrack") does not replace it."""
+    head = named[0]
+    for genre, mention in named[1:]:
+        if mention.start != head[1].end:
+            break
+        head = (genre, mention)
+    return head[0]
 
 
 def _related(kb: KnowledgeBase, a: Genre, b: Genre) -> bool:
@@ -664,7 +679,7 @@ def _choose_genre(
     styles = [g for g, m in named if not _is_form(g, m)]
     style_ids = {g.id for g in styles}
     forms = [g for g, m in named if _is_form(g, m) and g.id not in style_ids]
-    best = _most_specific(kb, found)
+    best = _most_specific(kb, found, _lead_genre(named))
     form = next((f for f in forms if styles and not any(_related(kb, f, s) for s in styles)), None)
     if form is not None:
         style = _most_specific(kb, styles)
