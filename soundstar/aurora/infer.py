@@ -129,18 +129,13 @@ def fitting_instruments(
     chosen: list[tuple[Instrument, str]] = []
     profile = {str(k): v for k, v in genre.instrumentation.items()}
 
-    def named_already(inst: Instrument) -> bool:
-        """ "piano" beside an upright piano names it again: the plain instrument a generic
-        word stands for adds nothing where a kind of it plays (and reads back as that one)."""
-        return refers_back(kb, inst.name, ids_done) is not None
-
     def take(role: str) -> bool:
         for candidate in profile.get(role, ()):
             inst = kb.instruments.get(candidate)
             if inst is None or inst.id in ids_done or inst.family == "vocal":
                 continue
-            if named_already(inst):
-                continue
+            if refers_back(kb, inst.name, ids_done) is not None:
+                continue  # "piano" beside an upright piano would read back as that one
             if is_excluded(inst, role, excluded) or (usable is not None and not usable(inst)):
                 continue
             chosen.append((inst, role))

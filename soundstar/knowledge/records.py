@@ -264,6 +264,9 @@ class NamedEnsemble(Record):
         default=(),
         description="members played by two (a string quartet's violins); the second partners the first",
     )
+    genre: str | None = Field(
+        default=None, description="genre id used when the prompt names no genre"
+    )
 
     @model_validator(mode="after")
     def _seconds_are_members(self) -> Self:
@@ -271,10 +274,6 @@ class NamedEnsemble(Record):
         if strangers:
             raise ValueError(f"second_players {strangers} are not members of the ensemble")
         return self
-
-    genre: str | None = Field(
-        default=None, description="genre id used when the prompt names no genre"
-    )
 
 
 class TempoTerm(Record):

@@ -622,10 +622,10 @@ def _low_voice_on_bass(
 
 
 def _most_specific(kb: KnowledgeBase, found: list[Genre], lead: Genre | None = None) -> Genre:
-    """The deepest genre in the taxonomy, the first named on a tie; with `lead`, only
-    genres of its lineage count (see `_lead_genre`)."""
+    """The deepest genre in the taxonomy, the first named on a tie; with `lead` (one of
+    `found`), only genres of its lineage count (see `_lead_genre`)."""
     if lead is not None:
-        found = [g for g in found if _related(kb, g, lead)] or found
+        found = [g for g in found if _related(kb, g, lead)]
     return max(found, key=lambda g: (len(kb.genre_ancestors(g.id)), -found.index(g)))
 
 
@@ -633,12 +633,12 @@ def _lead_genre(named: list[tuple[Genre, Mention]]) -> Genre:
     """The style a prompt leads with: the head (last word) of its first run of adjacent
     genre words ("a jazzy boom bap hip-hop": hip hop). A style named later and unrelated
     to it ("could be used in a movie soundtrack") does not replace it."""
-    head = named[0]
+    head, end = named[0][0], named[0][1].end
     for genre, mention in named[1:]:
-        if mention.start != head[1].end:
+        if mention.start != end:
             break
-        head = (genre, mention)
-    return head[0]
+        head, end = genre, mention.end
+    return head
 
 
 def _related(kb: KnowledgeBase, a: Genre, b: Genre) -> bool:
