@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from soundstar.aurora.pipeline import Aurora
 from soundstar.engine.composer import beat_keeper, build_timeline, compose
 from soundstar.engine.composer.timeline import allocate_bars
+from soundstar.engine.composer.voicing import power_chord
 from soundstar.knowledge import load_knowledge
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
 from soundstar.theory import key_scale, parse_chord
@@ -187,7 +188,15 @@ def test_distorted_guitars_play_power_chords() -> None:
         root = min(pitches)
         assert sorted(p - root for p in pitches) == [0, 7, 12], (onset, pitches)
         bar_start = max(b for b in chords if b <= onset + 1e-6)
-        assert root % 12 == parse_chord(chords[bar_start]).bass_pc
+        assert root % 12 == parse_chord(chords[bar_start]).root_pc
+
+
+@pytest.mark.parametrize("symbol", ["C/G", "A/E", "Bdim", "F#m7b5", "Caug", "Am7/G"])
+def test_a_power_chord_sounds_only_tones_of_its_chord(symbol: str) -> None:
+    chord = parse_chord(symbol)
+    pitches = power_chord(symbol, None, 40, 64)
+    assert pitches[0] % 12 == chord.root_pc
+    assert {p % 12 for p in pitches} <= set(chord.pitch_classes)
 
 
 def _last_bar_start(score: Score) -> float:

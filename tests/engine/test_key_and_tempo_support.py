@@ -26,6 +26,7 @@ from soundstar.engine.composer.tonality import tonality
 from soundstar.engine.drums import GM_DRUM_NOTES, key_tuning, render_drum_hits
 from soundstar.errors import ParameterError
 from soundstar.knowledge import load_knowledge
+from soundstar.theory import key_scale, parse_chord
 
 
 def _timeline() -> Timeline:
@@ -97,6 +98,38 @@ def test_a_pedal_under_unstated_chords_keeps_the_chords_that_lack_the_tonic() ->
     assert _bar_pcs(bass, 2) <= {1, 8}  # F#: C# pedal
     assert 8 in _bar_pcs(bass, 1) and 1 not in _bar_pcs(bass, 1)  # G#m on G#
     assert 4 in _bar_pcs(bass, 3) and 1 not in _bar_pcs(bass, 3)  # E on E
+
+
+@pytest.mark.parametrize(
+    ("key", "chords", "held", "kept"),
+    [
+        # D7 holds C only as its seventh: over a C pedal it is heard as another chord.
+        ("C major", ("F", "C", "F", "D7"), (2,), (3,)),
+        # Eb6 over C is Cm7, the tonic chord itself: the pedal stays.
+        ("C minor", ("Cm", "Eb6", "Bb", "G"), (1,), (2, 3)),
+        # F over C is an inversion; Dm7 holds C only as its seventh.
+        ("C major", ("Am", "F", "Dm7", "G"), (1,), (2, 3)),
+    ],
+)
+def test_the_tonic_pedal_holds_only_under_chords_it_leaves_whole(
+    key: str, chords: tuple[str, ...], held: tuple[int, ...], kept: tuple[int, ...]
+) -> None:
+    sections = (SectionSpan(0, "verse", 0, 4, 0.6), SectionSpan(1, "chorus", 4, 8, 0.8))
+    timeline = Timeline(4.0, 8, 32.0, sections, chords * 2, tonality(key), key_stated=False)
+    bass = write_bass(
+        timeline,
+        basic_bass(4.0, 4),
+        (28, 55),
+        key_scale(key),
+        np.random.default_rng(0),
+        swing=0.0,
+        tonic_pc=0,
+    )
+    for index in held:
+        assert _bar_pcs(bass, index) <= {0, 7}, chords[index]
+    for index in kept:
+        root = parse_chord(chords[index]).root_pc
+        assert root in _bar_pcs(bass, index) and 0 not in _bar_pcs(bass, index), chords[index]
 
 
 # --------------------------------------------------------------------------- slow tempos

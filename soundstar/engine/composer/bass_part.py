@@ -41,6 +41,9 @@ def _walk(
     return pitch
 
 
+# Semitones above a chord's root of its third (minor, major) and fifth (diminished,
+# perfect, augmented): a tonic pedal under a chord holding the tonic there is an inversion.
+_TRIAD_STEPS = frozenset({3, 4, 6, 7, 8})
 _PEDAL_STEPS = {"R": 0, "r": 0, "3": 0, "7": 0, "5": 7, "8": 12, "W": 0}
 
 
@@ -48,9 +51,11 @@ def _pedal_bar(timeline: Timeline, bar: int, chord: Chord, tonic_pc: int | None)
     """Whether the bass holds the tonic in this bar instead of the chord's root.
 
     Where a section starts (the key is stated where the music arrives); and, when the
-    chords alone do not state the key, under every chord that holds the tonic, so the key
-    is heard from the bass up. A chord without the tonic keeps its root: over a tonic
-    pedal, the "G#m" asked in C# minor would sound as another chord.
+    chords alone do not state the key, under every chord the tonic below leaves whole: one
+    whose third or fifth is the tonic (an inversion), or one that read up from the tonic is
+    the tonic chord ("Eb6" in C minor sounds C, Eb, G, Bb). Any other chord keeps its
+    root: over a tonic pedal, the "G#m" asked in C# minor or the D7 asked in C major (its
+    seventh the tonic) would sound as another chord.
     """
     if tonic_pc is None or chord.root_pc == tonic_pc or bar == timeline.n_bars - 1:
         return False
@@ -58,7 +63,12 @@ def _pedal_bar(timeline: Timeline, bar: int, chord: Chord, tonic_pc: int | None)
         return True
     if timeline.key_stated or timeline.key is None:
         return False
-    return tonic_pc in chord.pitch_classes
+    if tonic_pc not in chord.pitch_classes:
+        return False
+    if (tonic_pc - chord.root_pc) % 12 in _TRIAD_STEPS:
+        return True
+    from_tonic = {(pc - tonic_pc) % 12 for pc in chord.pitch_classes}
+    return 7 in from_tonic and bool(from_tonic & {3, 4})
 
 
 def write_bass(

@@ -91,10 +91,13 @@ def voice_lead(
 
 
 def power_chord(symbol: str, previous: tuple[int, ...] | None, lo: int, hi: int) -> tuple[int, ...]:
-    """Root, fifth and octave of `symbol` (its bass note as the root), the root near the
-    previous one: what a distorted guitar plays, since distortion turns a third into a
-    cluster of difference tones while a fifth stays clean."""
+    """Root, fifth and octave of `symbol`, the root near the previous one: what a
+    distorted guitar plays, since distortion turns a third into a cluster of difference
+    tones while a fifth stays clean. The fifth is the chord's own (diminished in "Bdim");
+    a slash chord's bass is left to the bass, as a fifth built on it ("G5" for "C/G")
+    would sound a tone the chord does not hold."""
     chord = parse_chord(symbol)
     target = previous[0] if previous else lo + 4
-    root = nearest_pitch(chord.bass_pc, target, lo, max(lo, hi - 12))
-    return (root, root + 7, root + 12)
+    root = nearest_pitch(chord.root_pc, target, lo, max(lo, hi - 12))
+    fifth = next((step for step in (7, 6, 8) if step in chord.intervals), 7)
+    return (root, root + fifth, root + 12)
