@@ -98,6 +98,22 @@ def test_comping_strikes_the_felt_beats(meter: str, hits: list[float]) -> None:
     assert sorted({_in_bar(n, bar) for n in body}) == hits
 
 
+def test_a_strum_in_four_four_marks_the_beat_and_softens_its_upstrokes() -> None:
+    """Down on 1, 2 and 4, up between: no gap of a dotted quarter after the downbeat, which
+    would be heard as a pulse against the meter."""
+    notes = write_comping(_timeline("4/4"), (48, 84), "strum", np.random.default_rng(0))
+    body = [n for n in notes if n.start_beat < 28.0]
+    strokes: dict[float, list[int]] = {}
+    for note in body:  # a strum spreads a chord's notes over a few hundredths of a beat
+        stroke = round(note.start_beat * 2) / 2 % 4.0
+        strokes.setdefault(stroke, []).append(note.velocity)
+    assert {0.0, 1.0, 3.0} <= set(strokes)
+    gaps = np.diff([*sorted(strokes), 4.0])
+    assert gaps.max() <= 1.0
+    mean = {at: sum(v) / len(v) for at, v in strokes.items()}
+    assert max(mean[at] for at in mean if at % 1.0) < min(mean[at] for at in mean if not at % 1.0)
+
+
 def test_percussion_in_six_eight_accents_the_dotted_quarters() -> None:
     notes = write_percussion(_timeline("6/8"), _GM, np.random.default_rng(0), swing=0.0)
     tambourine = {_in_bar(n, 3.0) for n in notes if n.pitch == _GM["tambourine"]}

@@ -17,7 +17,8 @@ _HITS_4_4: dict[str, list[tuple[float, float]]] = {
     "stabs": [(0.5, 0.3), (1.5, 0.3), (2.5, 0.3), (3.5, 0.3)],
     "offbeat_skank": [(1.0, 0.25), (3.0, 0.25)],
     "montuno": [(0.0, 0.4), (1.5, 0.4), (2.5, 0.4), (3.5, 0.4)],
-    "strum": [(0.0, 1.4), (1.5, 0.9), (2.5, 0.5), (3.0, 0.9)],
+    # down, down-up, up-down-up: the beat strummed down on 1, 2 and 4, the 3 tied over
+    "strum": [(0.0, 0.9), (1.0, 0.45), (1.5, 0.9), (2.5, 0.45), (3.0, 0.45), (3.5, 0.45)],
 }
 _STRUM_SPREAD_BEATS = 0.035
 # Below this tempo, hits between beats are heard (and measured) as the beat at double
@@ -27,7 +28,7 @@ _OFFBEAT_STYLES = frozenset({"block", "stabs", "montuno", "strum"})
 
 
 _PULSE_STEP = 0.5  # a pulsing part repeats its chord every eighth note
-_PULSE_OFFBEAT = 0.75  # velocity of the eighths between beats: the beat stays the pulse
+_PULSE_OFFBEAT = 0.75  # a pulse's eighths and a strum's upstrokes between beats: the beat leads
 
 
 def _style_hits(
@@ -62,7 +63,7 @@ def _style_hits(
 def _accent(style: str, onset: float, pulse: Pulse) -> float:
     if onset == 0:
         return 1.0
-    if style == "pulse" and not pulse.on_beat(onset):
+    if style in ("pulse", "strum") and not pulse.on_beat(onset):
         return _PULSE_OFFBEAT
     return 0.9
 
