@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from soundstar.aurora.pipeline import Aurora
 from soundstar.engine.composer import beat_keeper, build_timeline, compose
-from soundstar.engine.composer.timeline import allocate_bars
+from soundstar.engine.composer.melody import write_melody
+from soundstar.engine.composer.timeline import SectionSpan, Timeline, allocate_bars
 from soundstar.engine.composer.voicing import power_chord
 from soundstar.knowledge import load_knowledge
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
@@ -272,3 +274,29 @@ def test_a_second_bass_part_doubles_the_first_line() -> None:
     assert [(n.start_beat, n.pitch % 12) for n in first.notes] == [
         (n.start_beat, n.pitch % 12) for n in second.notes
     ]
+
+
+def test_the_tune_of_a_full_chorus_sits_above_a_quiet_verse_and_a_final_chorus_too() -> None:
+    """The register follows the plan's energy: over 12 seeds, each section's first note sits
+    higher the louder the section, and the final chorus is not sung below the first."""
+    sections = (
+        SectionSpan(0, "verse", 0, 4, 0.3),
+        SectionSpan(1, "chorus", 4, 8, 1.0),
+        SectionSpan(2, "verse", 8, 12, 0.3),
+        SectionSpan(3, "final chorus", 12, 17, 1.0),
+    )
+    timeline = Timeline(4.0, 17, 68.0, sections, ("C", "F", "G", "C") * 4 + ("C",))
+    firsts: dict[int, list[int]] = {0: [], 1: [], 2: [], 3: []}
+    for seed in range(12):
+        notes = write_melody(
+            timeline, (55, 88), key_scale("C major"), 0, np.random.default_rng(seed)
+        )
+        for index, span in enumerate(sections):
+            first = min(
+                (n for n in notes if n.start_beat >= span.start_bar * 4.0),
+                key=lambda n: n.start_beat,
+            )
+            firsts[index].append(first.pitch)
+    mean = {index: sum(p) / len(p) for index, p in firsts.items()}
+    assert mean[1] - mean[0] >= 7 and mean[3] - mean[2] >= 7
+    assert mean[3] >= mean[1] - 2

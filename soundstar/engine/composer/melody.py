@@ -132,6 +132,13 @@ def melody_range(register: tuple[int, int]) -> tuple[int, int]:
     return (60, 84) if hi - lo < 12 else (lo, hi)
 
 
+def section_centre(energy: float, lo: int, hi: int) -> float:
+    """Where a section's tune starts in the range: low in a quiet verse, high in a full
+    chorus, so a final chorus is sung at least as high as the first (the register follows
+    the plan's energy; the walk within the section is the motif's)."""
+    return lo + (hi - lo) * (0.25 + 0.5 * energy)
+
+
 def write_melody(
     timeline: Timeline,
     register: tuple[int, int],
@@ -156,6 +163,7 @@ def write_melody(
         ):
             continue
         density = 0.3 + 0.45 * span.energy
+        pitch = nearest_pitch(pitch % 12, section_centre(span.energy, lo, hi), lo, hi)
         key = span.name.lower().rstrip("0123456789 ")
         motif = motifs.setdefault(key, make_motif(rng, pulse, density, timeline.tempo_bpm))
         for bar in range(span.start_bar, span.end_bar):
