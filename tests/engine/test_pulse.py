@@ -114,6 +114,18 @@ def test_a_strum_in_four_four_marks_the_beat_and_softens_its_upstrokes() -> None
     assert max(mean[at] for at in mean if at % 1.0) < min(mean[at] for at in mean if not at % 1.0)
 
 
+@pytest.mark.parametrize(
+    ("meter", "beats"),
+    [("4/4", {1.0, 3.0}), ("3/4", {1.0, 2.0}), ("6/8", {1.5}), ("9/8", {1.5, 3.0})],
+)
+def test_the_tambourine_plays_the_backbeat_of_each_meter(meter: str, beats: set[float]) -> None:
+    """2 and 4; in a bar of three beats 2 and 3, the waltz's "oom-pah-pah" (a hit on 2
+    alone is heard as a pulse a beat and a half long)."""
+    notes = write_percussion(_timeline(meter), _GM, np.random.default_rng(0), swing=0.0)
+    bar = Pulse.of(meter).beats_per_bar
+    assert {_in_bar(n, bar) for n in notes if n.pitch == _GM["tambourine"]} == beats
+
+
 def test_percussion_in_six_eight_accents_the_dotted_quarters() -> None:
     notes = write_percussion(_timeline("6/8"), _GM, np.random.default_rng(0), swing=0.0)
     tambourine = {_in_bar(n, 3.0) for n in notes if n.pitch == _GM["tambourine"]}

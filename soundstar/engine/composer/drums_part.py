@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.knowledge import DrumGroove
 from soundstar.models import Note
@@ -152,6 +153,14 @@ def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
     )
 
 
+def _tambourine_beats(pulse: Pulse) -> list[float]:
+    """The backbeat: 2 and 4 in 4/4, the second dotted quarter in 6/8; in a bar of three
+    beats, 2 and 3 (the waltz's "oom-pah-pah"), as one hit on 2 alone makes the bar
+    lopsided and is heard as a pulse a beat and a half long."""
+    beats = pulse.onsets()
+    return beats[1:] if len(beats) == 3 else beats[1::2]
+
+
 def write_percussion(
     timeline: Timeline,
     gm_notes: dict[str, int],
@@ -184,7 +193,7 @@ def write_percussion(
                 )
             )
         if energy >= 0.6:
-            for onset in pulse.onsets()[1::2]:
+            for onset in _tambourine_beats(pulse):
                 notes.append(
                     Note(
                         pitch=gm_notes["tambourine"],
