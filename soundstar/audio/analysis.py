@@ -156,7 +156,9 @@ def refine_tempo_acf(
             return None if multiple == 1 else float(60.0 * frames_per_second / period)
         a, b, c = acf[peak - 1], acf[peak], acf[peak + 1]
         curvature = a - 2.0 * b + c
-        offset = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
+        # the vertex of the parabola through the three points; at a window edge, where a
+        # neighbour is higher, it could fall far outside them
+        offset = float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
         period = float(peak + offset) / multiple
     return float(60.0 * frames_per_second / period)
 

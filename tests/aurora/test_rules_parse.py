@@ -83,6 +83,54 @@ def test_two_words_of_playing_both_reach_the_instrument() -> None:
 
 
 @pytest.mark.parametrize(
+    ("prompt", "parts"),
+    [
+        # the melody after the comma's left side is the guitar's, not the accordion's
+        (
+            "a male vocal singing over acoustic guitar melody, accordion and a sustained "
+            "brass section melody",
+            {"acoustic_guitar": "lead", "accordion": "chords", "brass_section": "lead"},
+        ),
+        # "lead" before the guitar across a comma from the piano is the guitar's
+        ("a rock song with piano, lead guitar and bass", {"piano": "chords"}),
+        ("a track with piano chords and a violin melody", {"piano": "chords", "violin": "lead"}),
+    ],
+)
+def test_a_role_word_belongs_to_the_instrument_on_its_side_of_a_comma(
+    prompt: str, parts: dict[str, str]
+) -> None:
+    lineup = {i.name: i.role for i in read(prompt).parsed.instrumentation}
+    assert {name: lineup.get(name) for name in parts} == parts
+
+
+@pytest.mark.parametrize(
+    ("prompt", "named"),
+    [
+        ("a folk song with a male vocal singing over acoustic guitar", "acoustic_guitar"),
+        ("the song features a piano, lead guitar and drums", "lead_guitar"),
+        ("a song that contains a groovy bass, as well as drums", "drum_kit"),
+    ],
+)
+def test_a_word_that_does_not_describe_the_instrument_is_not_its_descriptor(
+    prompt: str, named: str
+) -> None:
+    lineup = {i.name: i.descriptor for i in read(prompt).parsed.instrumentation}
+    assert named in lineup and lineup[named] is None
+
+
+def test_e_guitar_and_e_bass_are_electric() -> None:
+    lineup = {
+        i.name: i.descriptor
+        for i in read(
+            "a funky song with an e-bass, e-guitars and an acoustic guitar"
+        ).parsed.instrumentation
+    }
+    assert lineup.get("electric_bass", "missing") is None
+    assert lineup.get("electric_guitar", "missing") is None
+    assert "acoustic_guitar" in lineup and "double_bass" not in lineup
+
+
+@pytest.mark.parametrize(
     ("prompt", "word"),
     [
         ("chill lofi beat, no drums, with piano", "drums"),

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from soundstar.audio.analysis import refine_tempo_acf
 from soundstar.aurora.pipeline import Aurora
@@ -240,6 +242,21 @@ def test_acf_refinement_measures_tempo_to_a_fraction_of_a_frame(bpm: float) -> N
 
 def test_acf_refinement_needs_two_periods() -> None:
     assert refine_tempo_acf(np.ones(10), 60.0, frames_per_second=86.13) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), bpm=st.floats(30.0, 320.0))
+@example(seed=1322, bpm=0.0)  # bpm 0: the seed's own draw (a peak at a window edge)
+def test_acf_refinement_of_any_envelope_is_none_or_a_tempo(seed: int, bpm: float) -> None:
+    """Sparse onsets can put the autocorrelation peak at the edge of its search window,
+    where the parabola through it has its vertex far outside: the refinement stays near the
+    peak instead of searching a window at a negative lag."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(200, 2000))
+    envelope = (rng.random(n) < 0.05) * rng.random(n)
+    drawn = float(rng.uniform(30, 320))
+    refined = refine_tempo_acf(envelope, bpm or drawn, frames_per_second=86.13)
+    assert refined is None or (math.isfinite(refined) and refined > 0)
 
 
 @pytest.mark.parametrize(

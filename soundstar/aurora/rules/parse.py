@@ -163,6 +163,9 @@ _STOPWORDS = {
     "a", "an", "the", "and", "with", "of", "some", "plus", "or", "to", "in", "on", "for", "by", "lots", "lot",
     "heavy", "light", "featuring", "feat", "using", "has", "have", "is", "are", "its", "it's", "this", "that", "&",
     "just", "only", "also", "then", "very", "really", "more", "less",
+    "over", "under", "as", "like", "while", "from", "at", "into", "onto", "behind", "alongside", "beside",
+    "beneath", "along", "against", "through", "between", "upon", "than", "but", "which", "who", "where",
+    "features", "featured", "contains", "includes", "plays", "playing", "played", "sounds", "sounding",
 }  # fmt: skip
 _ENERGY_WORDS = {
     "high energy": 0.9,
@@ -260,7 +263,7 @@ def _negated(mention_start: int, tokens: list[str], text: str, offsets: list[int
 
 def _is_descriptor(word: str) -> bool:
     return (
-        bool(word)
+        len(word) > 1
         and word not in _STOPWORDS
         and word not in _ROLE_HINTS
         and word not in _COPIES
@@ -515,9 +518,31 @@ def _with_parent(kb: KnowledgeBase, found: Genre) -> tuple[Genre, Genre | None]:
     return (parent, found) if parent else (found, None)
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()]")
+
+
+def _joined(left: int, tokens: list[str], text: str, offsets: list[int]) -> bool:
+    """Whether tokens `left` and `left + 1` are in one phrase (no comma or stop between)."""
+    return not _CLAUSE_BREAK.search(text[offsets[left] + len(tokens[left]) : offsets[left + 1]])
+
+
+def _role_hint(mention: Mention, tokens: list[str], text: str, offsets: list[int]) -> str | None:
+    """The part a role word next to an instrument's name asks for ("lead guitar", "piano
+    chords"). A word across a comma belongs to the instrument on its own side: in "guitar
+    melody, accordion and ..." the melody is the guitar's, not the accordion's."""
+    before, after = mention.start - 1, mention.end
+    if before >= 0 and tokens[before] in _ROLE_HINTS and _joined(before, tokens, text, offsets):
+        return _ROLE_HINTS[tokens[before]]
+    if after < len(tokens) and _joined(after - 1, tokens, text, offsets):
+        return _ROLE_HINTS.get(tokens[after])
+    return None
+
+
 def _lineup(
     kb: KnowledgeBase,
     tokens: list[str],
+    offsets: list[int],
+    text: str,
     positive: list[Mention],
     excluded: list[str],
     style: Genre | None,
@@ -542,9 +567,15 @@ def _lineup(
     lineup: dict[str, tuple[str, str | None]] = {}
     by_word: dict[str, str] = {}  # lineup entries a generic word put there, and the word
     for mention in positive:
-        after = tokens[mention.end] if mention.end < len(tokens) else ""
-        before = tokens[mention.start - 1] if mention.start > 0 else ""
-        earlier = tokens[mention.start - 2] if mention.start > 1 else ""
+        # the words before the name that may colour or count it, within its phrase
+        start = mention.start
+        joined = start > 0 and _joined(start - 1, tokens, text, offsets)
+        before = tokens[start - 1] if joined else ""
+        earlier = (
+            tokens[start - 2]
+            if joined and start > 1 and _joined(start - 2, tokens, text, offsets)
+            else ""
+        )
         if mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
             ensemble = kb.named_ensembles[mention.id]
             colour = _descriptor(earlier, before, mention.surface, ensemble.name, kb.articulations)
@@ -560,7 +591,7 @@ def _lineup(
             continue  # "a male vocalist ... singing": the singer already named
         taken = {*lineup, *excluded}  # "bass, but no upright bass": not the double bass
         inst = genre_kind(kb, mention.surface, style, taken=taken) or named
-        hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
+        hinted = _role_hint(mention, tokens, text, offsets)
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
         if hinted:
             stated.add(inst.id)
@@ -775,7 +806,9 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         if mid in kb.moods
     ]
 
-    instruments = _lineup(kb, tokens, positive, excluded, None if inferred_genre else effective)
+    instruments = _lineup(
+        kb, tokens, offsets, text, positive, excluded, None if inferred_genre else effective
+    )
     instrumentation = [
         InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=desc)
         for iid, role, desc in instruments
