@@ -118,6 +118,22 @@ def test_a_word_that_does_not_describe_the_instrument_is_not_its_descriptor(
     assert named in lineup and lineup[named] is None
 
 
+@pytest.mark.parametrize(
+    ("prompt", "pad"),
+    [
+        ("a heavy metal piece. The atmosphere of this piece is loud and hard-hitting", False),
+        ("a folk song with guitar; there is an eccentric atmosphere", False),
+        ("an ambient track with atmospheric pads and piano", True),
+        ("a drone piece with swells and soundscapes", True),
+    ],
+)
+def test_the_atmosphere_of_a_piece_is_not_an_instrument(prompt: str, pad: bool) -> None:
+    """ "The atmosphere is hopeful" says how it feels (660 MusicCaps captions say it); an
+    atmosphere pad is asked for by name ("atmospheric pads", "soundscapes")."""
+    lineup = {i.name for i in read(prompt).parsed.instrumentation}
+    assert ("atmosphere_pad" in lineup) is pad
+
+
 def test_e_guitar_and_e_bass_are_electric() -> None:
     lineup = {
         i.name: i.descriptor
