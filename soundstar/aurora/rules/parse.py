@@ -526,18 +526,6 @@ def _joined(left: int, tokens: list[str], text: str, offsets: list[int]) -> bool
     return not _CLAUSE_BREAK.search(text[offsets[left] + len(tokens[left]) : offsets[left + 1]])
 
 
-def _role_hint(mention: Mention, tokens: list[str], text: str, offsets: list[int]) -> str | None:
-    """The part a role word next to an instrument's name asks for ("lead guitar", "piano
-    chords"). A word across a comma belongs to the instrument on its own side: in "guitar
-    melody, accordion and ..." the melody is the guitar's, not the accordion's."""
-    before, after = mention.start - 1, mention.end
-    if before >= 0 and tokens[before] in _ROLE_HINTS and _joined(before, tokens, text, offsets):
-        return _ROLE_HINTS[tokens[before]]
-    if after < len(tokens) and _joined(after - 1, tokens, text, offsets):
-        return _ROLE_HINTS.get(tokens[after])
-    return None
-
-
 def _lineup(
     kb: KnowledgeBase,
     tokens: list[str],
@@ -567,8 +555,9 @@ def _lineup(
     lineup: dict[str, tuple[str, str | None]] = {}
     by_word: dict[str, str] = {}  # lineup entries a generic word put there, and the word
     for mention in positive:
-        # the words before the name that may colour or count it, within its phrase
-        start = mention.start
+        # the words beside the name that may colour, count or cast it, within its phrase: in
+        # "guitar melody, accordion and ..." the melody is the guitar's, not the accordion's
+        start, end = mention.start, mention.end
         joined = start > 0 and _joined(start - 1, tokens, text, offsets)
         before = tokens[start - 1] if joined else ""
         earlier = (
@@ -576,6 +565,7 @@ def _lineup(
             if joined and start > 1 and _joined(start - 2, tokens, text, offsets)
             else ""
         )
+        after = tokens[end] if end < len(tokens) and _joined(end - 1, tokens, text, offsets) else ""
         if mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
             ensemble = kb.named_ensembles[mention.id]
             colour = _descriptor(earlier, before, mention.surface, ensemble.name, kb.articulations)
@@ -591,7 +581,7 @@ def _lineup(
             continue  # "a male vocalist ... singing": the singer already named
         taken = {*lineup, *excluded}  # "bass, but no upright bass": not the double bass
         inst = genre_kind(kb, mention.surface, style, taken=taken) or named
-        hinted = _role_hint(mention, tokens, text, offsets)
+        hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
         if hinted:
             stated.add(inst.id)
