@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from soundstar.audio.analysis import refine_tempo_acf
 from soundstar.aurora.pipeline import Aurora
-from soundstar.engine.composer import build_timeline
+from soundstar.engine.composer import build_timeline, compose
 from soundstar.engine.composer.bass_part import (
     basic_bass,
     beat_bass,
@@ -161,6 +161,31 @@ def test_offbeat_hats_are_softer_at_70_than_at_120_bpm() -> None:
         return float(np.mean(hats))
 
     assert offbeat_hat_velocity(70.0) < 0.75 * offbeat_hat_velocity(120.0)
+
+
+@pytest.mark.parametrize(
+    ("groove_id", "tempo", "named", "claps"),
+    [("pop_backbeat", 120.0, frozenset(), True), ("pop_backbeat", 166.0, frozenset(), False),
+     ("four_on_floor", 174.0, frozenset(), False), ("four_on_floor", 174.0, frozenset({"clap"}), True),
+     ("trap", 160.0, frozenset(), True)],
+)  # fmt: skip
+def test_claps_are_left_out_of_a_fast_backbeat_unless_asked_for(
+    groove_id: str, tempo: float, named: frozenset[str], claps: bool
+) -> None:
+    timeline = dataclasses.replace(_timeline(), tempo_bpm=tempo)
+    groove = load_knowledge().drum_grooves[groove_id]
+    notes = write_drums(timeline, groove, GM_DRUM_NOTES, np.random.default_rng(0), swing=0.0,
+                        tempo_bpm=tempo, named_voices=named)  # fmt: skip
+    pitches = {n.pitch for n in notes}
+    assert (GM_DRUM_NOTES["clap"] in pitches) is claps
+    assert GM_DRUM_NOTES["kick"] in pitches
+
+
+def test_a_fast_pop_song_with_hand_claps_keeps_them() -> None:
+    understood = Aurora().understand("upbeat pop song at 170 bpm with hand claps and piano")
+    score = compose(understood.parameters, understood.plan, seed=3)
+    drums = [t for t in score.tracks if t.is_drum]
+    assert any(n.pitch == GM_DRUM_NOTES["clap"] for t in drums for n in t.notes)
 
 
 def test_the_melody_moves_between_beats_less_the_slower_the_tempo() -> None:

@@ -169,7 +169,15 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         if role == Role.DRUMS or (inst.drum and role != Role.PERCUSSION):
             groove = _drum_groove(kb, genre, params.time_signature)
             notes = write_drums(
-                timeline, groove, GM_DRUM_NOTES, rng, swing=swing, tempo_bpm=params.tempo_bpm
+                timeline,
+                groove,
+                GM_DRUM_NOTES,
+                rng,
+                swing=swing,
+                tempo_bpm=params.tempo_bpm,
+                named_voices=frozenset(
+                    v for s in drum_specs for v in _instrument(kb, s.name).voices
+                ),
             )
         elif role == Role.PERCUSSION:
             notes = write_percussion(

@@ -23,6 +23,12 @@ _BEAT_VOICES = frozenset({"kick", "snare", "clap", "rim"})
 _SLOW_OFFBEAT_SCALE = 0.55
 _SLOW_GHOST_SCALE = 0.3
 _SLOW_BEAT_SCALE = 1.1
+# From here up the tempo finder's prior no longer prefers the beat to its half, so a
+# backbeat much louder than the downbeat is heard as a half-time beat. A hand-clap (a
+# broadband noise burst) on 2 and 4 does that even when played softly: it is left out,
+# unless the person asked for claps or the groove is felt in half time anyway (trap).
+FAST_BPM = 150.0
+_FAST_DROPPED = frozenset({"clap"})
 
 
 def slow_tempo_scale(voice: str, on_beat: bool, tempo_bpm: float | None) -> float:
@@ -66,12 +72,19 @@ def write_drums(
     *,
     swing: float,
     tempo_bpm: float | None = None,
+    named_voices: frozenset[str] = frozenset(),
 ) -> list[Note]:
     """Notes on the GM drum map for every bar; the last bar is a hit and a crash.
 
     With `tempo_bpm` below SLOW_BPM, off-beat hats and shakers are softened and on-beat
-    kicks and snares lifted, so the beat is the pulse heard, not its double."""
+    kicks and snares lifted, so the beat is the pulse heard, not its double. At FAST_BPM
+    and above, claps are left out (see there) unless `named_voices` holds them."""
     notes: list[Note] = []
+    dropped = (
+        _FAST_DROPPED - named_voices
+        if tempo_bpm is not None and tempo_bpm >= FAST_BPM and groove.feel != "half_time"
+        else frozenset()
+    )
     steps = groove.steps
     step_beats = timeline.beats_per_bar / steps
     steps_per_beat = steps / timeline.beats_per_bar
@@ -89,7 +102,7 @@ def write_drums(
         voices = _bar_voices(groove, bar, timeline)
         scale = 0.72 + 0.28 * energy
         for voice, pattern in voices.items():
-            if energy < 0.3 and voice not in _LOW_ENERGY_KEEP:
+            if (energy < 0.3 and voice not in _LOW_ENERGY_KEEP) or voice in dropped:
                 continue
             for step, char in enumerate(pattern[:steps]):
                 if char not in VELOCITY:
