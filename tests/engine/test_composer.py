@@ -15,6 +15,7 @@ from soundstar.engine.composer import beat_keeper, build_timeline, compose
 from soundstar.engine.composer.melody import write_melody
 from soundstar.engine.composer.timeline import SectionSpan, Timeline, allocate_bars
 from soundstar.engine.composer.voicing import power_chord
+from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.knowledge import load_knowledge
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
 from soundstar.theory import key_scale, parse_chord
@@ -96,6 +97,45 @@ def test_waltz_is_in_three() -> None:
     assert score.time_signature == "3/4"
     assert score.beats_per_bar == 3.0
     assert score.sections[0].start_bar == 0
+
+
+@pytest.mark.parametrize(
+    ("prompt", "ride", "walking"),
+    [("a pop song in 3/4 with drums, bass guitar and piano", False, False),
+     ("a swing tune in 3/4 with drums, double bass and piano", True, True)],
+)  # fmt: skip
+def test_a_style_without_grooves_in_a_meter_takes_its_parents_or_the_plain_one(
+    prompt: str, ride: bool, walking: bool
+) -> None:
+    params, plan = _understand(prompt)
+    assert params.time_signature == "3/4"
+    score = compose(params, plan, seed=2)
+    drums = [n for t in score.tracks if t.is_drum for n in t.notes]
+    assert any(n.pitch == GM_DRUM_NOTES["ride"] for n in drums) is ride
+    bass = [n for t in score.tracks if t.role == Role.BASS for n in t.notes]
+    # a walking bass strikes every beat; a waltz bass, the downbeat (and the fifth)
+    on_beat_two = [n for n in bass if math.isclose(n.start_beat % 3.0, 1.0)]
+    assert bool(on_beat_two) is walking
+
+
+def test_a_folk_song_with_drums_gets_a_backbeat_not_four_on_the_floor() -> None:
+    params, plan = _understand("a folk song with acoustic guitar, drums and bass at 100 bpm")
+    score = compose(params, plan, seed=1)
+    kicks = {n.start_beat % 4.0 for t in score.tracks if t.is_drum for n in t.notes
+             if n.pitch == GM_DRUM_NOTES["kick"]}  # fmt: skip
+    snares = {n.start_beat % 4.0 for t in score.tracks if t.is_drum for n in t.notes
+              if n.pitch == GM_DRUM_NOTES["snare"]}  # fmt: skip
+    assert 1.0 not in kicks and {1.0, 3.0} <= snares
+
+
+def test_a_son_clave_plays_both_of_its_sides() -> None:
+    params, plan = _understand("salsa at 180 bpm with piano, congas, clave and bass")
+    score = compose(params, plan, seed=5)
+    clave = [n for t in score.tracks if t.is_drum for n in t.notes
+             if n.pitch == GM_DRUM_NOTES["clave"]]  # fmt: skip
+    sides = {bar: frozenset(n.start_beat % 4.0 for n in clave if int(n.start_beat // 4.0) == bar)
+             for bar in (2, 3)}  # fmt: skip
+    assert sides[2] and sides[3] and sides[2] != sides[3]
 
 
 def test_sections_cover_every_bar_in_whole_bars() -> None:

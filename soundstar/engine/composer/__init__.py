@@ -61,12 +61,20 @@ def _genre(kb: KnowledgeBase, params: MusicalParameters) -> Genre:
     return fallback
 
 
+def _lineage(kb: KnowledgeBase, genre: Genre) -> list[Genre]:
+    """The genre, then its parent, grandparent, ...: where a style's grooves are looked up."""
+    return [genre] + [kb.genres[g] for g in kb.genre_ancestors(genre.id) if g in kb.genres]
+
+
 def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
-    num, _ = split_meter(meter)
-    for gid in genre.drum_grooves:
-        groove = kb.drum_grooves.get(gid)
-        if groove is not None and groove.meter == meter:
-            return groove
+    """The first groove in the meter of the genre's, else of its nearest ancestor's, else
+    the meter's plain groove (the first in the file: a waltz, not a jazz waltz, for a pop
+    song in 3/4), else a basic one built for the meter."""
+    for style in _lineage(kb, genre):
+        for gid in style.drum_grooves:
+            groove = kb.drum_grooves.get(gid)
+            if groove is not None and groove.meter == meter:
+                return groove
     for groove in kb.drum_grooves.values():
         if groove.meter == meter:
             return groove
@@ -78,8 +86,10 @@ def _bass_groove(
     kb: KnowledgeBase, genre: Genre, meter: str, asked: str | None = None
 ) -> BassGroove:
     """The groove a descriptor asked for ("pulsing bass"), if it fits the meter; else the
-    genre's first in the meter; else any in the meter; else a root on every beat."""
-    for gid in ([asked] if asked else []) + list(genre.bass_grooves):
+    first in the meter of the genre's or its nearest ancestor's; else the meter's plain
+    groove (the first in the file); else a root on every beat."""
+    styles = [gid for style in _lineage(kb, genre) for gid in style.bass_grooves]
+    for gid in ([asked] if asked else []) + styles:
         groove = kb.bass_grooves.get(gid)
         if groove is not None and groove.meter == meter:
             return groove

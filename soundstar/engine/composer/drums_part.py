@@ -55,9 +55,13 @@ def swing_offset(step: int, steps_per_beat: float, swing: float, step_beats: flo
 
 
 def _bar_voices(groove: DrumGroove, bar: int, timeline: Timeline) -> dict[str, str]:
+    """The patterns of one bar: the fill at a section's end, else the groove with its
+    every-second-bar voices (a clave's other side) and, every fourth bar, a variation."""
     if timeline.is_section_end(bar) and groove.fill is not None:
         return {str(k): v for k, v in groove.fill.voices.items()}
     merged = {str(k): v for k, v in groove.voices.items()}
+    if groove.alternate is not None and bar % 2 == 1:
+        merged.update({str(k): v for k, v in groove.alternate.voices.items()})
     if groove.variations and bar % 4 == 3:
         variation = groove.variations[(bar // 4) % len(groove.variations)]
         merged.update({str(k): v for k, v in variation.voices.items()})
