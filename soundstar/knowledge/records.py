@@ -148,7 +148,9 @@ with warnings.catch_warnings():
             default=None, description="drum kit to play it on; null: the genre's kit"
         )
         voices: tuple[DrumVoiceName, ...] = Field(
-            default=(), description="for kit pieces (hi-hat, snare...): the drum voices they name"
+            default=(),
+            description="for kit pieces (hi-hat, snare...) and hand percussion (congas...): "
+            "the drum voices they name; percussion without voices (timpani) is pitched",
         )
         variant_of: str | None = Field(
             default=None,

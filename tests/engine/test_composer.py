@@ -138,6 +138,45 @@ def test_a_son_clave_plays_both_of_its_sides() -> None:
     assert sides[2] and sides[3] and sides[2] != sides[3]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "instrument"),
+    [("an upbeat pop song with congas, piano and bass", "congas"),
+     ("a bossa nova with bongos, guitar and bass", "bongos"),
+     ("a lullaby with a triangle, harp and strings", "triangle"),
+     ("an acoustic folk song with cajon and guitar", "cajon"),
+     ("indian classical music with tabla and sitar", "tabla")],
+)  # fmt: skip
+def test_named_hand_percussion_plays_its_own_drums(prompt: str, instrument: str) -> None:
+    params, plan = _understand(prompt)
+    score = compose(params, plan, seed=3)
+    kb = load_knowledge()
+    own = {GM_DRUM_NOTES[v] for v in kb.instruments[instrument].voices}
+    track = next(t for t in score.tracks if t.instrument == instrument)
+    assert track.is_drum and track.notes
+    assert {n.pitch for n in track.notes} <= own
+
+
+def test_timpani_strike_the_roots_of_the_chords_in_their_register() -> None:
+    params, plan = _understand("an epic orchestral piece with strings, brass and timpani")
+    score = compose(params, plan, seed=3)
+    timpani = next(t for t in score.tracks if t.instrument == "timpani")
+    lo, hi = load_knowledge().instruments["timpani"].register
+    assert not timpani.is_drum and len(timpani.notes) > len(score.chords)
+    for note in timpani.notes:
+        bar = next(c for c in score.chords if c.start_beat <= note.start_beat < c.start_beat
+                   + c.duration_beats)  # fmt: skip
+        assert note.pitch % 12 == parse_chord(bar.symbol).root_pc and lo <= note.pitch <= hi
+
+
+@pytest.mark.parametrize(("tempo", "offbeats"), [(120, True), (172, False)])
+def test_a_shaker_moves_on_the_beat_in_a_fast_waltz(tempo: int, offbeats: bool) -> None:
+    params, plan = _understand(f"a lively waltz in D major at {tempo} bpm with piano and shaker")
+    score = compose(params, plan, seed=2)
+    shaker = next(t for t in score.tracks if t.instrument == "shaker")
+    assert shaker.notes
+    assert any(n.start_beat % 1.0 for n in shaker.notes) is offbeats
+
+
 def test_sections_cover_every_bar_in_whole_bars() -> None:
     params, plan = _understand("epic trance with a big drop", duration=95)
     timeline = build_timeline(params, plan)

@@ -15,7 +15,15 @@ from soundstar.engine.composer.bass_part import (
     write_bass,
 )
 from soundstar.engine.composer.comping import write_arp, write_comping, write_texture
-from soundstar.engine.composer.drums_part import basic_groove, write_drums, write_percussion
+from soundstar.engine.composer.drums_part import (
+    HAND_PERCUSSION,
+    SHAKER_AND_TAMBOURINE,
+    basic_groove,
+    write_drums,
+    write_hand_percussion,
+    write_percussion,
+    write_pitched_percussion,
+)
 from soundstar.engine.composer.melody import write_melody
 from soundstar.engine.composer.partner import write_partner
 from soundstar.engine.composer.timeline import Timeline, build_timeline
@@ -80,6 +88,32 @@ def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
             return groove
     num, den = split_meter(meter)
     return basic_groove(num * 4.0 / den, num)
+
+
+def _percussion_groove(
+    kb: KnowledgeBase, genre: Genre, meter: str, voices: tuple[str, ...]
+) -> DrumGroove | None:
+    """Where a hand percussionist's patterns come from: the style's (or its nearest
+    ancestor's) groove in the meter, if it has one for any of the voices (a salsa's
+    tumbao); else the hand-percussion groove of the meter; None in a meter with neither."""
+    styles = [kb.drum_grooves[g] for s in _lineage(kb, genre) for g in s.drum_grooves
+              if g in kb.drum_grooves]  # fmt: skip
+    for groove in styles:
+        if groove.meter == meter and any(v in groove.voices for v in voices):
+            return groove
+    return _hand_groove(kb, meter)
+
+
+def _hand_groove(kb: KnowledgeBase, meter: str) -> DrumGroove | None:
+    """The hand-percussion groove of the meter, if there is one."""
+    return next(
+        (
+            g
+            for g in kb.drum_grooves.values()
+            if g.id.startswith(HAND_PERCUSSION) and g.meter == meter
+        ),
+        None,
+    )
 
 
 def _bass_groove(
@@ -175,7 +209,8 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         playing = kb.articulation(spec.descriptor)
         role = spec.role
         notes: list[Note]
-        is_drum = role in (Role.DRUMS, Role.PERCUSSION) or inst.drum
+        # Percussion without drum voices (timpani, berimbau) is pitched: it plays roots.
+        is_drum = role == Role.DRUMS or inst.drum or (role == Role.PERCUSSION and bool(inst.voices))
         if role == Role.DRUMS or (inst.drum and role != Role.PERCUSSION):
             groove = _drum_groove(kb, genre, params.time_signature)
             notes = write_drums(
@@ -189,9 +224,36 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                     v for s in drum_specs for v in _instrument(kb, s.name).voices
                 ),
             )
-        elif role == Role.PERCUSSION:
+        elif (
+            role == Role.PERCUSSION
+            and inst.voices
+            and set(inst.voices) <= set(SHAKER_AND_TAMBOURINE)
+        ):
             notes = write_percussion(
-                timeline, GM_DRUM_NOTES, rng, swing=swing, tempo_bpm=params.tempo_bpm
+                timeline,
+                GM_DRUM_NOTES,
+                rng,
+                swing=swing,
+                tempo_bpm=params.tempo_bpm,
+                voices=inst.voices,
+            )
+        elif role == Role.PERCUSSION and inst.voices:
+            notes = write_hand_percussion(
+                timeline,
+                _percussion_groove(kb, genre, params.time_signature, inst.voices),
+                inst.voices,
+                GM_DRUM_NOTES,
+                rng,
+                swing=swing,
+                tempo_bpm=params.tempo_bpm,
+            )
+        elif role == Role.PERCUSSION:
+            notes = write_pitched_percussion(
+                timeline,
+                _percussion_groove(kb, genre, params.time_signature, ("tom_low",)),
+                register,
+                rng,
+                tempo_bpm=params.tempo_bpm,
             )
         elif role == Role.BASS and bass_line is not None:
             notes = _doubled(bass_line, register)

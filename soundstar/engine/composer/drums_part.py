@@ -6,8 +6,10 @@ import numpy as np
 
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
+from soundstar.engine.composer.voicing import nearest_pitch
 from soundstar.knowledge import DrumGroove
 from soundstar.models import Note
+from soundstar.theory import parse_chord
 
 VELOCITY = {"X": 118, "x": 96, "o": 52}
 # Voices that thin out first when the energy is low.
@@ -55,10 +57,15 @@ def swing_offset(step: int, steps_per_beat: float, swing: float, step_beats: flo
 
 
 def _bar_voices(groove: DrumGroove, bar: int, timeline: Timeline) -> dict[str, str]:
-    """The patterns of one bar: the fill at a section's end, else the groove with its
-    every-second-bar voices (a clave's other side) and, every fourth bar, a variation."""
+    """The patterns of one bar: the fill at a section's end, else the groove's."""
     if timeline.is_section_end(bar) and groove.fill is not None:
         return {str(k): v for k, v in groove.fill.voices.items()}
+    return _groove_voices(groove, bar)
+
+
+def _groove_voices(groove: DrumGroove, bar: int) -> dict[str, str]:
+    """The groove's patterns in one bar, with its every-second-bar voices (a clave's other
+    side) and, every fourth bar, a variation."""
     merged = {str(k): v for k, v in groove.voices.items()}
     if groove.alternate is not None and bar % 2 == 1:
         merged.update({str(k): v for k, v in groove.alternate.voices.items()})
@@ -170,6 +177,14 @@ def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
     )
 
 
+SHAKER_AND_TAMBOURINE = ("shaker", "tambourine")
+# The grooves (one per meter) a hand percussionist plays from when the style has none.
+HAND_PERCUSSION = "hand_percussion"
+# Hand percussion rests in the quietest sections and adds its ghost notes from here up.
+_HAND_REST_ENERGY = 0.3
+_HAND_GHOST_ENERGY = 0.45
+
+
 def _tambourine_beats(pulse: Pulse) -> list[float]:
     """The backbeat: 2 and 4 in 4/4, the second dotted quarter in 6/8; in a bar of three
     beats, 2 and 3 (the waltz's "oom-pah-pah"), as one hit on 2 alone makes the bar
@@ -185,18 +200,24 @@ def write_percussion(
     *,
     swing: float,
     tempo_bpm: float | None = None,
+    voices: tuple[str, ...] = SHAKER_AND_TAMBOURINE,
 ) -> list[Note]:
     """Shaker eighths and a tambourine on the backbeat, in the livelier sections: both
-    accent the felt beats (two dotted quarters in 6/8, not three quarters)."""
+    accent the felt beats (two dotted quarters in 6/8, not three quarters); from FAST_BPM
+    up the shaker moves on the felt beats only (its eighths would be heard as a beat and a
+    half in a fast waltz). `voices` chooses which of the two play."""
     notes: list[Note] = []
     pulse = timeline.pulse
+    fast = tempo_bpm is not None and tempo_bpm >= FAST_BPM
     for bar in range(timeline.n_bars - 1):
         energy = timeline.section_of(bar).energy
         if energy < 0.4:
             continue
         start = timeline.bar_start(bar)
-        for i in range(round(timeline.beats_per_bar * 2)):
+        for i in range(round(timeline.beats_per_bar * 2) if "shaker" in voices else 0):
             on_beat = pulse.on_beat(i * 0.5)
+            if fast and not on_beat:
+                continue
             onset = start + i * 0.5 + swing_offset(i, 2, swing, 0.5)
             vel = (70 if on_beat else 52) * (0.7 + 0.3 * energy) * slow_tempo_scale(
                 "shaker", on_beat, tempo_bpm
@@ -209,7 +230,7 @@ def write_percussion(
                     velocity=int(np.clip(vel, 20, 127)),
                 )
             )
-        if energy >= 0.6:
+        if energy >= 0.6 and "tambourine" in voices:
             for onset in _tambourine_beats(pulse):
                 notes.append(
                     Note(
@@ -219,4 +240,128 @@ def write_percussion(
                         velocity=int(70 + 20 * energy),
                     )
                 )
+    return notes
+
+
+def _felt_beat_pattern(voice_index: int, pulse: Pulse, steps: int) -> str:
+    """A pattern for a voice the meter's grooves have none for: the first voice on every
+    felt beat (accented on one), the others on the downbeat."""
+    chars = ["."] * steps
+    per_beat = steps / pulse.beats_per_bar
+    for k, onset in enumerate(pulse.onsets()):
+        if voice_index == 0 or k == 0:
+            chars[round(onset * per_beat)] = "X" if k == 0 else "x"
+    return "".join(chars)
+
+
+def _pattern_hits(
+    pattern: str,
+    steps: int,
+    timeline: Timeline,
+    energy: float,
+    voice: str,
+    rng: np.random.Generator,
+    tempo_bpm: float | None,
+) -> list[tuple[int, int]]:
+    """(step, velocity) of a percussionist's pattern in one bar: ghost notes only from
+    _HAND_GHOST_ENERGY up, softer in quieter sections, shaped like the kit at slow tempi."""
+    steps_per_beat = steps / timeline.beats_per_bar
+    scale = 0.72 + 0.28 * energy
+    hits = []
+    for step, char in enumerate(pattern[:steps]):
+        if char not in VELOCITY or (char == "o" and energy < _HAND_GHOST_ENERGY):
+            continue
+        on_beat = abs(step / steps_per_beat - round(step / steps_per_beat)) < 1e-9
+        slow = slow_tempo_scale(voice, on_beat, tempo_bpm)
+        if slow == 0.0:
+            continue
+        velocity = VELOCITY[char] * scale * slow + rng.normal(0.0, 4.0)
+        hits.append((step, int(np.clip(velocity, 20, 127))))
+    return hits
+
+
+def write_hand_percussion(
+    timeline: Timeline,
+    groove: DrumGroove | None,
+    voices: tuple[str, ...],
+    gm_notes: dict[str, int],
+    rng: np.random.Generator,
+    *,
+    swing: float,
+    tempo_bpm: float | None = None,
+) -> list[Note]:
+    """A hand percussionist's part (congas, bongos, a cajon...): each of the instrument's
+    `voices` plays its pattern in `groove` (the style's, or the hand-percussion groove of
+    the meter; a fill is the kit's, so the percussionist keeps the groove under it), else
+    a hit on the felt beats; it rests in the quietest sections and ends on one stroke."""
+    notes: list[Note] = []
+    steps = groove.steps if groove is not None else round(timeline.beats_per_bar * 4)
+    step_beats = timeline.beats_per_bar / steps
+    fallback = {v: _felt_beat_pattern(i, timeline.pulse, steps) for i, v in enumerate(voices)}
+    for bar in range(timeline.n_bars):
+        start = timeline.bar_start(bar)
+        if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
+            notes.append(
+                Note(pitch=gm_notes[voices[0]], start_beat=start, duration_beats=1.0, velocity=100)
+            )
+            continue
+        energy = timeline.section_of(bar).energy
+        if energy < _HAND_REST_ENERGY:
+            continue
+        written = {} if groove is None else _groove_voices(groove, bar)
+        for voice in voices:
+            pattern = written.get(voice, fallback[voice])
+            for step, velocity in _pattern_hits(
+                pattern, steps, timeline, energy, voice, rng, tempo_bpm
+            ):
+                offset = swing_offset(step, steps / timeline.beats_per_bar, swing, step_beats)
+                notes.append(
+                    Note(
+                        pitch=gm_notes[voice],
+                        start_beat=round(start + step * step_beats + offset, 6),
+                        duration_beats=round(step_beats, 6),
+                        velocity=velocity,
+                    )
+                )
+    return notes
+
+
+def write_pitched_percussion(
+    timeline: Timeline,
+    groove: DrumGroove | None,
+    register: tuple[int, int],
+    rng: np.random.Generator,
+    *,
+    tempo_bpm: float | None = None,
+) -> list[Note]:
+    """Timpani (or a berimbau): the low drum's pattern of `groove` (an epic ostinato in a
+    film score) struck on each bar's chord root, near the bottom of the register; a hit
+    on the felt beats where there is no pattern; rests in the quietest sections."""
+    voice = "tom_low"
+    steps = groove.steps if groove is not None else round(timeline.beats_per_bar * 4)
+    step_beats = timeline.beats_per_bar / steps
+    fallback = _felt_beat_pattern(0, timeline.pulse, steps)
+    lo, hi = register
+    notes: list[Note] = []
+    for bar in range(timeline.n_bars):
+        start = timeline.bar_start(bar)
+        root = nearest_pitch(parse_chord(timeline.chords[bar]).root_pc, lo + 2, lo, hi)
+        if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
+            notes.append(Note(pitch=root, start_beat=start, duration_beats=2.0, velocity=100))
+            continue
+        energy = timeline.section_of(bar).energy
+        if energy < _HAND_REST_ENERGY:
+            continue
+        pattern = (_groove_voices(groove, bar) if groove is not None else {}).get(voice, fallback)
+        for step, velocity in _pattern_hits(
+            pattern, steps, timeline, energy, voice, rng, tempo_bpm
+        ):
+            notes.append(
+                Note(
+                    pitch=root,
+                    start_beat=round(start + step * step_beats, 6),
+                    duration_beats=round(max(step_beats, 0.5), 6),
+                    velocity=velocity,
+                )
+            )
     return notes
