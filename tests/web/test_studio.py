@@ -14,7 +14,7 @@ pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
 )
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.web.conftest import LiveServer, new_page, screenshot, sign_in
 
@@ -409,6 +409,30 @@ def test_keyboard_alone_reaches_every_control_in_order(page: Page, live_server: 
     expect(page.locator("#params")).to_be_visible()
 
 
+def test_instrument_words_wait_for_the_catalogue_instead_of_being_dropped(
+    page: Page, live_server: LiveServer
+) -> None:
+    """An accepted "add a cello" applied while the instrument catalogue is still loading
+    waits for it (it used to be dropped: the lookup found no instruments yet)."""
+
+    def slow(route: Route) -> None:
+        time.sleep(1.0)
+        route.continue_()
+
+    page.route("**/static/instruments.json", slow)
+    page.goto("/")
+    names = page.evaluate(
+        """async () => {
+        const p = await import('/static/params.js');
+        const base = {genre: 'pop', tempo_bpm: 100, key: 'C major', mood: [],
+                      instrumentation: [{name: 'piano', role: 'chords'}]};
+        await p.catalogueReady();
+        return p.applyOverrides(base, {instrumentation: 'cello'}).instrumentation.map((i) => i.name);
+    }"""
+    )
+    assert names == ["piano", "cello"]
+
+
 def test_the_page_s_pure_functions(page: Page, live_server: LiveServer) -> None:
     """applySuggestion, applyOverrides, ratingType, Throttle and describeError, run in the browser."""
     page.goto("/")
@@ -419,6 +443,7 @@ def test_the_page_s_pure_functions(page: Page, live_server: LiveServer) -> None:
         const h = await import('/static/history.js');
         const t = await import('/static/timing.js');
         const e = await import('/static/errors.js');
+        await p.catalogueReady();
         const base = {genre: 'pop', tempo_bpm: 100, key: 'C major', mood: ['calm'],
                       instrumentation: [{name: 'piano', role: 'chords'}], structure: 'verse-chorus'};
         const gate = new t.Throttle(5000);

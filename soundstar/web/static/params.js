@@ -28,6 +28,8 @@ const SLIDERS = {
 
 /** @type {{id: string, name: string, role: string}[]} */
 let catalogue = [];
+/** @type {Promise<void> | null} */
+let catalogueLoading = null;
 
 function options(select, values, current) {
   const list = current && !values.includes(current) ? [current, ...values] : values;
@@ -147,8 +149,9 @@ export function showParameters(params) {
 }
 
 /** Apply accepted/edited enhancement values (kept in state.overrides) to the parameters. */
-export function applyOverride(field, value) {
+export async function applyOverride(field, value) {
   state.overrides[field] = value;
+  await catalogueReady();
   if (state.parameters) {
     applyOverrides(state.parameters, { [field]: value });
     showParameters(state.parameters);
@@ -202,6 +205,7 @@ export async function analyse(prompt) {
   showHonesty(answer);
   state.analysedPrompt = prompt;
   if (answer.session_id && !state.sessionId) state.sessionId = answer.session_id;
+  await catalogueReady();
   showParameters(applyOverrides(structuredClone(answer.musical_parameters), state.overrides));
   const asked = answer.parsed_parameters?.duration_seconds;
   if (asked) emit("duration-from-parameters", asked);
@@ -209,6 +213,16 @@ export async function analyse(prompt) {
   if (answer.structural_plan) emit("plan", answer.structural_plan);
   else emit("plan-wanted");
   return answer;
+}
+
+/**
+ * The instrument catalogue, fetched once; instrument words in overrides resolve against
+ * it, so they wait for it rather than being dropped while it loads.
+ * @returns {Promise<void>}
+ */
+export function catalogueReady() {
+  catalogueLoading ??= loadCatalogue();
+  return catalogueLoading;
 }
 
 async function loadCatalogue() {
@@ -225,7 +239,7 @@ async function loadCatalogue() {
 
 /** Wire the parameter controls. */
 export function initParams() {
-  loadCatalogue();
+  catalogueReady();
   options(byId("p-instrument-role"), ROLES, "lead");
   for (const [id, [, show]] of Object.entries(SLIDERS)) {
     const input = /** @type {HTMLInputElement} */ (byId(id));
