@@ -25,6 +25,8 @@ _BEAT_VOICES = frozenset({"kick", "snare", "clap", "rim"})
 _SLOW_OFFBEAT_SCALE = 0.55
 _SLOW_GHOST_SCALE = 0.3
 _SLOW_BEAT_SCALE = 1.1
+# Ghost notes ("o") play from this section energy up.
+_GHOST_ENERGY = 0.45
 # From here up the tempo finder's prior no longer prefers the beat to its half, so a
 # backbeat much louder than the downbeat is heard as a half-time beat. A hand-clap (a
 # broadband noise burst) on 2 and 4 does that even when played softly: it is left out,
@@ -75,6 +77,32 @@ def _groove_voices(groove: DrumGroove, bar: int) -> dict[str, str]:
     return merged
 
 
+def _pattern_hits(
+    pattern: str,
+    steps: int,
+    timeline: Timeline,
+    energy: float,
+    voice: str,
+    rng: np.random.Generator,
+    tempo_bpm: float | None,
+) -> list[tuple[int, int]]:
+    """(step, velocity) of a drum or percussion pattern in one bar: ghost notes only from
+    _GHOST_ENERGY up, softer in quieter sections, reshaped at slow tempi (slow_tempo_scale)."""
+    steps_per_beat = steps / timeline.beats_per_bar
+    scale = 0.72 + 0.28 * energy
+    hits = []
+    for step, char in enumerate(pattern[:steps]):
+        if char not in VELOCITY or (char == "o" and energy < _GHOST_ENERGY):
+            continue
+        on_beat = abs(step / steps_per_beat - round(step / steps_per_beat)) < 1e-9
+        slow = slow_tempo_scale(voice, on_beat, tempo_bpm)
+        if slow == 0.0:
+            continue
+        velocity = VELOCITY[char] * scale * slow + rng.normal(0.0, 4.0)
+        hits.append((step, int(np.clip(velocity, 20, 127))))
+    return hits
+
+
 def write_drums(
     timeline: Timeline,
     groove: DrumGroove,
@@ -111,20 +139,12 @@ def write_drums(
                 )
             continue
         voices = _bar_voices(groove, bar, timeline)
-        scale = 0.72 + 0.28 * energy
         for voice, pattern in voices.items():
             if (energy < 0.3 and voice not in _LOW_ENERGY_KEEP) or voice in dropped:
                 continue
-            for step, char in enumerate(pattern[:steps]):
-                if char not in VELOCITY:
-                    continue
-                if energy < 0.45 and char == "o":
-                    continue
-                on_beat = abs(step / steps_per_beat - round(step / steps_per_beat)) < 1e-9
-                slow = slow_tempo_scale(voice, on_beat, tempo_bpm)
-                if slow == 0.0:
-                    continue
-                velocity = VELOCITY[char] * scale * slow + rng.normal(0.0, 4.0)
+            for step, velocity in _pattern_hits(
+                pattern, steps, timeline, energy, voice, rng, tempo_bpm
+            ):
                 onset = (
                     start
                     + step * step_beats
@@ -135,7 +155,7 @@ def write_drums(
                         pitch=gm_notes[voice],
                         start_beat=round(onset, 6),
                         duration_beats=round(step_beats, 6),
-                        velocity=int(np.clip(velocity, 20, 127)),
+                        velocity=velocity,
                     )
                 )
         if timeline.is_section_start(bar) and bar > 0 and energy >= 0.55:
@@ -180,9 +200,8 @@ def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
 SHAKER_AND_TAMBOURINE = ("shaker", "tambourine")
 # The grooves (one per meter) a hand percussionist plays from when the style has none.
 HAND_PERCUSSION = "hand_percussion"
-# Hand percussion rests in the quietest sections and adds its ghost notes from here up.
+# Hand percussion rests in the quietest sections.
 _HAND_REST_ENERGY = 0.3
-_HAND_GHOST_ENERGY = 0.45
 
 
 def _tambourine_beats(pulse: Pulse) -> list[float]:
@@ -252,32 +271,6 @@ def _felt_beat_pattern(voice_index: int, pulse: Pulse, steps: int) -> str:
         if voice_index == 0 or k == 0:
             chars[round(onset * per_beat)] = "X" if k == 0 else "x"
     return "".join(chars)
-
-
-def _pattern_hits(
-    pattern: str,
-    steps: int,
-    timeline: Timeline,
-    energy: float,
-    voice: str,
-    rng: np.random.Generator,
-    tempo_bpm: float | None,
-) -> list[tuple[int, int]]:
-    """(step, velocity) of a percussionist's pattern in one bar: ghost notes only from
-    _HAND_GHOST_ENERGY up, softer in quieter sections, shaped like the kit at slow tempi."""
-    steps_per_beat = steps / timeline.beats_per_bar
-    scale = 0.72 + 0.28 * energy
-    hits = []
-    for step, char in enumerate(pattern[:steps]):
-        if char not in VELOCITY or (char == "o" and energy < _HAND_GHOST_ENERGY):
-            continue
-        on_beat = abs(step / steps_per_beat - round(step / steps_per_beat)) < 1e-9
-        slow = slow_tempo_scale(voice, on_beat, tempo_bpm)
-        if slow == 0.0:
-            continue
-        velocity = VELOCITY[char] * scale * slow + rng.normal(0.0, 4.0)
-        hits.append((step, int(np.clip(velocity, 20, 127))))
-    return hits
 
 
 def write_hand_percussion(
