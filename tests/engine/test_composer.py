@@ -301,6 +301,19 @@ def test_a_named_tempo_without_drums_is_marked_on_every_beat_by_the_bass() -> No
     assert len(_beats_struck(loose, Role.BASS)) < len(_beats_struck(score, Role.BASS))
 
 
+@pytest.mark.parametrize(("percussion", "keeps"), [("timpani", False), ("congas", True)])
+def test_timpani_leave_the_beat_to_the_bass_where_congas_keep_it(
+    percussion: str, keeps: bool
+) -> None:
+    params, plan = _understand(
+        f"an orchestral piece at 96 bpm with strings, double bass and {percussion}"
+    )
+    assert params.tempo_stated and any(s.name == percussion for s in params.instrumentation)
+    score = compose(params, plan, seed=5)
+    every_beat = {float(b) for b in range(int(_last_bar_start(score)))}
+    assert (_beats_struck(score, Role.BASS) == every_beat) is not keeps
+
+
 def test_without_a_bass_the_chords_mark_every_beat_even_when_quiet() -> None:
     params, plan = _understand("a quiet folk song at 70 bpm, acoustic guitar and voice, no drums")
     duo = params.model_copy(

@@ -40,6 +40,7 @@ from soundstar.knowledge import (
 )
 from soundstar.models import (
     ChordEvent,
+    InstrumentSpec,
     MusicalParameters,
     Note,
     Role,
@@ -161,14 +162,22 @@ def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> 
     ]
 
 
+def _is_drum_part(kb: KnowledgeBase, spec: InstrumentSpec) -> bool:
+    """A drum kit, a kit piece or unpitched percussion (congas, a shaker): it plays a groove
+    on the drum channel. Percussion without drum voices (timpani) is pitched."""
+    inst = _instrument(kb, spec.name)
+    return (
+        spec.role == Role.DRUMS or inst.drum or (spec.role == Role.PERCUSSION and bool(inst.voices))
+    )
+
+
 def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
     """Index of the part that marks every beat: a tempo the person named is heard as the
-    beat, and where no drums or percussion play, the bass (else the chords) keeps it.
-    None when the tempo was not named or a drum part plays."""
+    beat, and where no drums or unpitched percussion play, the bass (else the chords)
+    keeps it. None when the tempo was not named or a drum part plays; timpani, which
+    strike the roots in a pattern of their own, do not keep the beat."""
     specs = params.instrumentation
-    if not params.tempo_stated or any(
-        s.role in (Role.DRUMS, Role.PERCUSSION) or _instrument(kb, s.name).drum for s in specs
-    ):
+    if not params.tempo_stated or any(_is_drum_part(kb, s) for s in specs):
         return None
     roles = [s.role for s in specs]
     return next(
@@ -209,8 +218,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         playing = kb.articulation(spec.descriptor)
         role = spec.role
         notes: list[Note]
-        # Percussion without drum voices (timpani, berimbau) is pitched: it plays roots.
-        is_drum = role == Role.DRUMS or inst.drum or (role == Role.PERCUSSION and bool(inst.voices))
+        is_drum = _is_drum_part(kb, spec)
         if role == Role.DRUMS or (inst.drum and role != Role.PERCUSSION):
             groove = _drum_groove(kb, genre, params.time_signature)
             notes = write_drums(
