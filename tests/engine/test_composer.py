@@ -177,6 +177,19 @@ def test_a_shaker_moves_on_the_beat_in_a_fast_waltz(tempo: int, offbeats: bool) 
     assert any(n.start_beat % 1.0 for n in shaker.notes) is offbeats
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    ["a quiet ambient piece in 3/4 with piano, bodhran and a tambourine",
+     "very calm ambient music with a drone, timpani and a shaker"],
+)  # fmt: skip
+def test_percussion_asked_for_plays_even_in_a_quiet_piece(prompt: str) -> None:
+    params, plan = _understand(prompt)
+    score = compose(params, plan, seed=4)
+    assert max(s.energy_level for s in score.sections) < 0.6
+    percussion = [t for t in score.tracks if t.role == Role.PERCUSSION]
+    assert percussion and all(len(t.notes) > 1 for t in percussion)
+
+
 def test_sections_cover_every_bar_in_whole_bars() -> None:
     params, plan = _understand("epic trance with a big drop", duration=95)
     timeline = build_timeline(params, plan)

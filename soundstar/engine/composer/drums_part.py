@@ -200,8 +200,17 @@ def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
 SHAKER_AND_TAMBOURINE = ("shaker", "tambourine")
 # The grooves (one per meter) a hand percussionist plays from when the style has none.
 HAND_PERCUSSION = "hand_percussion"
-# Hand percussion rests in the quietest sections.
+# Percussion plays from these section energies up (the shaker, the tambourine, hand
+# percussion), or in the piece's liveliest sections where none reaches them: an
+# instrument asked for is always heard.
+_SHAKER_ENERGY = 0.4
+_TAMBOURINE_ENERGY = 0.6
 _HAND_REST_ENERGY = 0.3
+
+
+def _plays_from(energy: float, timeline: Timeline) -> float:
+    """The section energy a percussion part plays from: `energy`, or the piece's highest."""
+    return min(energy, max(span.energy for span in timeline.sections))
 
 
 def _tambourine_beats(pulse: Pulse) -> list[float]:
@@ -228,12 +237,15 @@ def write_percussion(
     notes: list[Note] = []
     pulse = timeline.pulse
     fast = tempo_bpm is not None and tempo_bpm >= FAST_BPM
-    for bar in range(timeline.n_bars - 1):
+    shaker_from = _plays_from(_SHAKER_ENERGY, timeline)
+    tambourine_from = _plays_from(_TAMBOURINE_ENERGY, timeline)
+    for bar in range(max(timeline.n_bars - 1, 1)):
         energy = timeline.section_of(bar).energy
-        if energy < 0.4:
+        if energy < min(shaker_from, tambourine_from):
             continue
         start = timeline.bar_start(bar)
-        for i in range(round(timeline.beats_per_bar * 2) if "shaker" in voices else 0):
+        shaking = "shaker" in voices and energy >= shaker_from
+        for i in range(round(timeline.beats_per_bar * 2) if shaking else 0):
             on_beat = pulse.on_beat(i * 0.5)
             if fast and not on_beat:
                 continue
@@ -249,7 +261,7 @@ def write_percussion(
                     velocity=int(np.clip(vel, 20, 127)),
                 )
             )
-        if energy >= 0.6 and "tambourine" in voices:
+        if energy >= tambourine_from and "tambourine" in voices:
             for onset in _tambourine_beats(pulse):
                 notes.append(
                     Note(
@@ -291,6 +303,7 @@ def write_hand_percussion(
     steps = groove.steps if groove is not None else round(timeline.beats_per_bar * 4)
     step_beats = timeline.beats_per_bar / steps
     fallback = {v: _felt_beat_pattern(i, timeline.pulse, steps) for i, v in enumerate(voices)}
+    rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
     for bar in range(timeline.n_bars):
         start = timeline.bar_start(bar)
         if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
@@ -299,7 +312,7 @@ def write_hand_percussion(
             )
             continue
         energy = timeline.section_of(bar).energy
-        if energy < _HAND_REST_ENERGY:
+        if energy < rest_below:
             continue
         written = {} if groove is None else _groove_voices(groove, bar)
         for voice in voices:
@@ -335,6 +348,7 @@ def write_pitched_percussion(
     step_beats = timeline.beats_per_bar / steps
     fallback = _felt_beat_pattern(0, timeline.pulse, steps)
     lo, hi = register
+    rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
     notes: list[Note] = []
     for bar in range(timeline.n_bars):
         start = timeline.bar_start(bar)
@@ -343,7 +357,7 @@ def write_pitched_percussion(
             notes.append(Note(pitch=root, start_beat=start, duration_beats=2.0, velocity=100))
             continue
         energy = timeline.section_of(bar).energy
-        if energy < _HAND_REST_ENERGY:
+        if energy < rest_below:
             continue
         pattern = (_groove_voices(groove, bar) if groove is not None else {}).get(voice, fallback)
         for step, velocity in _pattern_hits(
