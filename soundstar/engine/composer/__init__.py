@@ -6,6 +6,8 @@ Deterministic for a seed: each track draws from its own generator seeded by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from soundstar.engine.composer.bass_part import (
@@ -75,15 +77,22 @@ def _lineage(kb: KnowledgeBase, genre: Genre) -> list[Genre]:
     return [genre] + [kb.genres[g] for g in kb.genre_ancestors(genre.id) if g in kb.genres]
 
 
-def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
-    """The first groove in the meter of the genre's, else of its nearest ancestor's, else
-    the meter's plain groove (the first in the file: a waltz, not a jazz waltz, for a pop
-    song in 3/4), else a basic one built for the meter."""
+def _style_drum_grooves(kb: KnowledgeBase, genre: Genre, meter: str) -> Iterator[DrumGroove]:
+    """The drum grooves in the meter of the genre, then of its parent, grandparent, ..."""
     for style in _lineage(kb, genre):
         for gid in style.drum_grooves:
             groove = kb.drum_grooves.get(gid)
             if groove is not None and groove.meter == meter:
-                return groove
+                yield groove
+
+
+def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
+    """The first groove in the meter of the genre's, else of its nearest ancestor's, else
+    the meter's plain groove (the first in the file: a waltz, not a jazz waltz, for a pop
+    song in 3/4), else a basic one built for the meter."""
+    styled = next(_style_drum_grooves(kb, genre, meter), None)
+    if styled is not None:
+        return styled
     for groove in kb.drum_grooves.values():
         if groove.meter == meter:
             return groove
@@ -97,10 +106,8 @@ def _percussion_groove(
     """Where a hand percussionist's patterns come from: the style's (or its nearest
     ancestor's) groove in the meter, if it has one for any of the voices (a salsa's
     tumbao); else the hand-percussion groove of the meter; None in a meter with neither."""
-    styles = [kb.drum_grooves[g] for s in _lineage(kb, genre) for g in s.drum_grooves
-              if g in kb.drum_grooves]  # fmt: skip
-    for groove in styles:
-        if groove.meter == meter and any(v in groove.voices for v in voices):
+    for groove in _style_drum_grooves(kb, genre, meter):
+        if any(v in groove.voices for v in voices):
             return groove
     return _hand_groove(kb, meter)
 

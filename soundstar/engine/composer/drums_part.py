@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from soundstar.engine.composer.pulse import Pulse
@@ -285,6 +287,39 @@ def _felt_beat_pattern(voice_index: int, pulse: Pulse, steps: int) -> str:
     return "".join(chars)
 
 
+def _percussion_grid(groove: DrumGroove | None, timeline: Timeline) -> tuple[int, float]:
+    """Steps in a bar and their length in beats: the groove's, else sixteenths."""
+    steps = groove.steps if groove is not None else round(timeline.beats_per_bar * 4)
+    return steps, timeline.beats_per_bar / steps
+
+
+def _percussion_strokes(
+    timeline: Timeline,
+    groove: DrumGroove | None,
+    voices: tuple[str, ...],
+    rng: np.random.Generator,
+    tempo_bpm: float | None,
+) -> Iterator[tuple[int, str, int, int]]:
+    """(bar, voice, step, velocity) of a percussionist's part in every bar but the last:
+    each voice's pattern in `groove` (a fill is the kit's, so the groove goes on under
+    it), else a hit on the felt beats; nothing in the sections quieter than hand
+    percussion plays in."""
+    steps, _ = _percussion_grid(groove, timeline)
+    fallback = {v: _felt_beat_pattern(i, timeline.pulse, steps) for i, v in enumerate(voices)}
+    rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
+    for bar in range(timeline.n_bars - 1 if timeline.n_bars > 1 else 1):
+        energy = timeline.section_of(bar).energy
+        if energy < rest_below:
+            continue
+        written = {} if groove is None else _groove_voices(groove, bar)
+        for voice in voices:
+            pattern = written.get(voice, fallback[voice])
+            for step, velocity in _pattern_hits(
+                pattern, steps, timeline, energy, voice, rng, tempo_bpm
+            ):
+                yield bar, voice, step, velocity
+
+
 def write_hand_percussion(
     timeline: Timeline,
     groove: DrumGroove | None,
@@ -297,38 +332,31 @@ def write_hand_percussion(
 ) -> list[Note]:
     """A hand percussionist's part (congas, bongos, a cajon...): each of the instrument's
     `voices` plays its pattern in `groove` (the style's, or the hand-percussion groove of
-    the meter; a fill is the kit's, so the percussionist keeps the groove under it), else
-    a hit on the felt beats; it rests in the quietest sections and ends on one stroke."""
-    notes: list[Note] = []
-    steps = groove.steps if groove is not None else round(timeline.beats_per_bar * 4)
-    step_beats = timeline.beats_per_bar / steps
-    fallback = {v: _felt_beat_pattern(i, timeline.pulse, steps) for i, v in enumerate(voices)}
-    rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
-    for bar in range(timeline.n_bars):
-        start = timeline.bar_start(bar)
-        if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
-            notes.append(
-                Note(pitch=gm_notes[voices[0]], start_beat=start, duration_beats=1.0, velocity=100)
-            )
-            continue
-        energy = timeline.section_of(bar).energy
-        if energy < rest_below:
-            continue
-        written = {} if groove is None else _groove_voices(groove, bar)
-        for voice in voices:
-            pattern = written.get(voice, fallback[voice])
-            for step, velocity in _pattern_hits(
-                pattern, steps, timeline, energy, voice, rng, tempo_bpm
-            ):
-                offset = swing_offset(step, steps / timeline.beats_per_bar, swing, step_beats)
-                notes.append(
-                    Note(
-                        pitch=gm_notes[voice],
-                        start_beat=round(start + step * step_beats + offset, 6),
-                        duration_beats=round(step_beats, 6),
-                        velocity=velocity,
-                    )
-                )
+    the meter), else a hit on the felt beats; it rests in the quietest sections and ends
+    on one stroke."""
+    steps, step_beats = _percussion_grid(groove, timeline)
+    steps_per_beat = steps / timeline.beats_per_bar
+    notes = [
+        Note(
+            pitch=gm_notes[voice],
+            start_beat=round(
+                timeline.bar_start(bar)
+                + step * step_beats
+                + swing_offset(step, steps_per_beat, swing, step_beats),
+                6,
+            ),
+            duration_beats=round(step_beats, 6),
+            velocity=velocity,
+        )
+        for bar, voice, step, velocity in _percussion_strokes(
+            timeline, groove, voices, rng, tempo_bpm
+        )
+    ]
+    if timeline.n_bars > 1:
+        last = timeline.bar_start(timeline.n_bars - 1)
+        notes.append(
+            Note(pitch=gm_notes[voices[0]], start_beat=last, duration_beats=1.0, velocity=100)
+        )
     return notes
 
 
@@ -343,32 +371,25 @@ def write_pitched_percussion(
     """Timpani (or a berimbau): the low drum's pattern of `groove` (an epic ostinato in a
     film score) struck on each bar's chord root, near the bottom of the register; a hit
     on the felt beats where there is no pattern; rests in the quietest sections."""
-    voice = "tom_low"
-    steps = groove.steps if groove is not None else round(timeline.beats_per_bar * 4)
-    step_beats = timeline.beats_per_bar / steps
-    fallback = _felt_beat_pattern(0, timeline.pulse, steps)
     lo, hi = register
-    rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
-    notes: list[Note] = []
-    for bar in range(timeline.n_bars):
-        start = timeline.bar_start(bar)
-        root = nearest_pitch(parse_chord(timeline.chords[bar]).root_pc, lo + 2, lo, hi)
-        if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
-            notes.append(Note(pitch=root, start_beat=start, duration_beats=2.0, velocity=100))
-            continue
-        energy = timeline.section_of(bar).energy
-        if energy < rest_below:
-            continue
-        pattern = (_groove_voices(groove, bar) if groove is not None else {}).get(voice, fallback)
-        for step, velocity in _pattern_hits(
-            pattern, steps, timeline, energy, voice, rng, tempo_bpm
-        ):
-            notes.append(
-                Note(
-                    pitch=root,
-                    start_beat=round(start + step * step_beats, 6),
-                    duration_beats=round(max(step_beats, 0.5), 6),
-                    velocity=velocity,
-                )
-            )
+
+    def root(bar: int) -> int:
+        return nearest_pitch(parse_chord(timeline.chords[bar]).root_pc, lo + 2, lo, hi)
+
+    _, step_beats = _percussion_grid(groove, timeline)
+    notes = [
+        Note(
+            pitch=root(bar),
+            start_beat=round(timeline.bar_start(bar) + step * step_beats, 6),
+            duration_beats=round(max(step_beats, 0.5), 6),
+            velocity=velocity,
+        )
+        for bar, _, step, velocity in _percussion_strokes(
+            timeline, groove, ("tom_low",), rng, tempo_bpm
+        )
+    ]
+    if timeline.n_bars > 1:
+        last = timeline.n_bars - 1
+        start = timeline.bar_start(last)
+        notes.append(Note(pitch=root(last), start_beat=start, duration_beats=2.0, velocity=100))
     return notes
