@@ -156,6 +156,53 @@ def test_named_hand_percussion_plays_its_own_drums(prompt: str, instrument: str)
     assert {n.pitch for n in track.notes} <= own
 
 
+def _drum_tracks(score: Score) -> dict[str, set[int]]:
+    return {t.instrument: {n.pitch for n in t.notes} for t in score.tracks if t.is_drum}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "piece", "kit"),
+    [("an upbeat salsa with piano, congas and hand claps", "claps", "latin_kit"),
+     ("a house track with claps and a deep bass", "claps", "drum_machine"),
+     ("a trap beat with rolling hi-hats and 808 bass", "hi_hat", "drums_808"),
+     ("a rock song with kick, snare and guitar", "kick_drum", "drum_kit")],
+)  # fmt: skip
+def test_a_kit_piece_named_plays_its_own_voices_beside_the_style_s_kit(
+    prompt: str, piece: str, kit: str
+) -> None:
+    """The piece asked for is heard on its own track, and the style's kit plays the rest
+    of the groove without doubling it: a salsa's claps are not lost in a kit with none."""
+    params, plan = _understand(prompt)
+    tracks = _drum_tracks(compose(params, plan, seed=3))
+    own = {GM_DRUM_NOTES[v] for v in load_knowledge().instruments[piece].voices}
+    assert tracks[piece] and tracks[piece] <= own
+    others = set().union(*(p for name, p in tracks.items() if name not in (piece, kit)))
+    assert not tracks[kit] & own - {GM_DRUM_NOTES["kick"]} - others  # its final downbeat
+
+
+def test_a_kit_piece_in_a_style_without_drums_plays_alone() -> None:
+    params, plan = _understand("a folk song with acoustic guitar and hand claps")
+    score = compose(params, plan, seed=3)
+    assert _drum_tracks(score) == {"claps": {GM_DRUM_NOTES["clap"]}}
+    claps = next(t for t in score.tracks if t.instrument == "claps")
+    on_backbeat = [n for n in claps.notes if n.start_beat % 4.0 in (1.0, 3.0)]
+    assert len(on_backbeat) >= 0.8 * (len(claps.notes) - 1)
+
+
+def test_percussion_named_beside_a_kit_is_not_doubled_in_it() -> None:
+    params, plan = _understand("a salsa with drums, congas, piano and bass")
+    tracks = _drum_tracks(compose(params, plan, seed=3))
+    congas = {GM_DRUM_NOTES["conga_high"], GM_DRUM_NOTES["conga_low"]}
+    assert tracks["congas"] == congas
+    assert not tracks["latin_kit"] & congas
+
+
+def test_a_named_kit_keeps_the_pieces_it_has() -> None:
+    params, plan = _understand("a jazz trio with piano, bass, drums and a ride cymbal")
+    tracks = _drum_tracks(compose(params, plan, seed=3))
+    assert list(tracks) == ["jazz_kit"] and GM_DRUM_NOTES["ride"] in tracks["jazz_kit"]
+
+
 def test_timpani_strike_the_roots_of_the_chords_in_their_register() -> None:
     params, plan = _understand("an epic orchestral piece with strings, brass and timpani")
     score = compose(params, plan, seed=3)

@@ -7,6 +7,7 @@ Deterministic for a seed: each track draws from its own generator seeded by
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from soundstar.engine.composer.drums_part import (
     HAND_PERCUSSION,
     SHAKER_AND_TAMBOURINE,
     basic_groove,
+    pattern_voices,
     write_drums,
     write_hand_percussion,
     write_percussion,
@@ -34,6 +36,7 @@ from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.errors import ParameterError
 from soundstar.knowledge import (
     BassGroove,
+    DrumBar,
     DrumGroove,
     Genre,
     Instrument,
@@ -89,12 +92,12 @@ def _style_drum_grooves(kb: KnowledgeBase, genre: Genre, meter: str) -> Iterator
 def _drum_groove(kb: KnowledgeBase, genre: Genre, meter: str) -> DrumGroove:
     """The first groove in the meter of the genre's, else of its nearest ancestor's, else
     the meter's plain groove (the first in the file: a waltz, not a jazz waltz, for a pop
-    song in 3/4), else a basic one built for the meter."""
+    song in 3/4; a hand percussionist's is not one), else a basic one built for the meter."""
     styled = next(_style_drum_grooves(kb, genre, meter), None)
     if styled is not None:
         return styled
     for groove in kb.drum_grooves.values():
-        if groove.meter == meter:
+        if groove.meter == meter and not groove.id.startswith(HAND_PERCUSSION):
             return groove
     num, den = split_meter(meter)
     return basic_groove(num * 4.0 / den, num)
@@ -178,6 +181,173 @@ def _is_drum_part(kb: KnowledgeBase, spec: InstrumentSpec) -> bool:
     )
 
 
+def _is_kit_part(kb: KnowledgeBase, spec: InstrumentSpec) -> bool:
+    """A drum kit or a kit piece (hi-hats, hand claps), played by the drummer."""
+    return spec.role == Role.DRUMS or (
+        _instrument(kb, spec.name).drum and spec.role != Role.PERCUSSION
+    )
+
+
+def _kit_voice_names(groove: DrumGroove) -> frozenset[str]:
+    """Every voice a kit playing `groove` strikes: the groove's, with the kick and crash it
+    plays on the last bar and at lively section starts."""
+    return pattern_voices(groove) | {"kick", "crash"}
+
+
+def _without_voices(groove: DrumGroove, voices: frozenset[str]) -> DrumGroove | None:
+    """The groove less `voices`, which named players take to tracks of their own, in every
+    bar (its fill too); None where nothing would be left of its beat."""
+
+    def less(bar: DrumBar | None) -> DrumBar | None:
+        if bar is None:
+            return None
+        rest = {k: v for k, v in bar.voices.items() if k not in voices}
+        return bar.model_copy(update={"voices": rest}) if rest else None
+
+    kept = {k: v for k, v in groove.voices.items() if k not in voices}
+    if not kept:
+        return None
+    if not pattern_voices(groove) & voices:
+        return groove
+    return groove.model_copy(
+        update={
+            "voices": kept,
+            "alternate": less(groove.alternate),
+            "fill": less(groove.fill),
+            "variations": tuple(v for v in map(less, groove.variations) if v is not None),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Drummers:
+    """Who plays the kit, and what. The part at `kit_index` plays `groove`: a named kit
+    (pieces named beside it play inside it, as `inside`), else the style's own kit
+    (`implied_kit`, written before the piece at that index, where the pieces named leave
+    it something to play). Every other kit piece plays
+    its own voices on a track of its own (`alone`): from `pieces_groove` (the style's
+    groove, fills included) where its bars have them (hi-hats in trap), else from the style's
+    or the meter's hand-percussion patterns (hand claps in a salsa or a folk song)."""
+
+    groove: DrumGroove | None = None
+    kit_index: int | None = None
+    implied_kit: Instrument | None = None
+    alone: frozenset[int] = frozenset()
+    inside: frozenset[int] = frozenset()
+    named_voices: frozenset[str] = frozenset()
+    pieces_groove: DrumGroove | None = None
+
+    def piece_source(self, voices: tuple[str, ...]) -> DrumGroove | None:
+        """The style's groove when a piece with `voices` plays from it (outside its fills:
+        toms only in fills would hardly be heard), else None."""
+        source = self.pieces_groove
+        if source is None:
+            return None
+        bars = [source.alternate, *source.variations]
+        grooved = set(source.voices) | {v for b in bars if b is not None for v in b.voices}
+        return source if grooved & set(voices) else None
+
+
+def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Drummers:
+    """Decide how the kit parts asked for are played (see `_Drummers`)."""
+    specs = params.instrumentation
+    parts = [i for i, s in enumerate(specs) if _is_kit_part(kb, s)]
+    voices = {i: frozenset(_instrument(kb, specs[i].name).voices) for i in parts}
+    kits = [i for i in parts if not voices[i]]
+    pieces = [i for i in parts if voices[i]]
+    named = frozenset(v for i in parts for v in voices[i])
+    style_kit = next(
+        (kb.instruments[k] for k in genre.instrumentation.get("drums", ()) if k in kb.instruments),
+        None,
+    )
+    if not parts:
+        return _Drummers()
+    if not kits and (style_kit is None or "drums" in params.excluded):
+        return _Drummers(alone=frozenset(pieces), named_voices=named)
+    # congas named beside a kit take the groove's conga voices; a cajon leaves it its kick
+    kit_voices = {v for inst in kb.instruments.values() if inst.drum for v in inst.voices}
+    percussionists = frozenset(
+        v
+        for s in specs
+        if s.role == Role.PERCUSSION and not _is_kit_part(kb, s)
+        for v in _instrument(kb, s.name).voices
+        if v not in kit_voices
+    )
+    style_groove = _drum_groove(kb, genre, params.time_signature)
+    groove = _without_voices(style_groove, percussionists) or style_groove
+    if kits:
+        played = _kit_voice_names(groove)
+        alone = [i for i in pieces if not voices[i] & played]
+        inside = [i for i in pieces if i not in alone] + kits[1:]
+        return _Drummers(
+            groove, kits[0], None, frozenset(alone), frozenset(inside), named_voices=named
+        )
+    kit_groove = _without_voices(groove, named)
+    return _Drummers(
+        kit_groove,
+        pieces[0] if kit_groove is not None else None,  # the pieces named play all of it
+        style_kit,
+        frozenset(pieces),
+        named_voices=named,
+        pieces_groove=groove,
+    )
+
+
+def _piece_part(
+    kb: KnowledgeBase,
+    genre: Genre,
+    params: MusicalParameters,
+    timeline: Timeline,
+    inst: Instrument,
+    rng: np.random.Generator,
+    swing: float,
+    *,
+    kit_groove: DrumGroove | None = None,
+) -> list[Note]:
+    """A percussionist's or a kit piece's part, its own voices only: from `kit_groove`
+    (fills included) when it plays the kit's patterns, else from the style's patterns for
+    them or the meter's hand-percussion groove (see `write_hand_percussion`)."""
+    groove = kit_groove or _percussion_groove(kb, genre, params.time_signature, inst.voices)
+    return write_hand_percussion(
+        timeline,
+        groove,
+        inst.voices,
+        GM_DRUM_NOTES,
+        rng,
+        swing=max(swing, groove.swing if groove is not None else 0.0),
+        tempo_bpm=params.tempo_bpm,
+        fills=kit_groove is not None,
+    )
+
+
+def _track(
+    inst: Instrument,
+    role: Role,
+    notes: list[Note],
+    tracks: list[Track],
+    timeline: Timeline,
+    *,
+    is_drum: bool,
+) -> Track:
+    """The track of a part: its notes cut to the piece's end, named for the instrument (and
+    numbered where it already plays)."""
+    end = timeline.total_beats
+    kept = [
+        n.model_copy(update={"duration_beats": min(n.duration_beats, end - n.start_beat)})
+        for n in notes
+        if n.start_beat < end
+    ]
+    players = sum(t.instrument == inst.id for t in tracks) + 1
+    return Track(
+        name=inst.name if players == 1 else f"{inst.name} {players}",
+        instrument=inst.id,
+        role=role,
+        program=inst.gm_program,
+        is_drum=is_drum,
+        notes=kept,
+    )
+
+
 def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
     """Index of the part that marks every beat: a tempo the person named is heard as the
     beat, and where no drums or unpitched percussion play, the bass (else the chords)
@@ -201,15 +371,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
     tonic_pc = pitch_class(params.tonic)
     swing = genre.swing
     tracks: list[Track] = []
-    drum_specs = [
-        s
-        for s in params.instrumentation
-        if s.role == Role.DRUMS or (_instrument(kb, s.name).drum and s.role != Role.PERCUSSION)
-    ]
-    # One groove for the whole kit: pieces named on their own (hi-hats, a kick) play inside it.
-    groove_spec = next((s for s in drum_specs if not _instrument(kb, s.name).voices), None) or (
-        drum_specs[0] if drum_specs else None
-    )
+    drummers = _drummers(kb, genre, params)
     keeper = beat_keeper(params, kb)
     genre_styles = [c for c in genre.comping if c != "none"] or ["block"]
     chord_parts = 0
@@ -218,7 +380,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
     partners = 0
     for index, spec in enumerate(params.instrumentation):
         inst = _instrument(kb, spec.name)
-        if spec in drum_specs and spec is not groove_spec:
+        if index in drummers.inside:
             continue
         rng = np.random.default_rng([seed, index])
         register = (inst.register[0], inst.register[1])
@@ -226,18 +388,43 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         role = spec.role
         notes: list[Note]
         is_drum = _is_drum_part(kb, spec)
-        if role == Role.DRUMS or (inst.drum and role != Role.PERCUSSION):
-            groove = _drum_groove(kb, genre, params.time_signature)
-            notes = write_drums(
+        if index == drummers.kit_index and drummers.groove is not None:
+            kit_notes = write_drums(
                 timeline,
-                groove,
+                drummers.groove,
                 GM_DRUM_NOTES,
                 rng,
                 swing=swing,
                 tempo_bpm=params.tempo_bpm,
-                named_voices=frozenset(
-                    v for s in drum_specs for v in _instrument(kb, s.name).voices
-                ),
+                named_voices=drummers.named_voices,
+            )
+            if drummers.implied_kit is None:
+                notes = kit_notes
+            else:  # the style's kit, then the piece named that it has no voice for
+                kit_track = _track(
+                    drummers.implied_kit, role, kit_notes, tracks, timeline, is_drum=True
+                )
+                tracks.append(kit_track)
+                notes = _piece_part(
+                    kb,
+                    genre,
+                    params,
+                    timeline,
+                    inst,
+                    rng,
+                    swing,
+                    kit_groove=drummers.piece_source(inst.voices),
+                )
+        elif index in drummers.alone:
+            notes = _piece_part(
+                kb,
+                genre,
+                params,
+                timeline,
+                inst,
+                rng,
+                swing,
+                kit_groove=drummers.piece_source(inst.voices),
             )
         elif (
             role == Role.PERCUSSION
@@ -253,15 +440,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                 voices=inst.voices,
             )
         elif role == Role.PERCUSSION and inst.voices:
-            notes = write_hand_percussion(
-                timeline,
-                _percussion_groove(kb, genre, params.time_signature, inst.voices),
-                inst.voices,
-                GM_DRUM_NOTES,
-                rng,
-                swing=swing,
-                tempo_bpm=params.tempo_bpm,
-            )
+            notes = _piece_part(kb, genre, params, timeline, inst, rng, swing)
         elif role == Role.PERCUSSION:
             notes = write_pitched_percussion(
                 timeline,
@@ -316,26 +495,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             )
         if playing.octave and not is_drum:
             notes = _shift_octave(notes, playing.octave, register)
-        notes = [n for n in notes if n.start_beat < timeline.total_beats]
-        notes = [
-            n.model_copy(
-                update={
-                    "duration_beats": min(n.duration_beats, timeline.total_beats - n.start_beat)
-                }
-            )
-            for n in notes
-        ]
-        players = sum(t.instrument == inst.id for t in tracks) + 1
-        tracks.append(
-            Track(
-                name=inst.name if players == 1 else f"{inst.name} {players}",
-                instrument=inst.id,
-                role=role,
-                program=inst.gm_program,
-                is_drum=is_drum,
-                notes=notes,
-            )
-        )
+        tracks.append(_track(inst, role, notes, tracks, timeline, is_drum=is_drum))
     return Score(
         tempo_bpm=params.tempo_bpm,
         time_signature=params.time_signature,

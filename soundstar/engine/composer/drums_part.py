@@ -14,8 +14,9 @@ from soundstar.models import Note
 from soundstar.theory import parse_chord
 
 VELOCITY = {"X": 118, "x": 96, "o": 52}
-# Voices that thin out first when the energy is low.
-_LOW_ENERGY_KEEP = {"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"}
+# Below this section energy the kit plays only these voices.
+_KIT_THIN_ENERGY = 0.3
+_LOW_ENERGY_KEEP = frozenset({"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"})
 # Below this tempo, quick cymbal/shaker subdivisions would be heard (and measured) as the
 # beat at double time: they are played softer between beats and kick/snare carry the beat.
 SLOW_BPM = 95.0
@@ -77,6 +78,13 @@ def _groove_voices(groove: DrumGroove, bar: int) -> dict[str, str]:
         variation = groove.variations[(bar // 4) % len(groove.variations)]
         merged.update({str(k): v for k, v in variation.voices.items()})
     return merged
+
+
+def pattern_voices(groove: DrumGroove) -> frozenset[str]:
+    """Every voice the groove has a pattern for in some bar (fill and variations included)."""
+    bars = [groove.fill, groove.alternate, *groove.variations]
+    names = {str(v) for v in groove.voices}
+    return frozenset(names | {str(v) for bar in bars if bar is not None for v in bar.voices})
 
 
 def _pattern_hits(
@@ -142,7 +150,7 @@ def write_drums(
             continue
         voices = _bar_voices(groove, bar, timeline)
         for voice, pattern in voices.items():
-            if (energy < 0.3 and voice not in _LOW_ENERGY_KEEP) or voice in dropped:
+            if (energy < _KIT_THIN_ENERGY and voice not in _LOW_ENERGY_KEEP) or voice in dropped:
                 continue
             for step, velocity in _pattern_hits(
                 pattern, steps, timeline, energy, voice, rng, tempo_bpm
@@ -299,20 +307,34 @@ def _percussion_strokes(
     voices: tuple[str, ...],
     rng: np.random.Generator,
     tempo_bpm: float | None,
+    *,
+    fills: bool = False,
 ) -> Iterator[tuple[int, str, int, int]]:
     """(bar, voice, step, velocity) of a percussionist's part in every bar but the last:
     each voice's pattern in `groove` (a fill is the kit's, so the groove goes on under
-    it), else a hit on the felt beats; nothing in the sections quieter than hand
-    percussion plays in."""
+    it), else, where the groove has none of the voices, a hit on the felt beats; nothing
+    in the sections quieter than hand percussion plays in. With `fills` (a piece taken
+    out of the kit) it plays the groove's fills and thins out as the kit does."""
     steps, _ = _percussion_grid(groove, timeline)
-    fallback = {v: _felt_beat_pattern(i, timeline.pulse, steps) for i, v in enumerate(voices)}
+    # a groove with patterns for some of the voices leaves the others out (a ride, not a
+    # crash on every beat); one with none gives them the felt beats
+    covered = groove is not None and bool(pattern_voices(groove) & set(voices))
+    fallback = {
+        v: "" if covered else _felt_beat_pattern(i, timeline.pulse, steps)
+        for i, v in enumerate(voices)
+    }
     rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
     for bar in range(timeline.n_bars - 1 if timeline.n_bars > 1 else 1):
         energy = timeline.section_of(bar).energy
-        if energy < rest_below:
-            continue
-        written = {} if groove is None else _groove_voices(groove, bar)
+        if groove is None or not fills:
+            if energy < rest_below:
+                continue
+            written = {} if groove is None else _groove_voices(groove, bar)
+        else:
+            written = _bar_voices(groove, bar, timeline)
         for voice in voices:
+            if fills and energy < _KIT_THIN_ENERGY and voice not in _LOW_ENERGY_KEEP:
+                continue
             pattern = written.get(voice, fallback[voice])
             for step, velocity in _pattern_hits(
                 pattern, steps, timeline, energy, voice, rng, tempo_bpm
@@ -329,11 +351,13 @@ def write_hand_percussion(
     *,
     swing: float,
     tempo_bpm: float | None = None,
+    fills: bool = False,
 ) -> list[Note]:
-    """A hand percussionist's part (congas, bongos, a cajon...): each of the instrument's
-    `voices` plays its pattern in `groove` (the style's, or the hand-percussion groove of
-    the meter), else a hit on the felt beats; it rests in the quietest sections and ends
-    on one stroke."""
+    """A hand percussionist's or a lone kit piece's part (congas, a cajon, hand claps): each
+    of the instrument's `voices` plays its pattern in `groove` (the style's, or the
+    hand-percussion groove of the meter), else a hit on the felt beats; with `fills`, the
+    groove's fill at each section's end (a kit piece taken out of the kit). It rests in the
+    quietest sections and ends on one stroke."""
     steps, step_beats = _percussion_grid(groove, timeline)
     steps_per_beat = steps / timeline.beats_per_bar
     notes = [
@@ -349,7 +373,7 @@ def write_hand_percussion(
             velocity=velocity,
         )
         for bar, voice, step, velocity in _percussion_strokes(
-            timeline, groove, voices, rng, tempo_bpm
+            timeline, groove, voices, rng, tempo_bpm, fills=fills
         )
     ]
     if timeline.n_bars > 1:
