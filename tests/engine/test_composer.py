@@ -189,6 +189,13 @@ def test_a_kit_piece_in_a_style_without_drums_plays_alone() -> None:
     assert len(on_backbeat) >= 0.8 * (len(claps.notes) - 1)
 
 
+def test_kit_pieces_asked_for_on_their_own_bring_no_kit() -> None:
+    params, plan = _understand("only kick and snare, techno")
+    tracks = _drum_tracks(compose(params, plan, seed=3))
+    assert set(tracks) == {"kick_drum", "snare_drum"}
+    assert tracks["kick_drum"] == {GM_DRUM_NOTES["kick"]}
+
+
 def test_percussion_named_beside_a_kit_is_not_doubled_in_it() -> None:
     params, plan = _understand("a salsa with drums, congas, piano and bass")
     tracks = _drum_tracks(compose(params, plan, seed=3))

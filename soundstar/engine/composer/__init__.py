@@ -224,7 +224,7 @@ class _Drummers:
     """Who plays the kit, and what. The part at `kit_index` plays `groove`: a named kit
     (pieces named beside it play inside it, as `inside`), else the style's own kit
     (`implied_kit`, written before the piece at that index, where the pieces named leave
-    it something to play). Every other kit piece plays
+    it something to play and the lineup is more than percussion). Every other kit piece plays
     its own voices on a track of its own (`alone`): from `pieces_groove` (the style's
     groove, fills included) where its bars have them (hi-hats in trap), else from the style's
     or the meter's hand-percussion patterns (hand claps in a salsa or a folk song)."""
@@ -262,7 +262,9 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     )
     if not parts:
         return _Drummers()
-    if not kits and (style_kit is None or "drums" in params.excluded):
+    # hi-hats asked for alone ("only hi-hats"), or in a style without drums, play alone
+    percussion_only = all(_is_drum_part(kb, s) for s in specs)
+    if not kits and (style_kit is None or "drums" in params.excluded or percussion_only):
         return _Drummers(alone=frozenset(pieces), named_voices=named)
     # congas named beside a kit take the groove's conga voices; a cajon leaves it its kick
     kit_voices = {v for inst in kb.instruments.values() if inst.drum for v in inst.voices}
