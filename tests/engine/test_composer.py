@@ -196,6 +196,15 @@ def test_kit_pieces_asked_for_on_their_own_bring_no_kit() -> None:
     assert tracks["kick_drum"] == {GM_DRUM_NOTES["kick"]}
 
 
+def test_a_kit_piece_the_groove_leaves_silent_plays_the_beats() -> None:
+    """A salsa's kick is off the beat, and dropped at a slow tempo: the kick asked for
+    then plays the felt beats rather than nothing but the last stroke."""
+    params, plan = _understand("a salsa at 76 bpm with a kick drum, congas, piano and bass")
+    score = compose(params, plan, seed=3)
+    kick = next(t for t in score.tracks if t.instrument == "kick_drum")
+    assert len(kick.notes) > score.total_beats / score.beats_per_bar
+
+
 def test_percussion_named_beside_a_kit_is_not_doubled_in_it() -> None:
     params, plan = _understand("a salsa with drums, congas, piano and bass")
     tracks = _drum_tracks(compose(params, plan, seed=3))

@@ -357,7 +357,13 @@ def write_hand_percussion(
     of the instrument's `voices` plays its pattern in `groove` (the style's, or the
     hand-percussion groove of the meter), else a hit on the felt beats; with `fills`, the
     groove's fill at each section's end (a kit piece taken out of the kit). It rests in the
-    quietest sections and ends on one stroke."""
+    quietest sections and ends on one stroke. Where the groove leaves the instrument
+    nothing to play (a salsa's off-beat kick, dropped at a slow tempo), it plays the felt
+    beats: an instrument asked for is heard."""
+    strokes = list(_percussion_strokes(timeline, groove, voices, rng, tempo_bpm, fills=fills))
+    if not strokes and groove is not None:
+        groove = None
+        strokes = list(_percussion_strokes(timeline, None, voices, rng, tempo_bpm))
     steps, step_beats = _percussion_grid(groove, timeline)
     steps_per_beat = steps / timeline.beats_per_bar
     notes = [
@@ -372,9 +378,7 @@ def write_hand_percussion(
             duration_beats=round(step_beats, 6),
             velocity=velocity,
         )
-        for bar, voice, step, velocity in _percussion_strokes(
-            timeline, groove, voices, rng, tempo_bpm, fills=fills
-        )
+        for bar, voice, step, velocity in strokes
     ]
     if timeline.n_bars > 1:
         last = timeline.bar_start(timeline.n_bars - 1)
