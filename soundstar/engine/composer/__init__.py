@@ -224,10 +224,10 @@ class _Drummers:
     """Who plays the kit, and what. The part at `kit_index` plays `groove`: a named kit
     (pieces named beside it play inside it, as `inside`), else the style's own kit
     (`implied_kit`, written before the piece at that index, where the pieces named leave
-    it something to play and the lineup is more than percussion). Every other kit piece plays
-    its own voices on a track of its own (`alone`): from `pieces_groove` (the style's
-    groove, fills included) where its bars have them (hi-hats in trap), else from the style's
-    or the meter's hand-percussion patterns (hand claps in a salsa or a folk song)."""
+    it something to play and the lineup is more than percussion). Every other kit piece
+    plays its own voices on a track of its own (`alone`): from `pieces_groove` (the
+    style's groove, fills included) where its bars have them (hi-hats in trap), else
+    from the style's or the meter's hand-percussion patterns (claps in a folk song)."""
 
     groove: DrumGroove | None = None
     kit_index: int | None = None
@@ -322,6 +322,26 @@ def _piece_part(
     )
 
 
+def _kit_part(
+    timeline: Timeline,
+    groove: DrumGroove,
+    named_voices: frozenset[str],
+    rng: np.random.Generator,
+    swing: float,
+    params: MusicalParameters,
+) -> list[Note]:
+    """The drummer's part: the style's groove on the kit (see `write_drums`)."""
+    return write_drums(
+        timeline,
+        groove,
+        GM_DRUM_NOTES,
+        rng,
+        swing=swing,
+        tempo_bpm=params.tempo_bpm,
+        named_voices=named_voices,
+    )
+
+
 def _track(
     inst: Instrument,
     role: Role,
@@ -390,44 +410,15 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         role = spec.role
         notes: list[Note]
         is_drum = _is_drum_part(kb, spec)
-        if index == drummers.kit_index and drummers.groove is not None:
-            kit_notes = write_drums(
-                timeline,
-                drummers.groove,
-                GM_DRUM_NOTES,
-                rng,
-                swing=swing,
-                tempo_bpm=params.tempo_bpm,
-                named_voices=drummers.named_voices,
-            )
-            if drummers.implied_kit is None:
-                notes = kit_notes
-            else:  # the style's kit, then the piece named that it has no voice for
-                kit_track = _track(
-                    drummers.implied_kit, role, kit_notes, tracks, timeline, is_drum=True
-                )
-                tracks.append(kit_track)
-                notes = _piece_part(
-                    kb,
-                    genre,
-                    params,
-                    timeline,
-                    inst,
-                    rng,
-                    swing,
-                    kit_groove=drummers.piece_source(inst.voices),
-                )
-        elif index in drummers.alone:
-            notes = _piece_part(
-                kb,
-                genre,
-                params,
-                timeline,
-                inst,
-                rng,
-                swing,
-                kit_groove=drummers.piece_source(inst.voices),
-            )
+        groove = drummers.groove if index == drummers.kit_index else None
+        if groove is not None and drummers.implied_kit is not None:
+            kit = _kit_part(timeline, groove, drummers.named_voices, rng, swing, params)
+            tracks.append(_track(drummers.implied_kit, role, kit, tracks, timeline, is_drum=True))
+        if index in drummers.alone:
+            source = drummers.piece_source(inst.voices)
+            notes = _piece_part(kb, genre, params, timeline, inst, rng, swing, kit_groove=source)
+        elif groove is not None:
+            notes = _kit_part(timeline, groove, drummers.named_voices, rng, swing, params)
         elif (
             role == Role.PERCUSSION
             and inst.voices
