@@ -48,6 +48,29 @@ def test_solo_instrument_is_not_accompanied() -> None:
 
 @pytest.mark.parametrize(
     ("prompt", "lineup"),
+    [("a piano solo", ["piano"]), ("a drum solo at 140 bpm", ["drum_kit"])],
+)
+def test_an_instrument_s_solo_is_that_instrument_alone(prompt: str, lineup: list[str]) -> None:
+    assert [i.name for i in understand(prompt).parameters.instrumentation] == lineup
+
+
+@pytest.mark.parametrize(
+    ("prompt", "soloist"),
+    [
+        ("a rock song with a guitar solo", "lead_guitar"),
+        ("an 80s power ballad with a screaming sax solo", "tenor_sax"),
+        ("a blues tune featuring a harmonica solo", "harmonica"),
+    ],
+)
+def test_a_song_with_a_solo_keeps_its_band(prompt: str, soloist: str) -> None:
+    """A solo featured in a song is a part of the band's arrangement, not the lineup."""
+    lineup = [(i.name, i.role) for i in understand(prompt).parameters.instrumentation]
+    assert lineup[0] == (soloist, Role.LEAD)
+    assert {Role.DRUMS, Role.BASS} <= {role for _, role in lineup}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "lineup"),
     [
         ("a quiet folk song, just acoustic guitar and voice", ["acoustic_guitar", "vocals"]),
         ("a jazz ballad with only piano and upright bass", ["piano", "double_bass"]),

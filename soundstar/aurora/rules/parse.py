@@ -77,6 +77,12 @@ _BEAT_IS = re.compile(
 _AT_NUMBER = re.compile(
     r"\bat (?:about |around )?(\d{2,3})(?:\.\d+)?\b(?!\s*(?:%|percent|hz|khz|db|seconds?|secs?|s\b|minutes?|mins?|years?|am\b|pm\b|o'clock|degrees|fps|kbps))"
 )
+_ALONE = re.compile(r"\b(solo|only|unaccompanied|alone|just)\b")
+# "a rock song with a guitar solo" features a solo in a band; "a piano solo" is one player,
+# and so is "with a sitar playing solo"
+_FEATURED_SOLO = re.compile(
+    r"\b(?:with|featuring)\s+(?:an?\s+)?(?:[\w'-]+\s+){1,3}(?<!playing )(?<!plays )solos?\b"
+)
 _CHORDS_ARE = re.compile(
     r"(?i:\bchord (?:progression|sequence|changes)\b[^.]*?\b(?:is|are|:))\s+([^.;!?\n]+)"
 )
@@ -872,7 +878,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     stated_size = _stated_size(size_words)
     named = [m for m in positive if m.table == "instruments" and m.id in kb.instruments]
     named_players = players(kb, [iid for iid, _, _ in instruments])
-    alone = bool(re.search(r"\b(solo|only|unaccompanied|alone|just)\b", text))
+    alone = bool(_ALONE.search(_FEATURED_SOLO.sub(" ", text)))
     solo = (
         (alone and len(instruments) == 1)
         or _only_named(tokens, named)
