@@ -241,17 +241,17 @@ class _Drummers:
         """The style's groove when a piece with `voices` plays from it (outside its fills:
         toms only in fills would hardly be heard), else None."""
         source = self.pieces_groove
-        if source is None:
+        if source is None or not pattern_voices(source, fill=False) & set(voices):
             return None
-        bars = [source.alternate, *source.variations]
-        grooved = set(source.voices) | {v for b in bars if b is not None for v in b.voices}
-        return source if grooved & set(voices) else None
+        return source
 
 
 def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Drummers:
     """Decide how the kit parts asked for are played (see `_Drummers`)."""
     specs = params.instrumentation
     parts = [i for i, s in enumerate(specs) if _is_kit_part(kb, s)]
+    if not parts:
+        return _Drummers()
     voices = {i: frozenset(_instrument(kb, specs[i].name).voices) for i in parts}
     kits = [i for i in parts if not voices[i]]
     pieces = [i for i in parts if voices[i]]
@@ -260,8 +260,6 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
         (kb.instruments[k] for k in genre.instrumentation.get("drums", ()) if k in kb.instruments),
         None,
     )
-    if not parts:
-        return _Drummers()
     # hi-hats asked for alone ("only hi-hats"), or in a style without drums, play alone
     percussion_only = all(_is_drum_part(kb, s) for s in specs)
     if not kits and (style_kit is None or "drums" in params.excluded or percussion_only):

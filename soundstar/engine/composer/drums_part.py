@@ -80,11 +80,17 @@ def _groove_voices(groove: DrumGroove, bar: int) -> dict[str, str]:
     return merged
 
 
-def pattern_voices(groove: DrumGroove) -> frozenset[str]:
-    """Every voice the groove has a pattern for in some bar (fill and variations included)."""
-    bars = [groove.fill, groove.alternate, *groove.variations]
+def pattern_voices(groove: DrumGroove, *, fill: bool = True) -> frozenset[str]:
+    """Every voice the groove has a pattern for in some bar: its variations and alternate
+    bar included, and its fill unless `fill` is False."""
+    bars = [groove.fill if fill else None, groove.alternate, *groove.variations]
     names = {str(v) for v in groove.voices}
     return frozenset(names | {str(v) for bar in bars if bar is not None for v in bar.voices})
+
+
+def _thinned_out(voice: str, energy: float) -> bool:
+    """Whether the kit leaves `voice` out in a section this quiet."""
+    return energy < _KIT_THIN_ENERGY and voice not in _LOW_ENERGY_KEEP
 
 
 def _pattern_hits(
@@ -150,7 +156,7 @@ def write_drums(
             continue
         voices = _bar_voices(groove, bar, timeline)
         for voice, pattern in voices.items():
-            if (energy < _KIT_THIN_ENERGY and voice not in _LOW_ENERGY_KEEP) or voice in dropped:
+            if _thinned_out(voice, energy) or voice in dropped:
                 continue
             for step, velocity in _pattern_hits(
                 pattern, steps, timeline, energy, voice, rng, tempo_bpm
@@ -333,7 +339,7 @@ def _percussion_strokes(
         else:
             written = _bar_voices(groove, bar, timeline)
         for voice in voices:
-            if fills and energy < _KIT_THIN_ENERGY and voice not in _LOW_ENERGY_KEEP:
+            if fills and _thinned_out(voice, energy):
                 continue
             pattern = written.get(voice, fallback[voice])
             for step, velocity in _pattern_hits(
