@@ -19,6 +19,9 @@ bound that separates what the composer got wrong from what the estimators miss.
 The tempo estimator is calibrated in the same run on bare metronomes
 (benchmarks.support.metronome): explicit-BPM accuracy is also reported over the
 prompts whose tempo a beats-only metronome is read right at.
+Where essentia is installed (the dev extra), tempo, key, TB, TBT, CK and CKD are measured
+again with its RhythmExtractor2013 and KeyExtractor (benchmarks.support.essentia_check), a
+second opinion that names the prompts each estimator misses.
 The headline figures are also given over both sets together (`all_prompts`, 140
 prompts), the "at least 50 varied prompts" the engine's goals are stated over.
 Writes benchmarks/results/adherence.json.
@@ -33,6 +36,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -41,6 +45,12 @@ from pydantic import BaseModel
 
 from benchmarks.common import eval_dir, read_jsonl, write_results
 from benchmarks.parse_accuracy import tempo_bin
+from benchmarks.support.essentia_check import (
+    essentia_calibration,
+    essentia_key,
+    essentia_standard,
+    essentia_tempo,
+)
 from benchmarks.support.metronome import calibration_table, metronome_is_read_right
 from soundstar.audio.analysis import (
     estimate_key,
@@ -205,6 +215,67 @@ def mustango_metrics(
     return row
 
 
+def essentia_row(
+    es: ModuleType,
+    audio: np.ndarray,
+    gold: Gold,
+    *,
+    asked_bpm: float,
+    felt_bpm: float,
+    asked_key: str,
+) -> dict[str, Any]:
+    """Tempo and key as essentia hears them, scored as ours are (prefix `essentia_`)."""
+    tempo = essentia_tempo(es, audio, sample_rate=SAMPLE_RATE)
+    key = essentia_key(es, audio, sample_rate=SAMPLE_RATE)
+    row: dict[str, Any] = {
+        "essentia_tempo": round(tempo, 2),
+        "essentia_tempo_ok": tempo_matches(tempo, asked_bpm, 0.02)
+        or tempo_matches(tempo, felt_bpm, 0.02),
+        "essentia_key": key,
+        "essentia_key_ok": keys_equal(key, major_minor(asked_key)),
+    }
+    if gold.bpm:
+        row["essentia_TB"] = tempo_bin(tempo) == tempo_bin(gold.bpm)
+        row["essentia_TBT"] = abs(tempo_bin(tempo) - tempo_bin(gold.bpm)) <= 1
+    if gold.key:
+        row["essentia_CK"], row["essentia_CKD"] = _key_ok(key, gold.key)
+    return row
+
+
+def _essentia_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The essentia cross-check's figures, beside which explicit tempos each estimator
+    misses; None where essentia did not run."""
+    checked = [r for r in rows if "essentia_tempo" in r]
+    if not checked:
+        return None
+
+    def rate(key: str, group: list[dict[str, Any]]) -> float | None:
+        values = [float(r[key]) for r in group if r.get(key) is not None]
+        return round(statistics.mean(values), 3) if values else None
+
+    explicit = [r for r in checked if r["tempo_explicit"]]
+    return {
+        "estimators": "essentia RhythmExtractor2013 (multifeature), KeyExtractor (default profile)",
+        "tempo_within_2pct": rate("essentia_tempo_ok", checked),
+        "tempo_within_2pct_explicit_bpm": rate("essentia_tempo_ok", explicit),
+        "key_exact": rate("essentia_key_ok", checked),
+        "mustango_audio": {
+            name: rate(f"essentia_{name}", checked) for name in ("TB", "TBT", "CK", "CKD")
+        },
+        "explicit_bpm_missed": _missed_by(explicit, "tempo_ok", "essentia_tempo_ok"),
+        "key_missed": _missed_by(checked, "key_ok", "essentia_key_ok"),
+    }
+
+
+def _missed_by(rows: list[dict[str, Any]], ours: str, theirs: str) -> dict[str, list[str]]:
+    """Which prompts each estimator misses, and which both do."""
+    return {
+        "by_both": [r["id"] for r in rows if not (r[ours] or r[theirs])],
+        "by_librosa_only": [r["id"] for r in rows if r[theirs] and not r[ours]],
+        "by_essentia_only": [r["id"] for r in rows if r[ours] and not r[theirs]],
+    }
+
+
 def _pearson(a: list[float], b: list[float]) -> float | None:
     if len(a) < 3 or np.std(a) < 1e-6 or np.std(b) < 1e-6:
         return None
@@ -212,7 +283,13 @@ def _pearson(a: list[float], b: list[float]) -> float | None:
 
 
 def measure(
-    prompt: str, gold: Gold, seed: int, aurora: Aurora, tmp: Path, options: EngineOptions
+    prompt: str,
+    gold: Gold,
+    seed: int,
+    aurora: Aurora,
+    tmp: Path,
+    options: EngineOptions,
+    es: ModuleType | None = None,
 ) -> dict[str, Any]:
     kb = load_knowledge()
     u = aurora.understand(prompt, duration_seconds=DURATION_S, check_length=False)
@@ -248,7 +325,7 @@ def measure(
         ).beats_per_bar
     except ParameterError:  # too few beats tracked to tell a bar length: counted as a miss
         beats_per_bar = None
-    mustango = mustango_metrics(
+    row = mustango_metrics(
         gold,
         tempo=tempo,
         key=key,
@@ -262,7 +339,11 @@ def measure(
     # quarters, so either reading of a 6/8 piece is the tempo that was asked.
     felt_bpm = p.tempo_bpm / Pulse.of(p.time_signature).beat
     tempo_ok = tempo_matches(tempo, p.tempo_bpm, 0.02) or tempo_matches(tempo, felt_bpm, 0.02)
-    return mustango | {
+    if es is not None:
+        row |= essentia_row(
+            es, audio, gold, asked_bpm=p.tempo_bpm, felt_bpm=felt_bpm, asked_key=p.key
+        )
+    return row | {
         "tempo_asked": p.tempo_bpm,
         "tempo_explicit": explicit,
         # only explicit tempos are summarised against the metronome (see `_summarise`)
@@ -307,6 +388,7 @@ _COMBINED_FIGURES = (
     "true_peak_at_most_-1_dBTP",
     "section_energy_loudness_r_mean",
     "section_energy_loudness_r_median",
+    "essentia_cross_check",
 )
 _ACC2_FACTORS = frozenset({"double", "half", "triple", "third"})
 
@@ -357,6 +439,7 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "time_signature": rate("midi_meter_ok"),
         },
         "mustango": _mustango_summary(rows),
+        "essentia_cross_check": _essentia_summary(rows),
     }
 
 
@@ -407,6 +490,7 @@ def main() -> None:
     args = parser.parse_args()
     options = engine_options_from_settings(EngineConfig(), mode=args.mode)
     aurora = Aurora()
+    es = essentia_standard()
     data = eval_dir()
     sets = {
         "dev_prompts": [
@@ -429,7 +513,7 @@ def main() -> None:
             rows = []
             for index, (item_id, prompt, gold) in enumerate(chosen):
                 row = measure(
-                    prompt, gold, seed=index, aurora=aurora, tmp=Path(tmp), options=options
+                    prompt, gold, seed=index, aurora=aurora, tmp=Path(tmp), options=options, es=es
                 )
                 row["id"] = item_id
                 rows.append(row)
@@ -476,6 +560,10 @@ def main() -> None:
     results["wall_seconds"] = round(time.perf_counter() - start, 1)
     if not (args.only or args.limit):
         results["estimator_calibration"] = calibration_table(sample_rate=SAMPLE_RATE)
+        if es is not None:
+            results["estimator_calibration"]["essentia_beats_only"] = essentia_calibration(
+                es, sample_rate=SAMPLE_RATE
+            )
     results["engine"] = {
         "mode": options.mode,
         "soundfont": str(options.soundfont_path) if options.soundfont_path else None,
