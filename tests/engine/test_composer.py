@@ -213,6 +213,57 @@ def test_percussion_named_beside_a_kit_is_not_doubled_in_it() -> None:
     assert not tracks["latin_kit"] & congas
 
 
+def _heard(score: Score, voice: str) -> int:
+    """Strokes of `voice` on any drum track loud enough to be more than a ghost note,
+    before the last bar."""
+    last_bar = score.total_beats - score.beats_per_bar
+    return sum(
+        1
+        for t in score.tracks
+        if t.is_drum
+        for n in t.notes
+        if n.pitch == GM_DRUM_NOTES[voice] and n.velocity >= 70 and n.start_beat < last_bar
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "voice"),
+    [("a salsa at 76 bpm with drums and a kick drum", "kick"),  # off the beat, dropped when slow
+     ("a jazz ballad at 76 bpm with drums and a kick drum", "kick"),  # feathered: ghost notes
+     ("a techno track at 128 bpm with a snare", "snare"),  # the groove's rim is ghost notes
+     ("a techno track at 128 bpm with drums and a snare", "snare"),
+     ("a folk song at 140 bpm with a ride cymbal and a drum kit", "ride"),  # rock hats, no ride
+     ("a bossa nova at 140 bpm with a ride cymbal and a drum kit", "ride")],
+)  # fmt: skip
+def test_a_kit_piece_asked_for_is_heard_not_left_to_ghost_notes(prompt: str, voice: str) -> None:
+    params, plan = _understand(prompt)
+    score = compose(params, plan, seed=3)
+    bars = score.total_beats / score.beats_per_bar
+    assert _heard(score, voice) >= bars - 1
+
+
+def test_felt_beats_take_the_place_of_a_voice_s_ghost_notes() -> None:
+    params, plan = _understand("a jazz ballad at 76 bpm with drums and a kick drum")
+    for track in compose(params, plan, seed=3).tracks:
+        onsets = Counter((n.pitch, n.start_beat) for n in track.notes)
+        assert max(onsets.values()) == 1, track.name
+
+
+@pytest.mark.parametrize(
+    ("prompt", "piece", "voices"),
+    [("a trap beat at 76 bpm with a ride cymbal", "cymbals", {"ride"}),
+     ("a rock song with an open hi-hat", "hi_hat", {"open_hat"}),
+     ("a folk song with a crash cymbal", "cymbals", {"crash"})],
+)  # fmt: skip
+def test_a_cymbal_named_plays_that_cymbal(prompt: str, piece: str, voices: set[str]) -> None:
+    params, plan = _understand(prompt)
+    score = compose(params, plan, seed=3)
+    track = next(t for t in score.tracks if t.instrument == piece)
+    assert {n.pitch for n in track.notes} == {GM_DRUM_NOTES[v] for v in voices}
+    if voices == {"crash"}:  # a crash on every beat is noise: it marks the downbeats
+        assert all(n.start_beat % score.beats_per_bar == 0 for n in track.notes)
+
+
 def test_a_named_kit_keeps_the_pieces_it_has() -> None:
     params, plan = _understand("a jazz trio with piano, bass, drums and a ride cymbal")
     tracks = _drum_tracks(compose(params, plan, seed=3))

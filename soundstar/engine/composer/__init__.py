@@ -110,7 +110,7 @@ def _percussion_groove(
     ancestor's) groove in the meter, if it has one for any of the voices (a salsa's
     tumbao); else the hand-percussion groove of the meter; None in a meter with neither."""
     for groove in _style_drum_grooves(kb, genre, meter):
-        if any(v in groove.voices for v in voices):
+        if pattern_voices(groove, fill=False, ghosts=False) & set(voices):
             return groove
     return _hand_groove(kb, meter)
 
@@ -189,9 +189,10 @@ def _is_kit_part(kb: KnowledgeBase, spec: InstrumentSpec) -> bool:
 
 
 def _kit_voice_names(groove: DrumGroove) -> frozenset[str]:
-    """Every voice a kit playing `groove` strikes: the groove's, with the kick and crash it
-    plays on the last bar and at lively section starts."""
-    return pattern_voices(groove) | {"kick", "crash"}
+    """Every voice a kit playing `groove` is heard on: the groove's (ghost notes alone are
+    not heard as the piece: a techno rim is no snare), with the kick and crash it plays on
+    the last bar and at lively section starts."""
+    return pattern_voices(groove, ghosts=False) | {"kick", "crash"}
 
 
 def _without_voices(groove: DrumGroove, voices: frozenset[str]) -> DrumGroove | None:
@@ -219,6 +220,14 @@ def _without_voices(groove: DrumGroove, voices: frozenset[str]) -> DrumGroove | 
     )
 
 
+def _piece_voices(kb: KnowledgeBase, spec: InstrumentSpec) -> tuple[str, ...]:
+    """The voices a kit piece or percussionist plays: the one its descriptor names ("a
+    ride cymbal": the ride; "an open hi-hat": the open hat), else all the instrument's."""
+    voices = _instrument(kb, spec.name).voices
+    named = tuple(v for v in voices if spec.descriptor in (v, v.removesuffix("_hat")))
+    return named or voices
+
+
 @dataclass(frozen=True)
 class _Drummers:
     """Who plays the kit, and what. The part at `kit_index` plays `groove`: a named kit
@@ -236,12 +245,13 @@ class _Drummers:
     inside: frozenset[int] = frozenset()
     named_voices: frozenset[str] = frozenset()
     pieces_groove: DrumGroove | None = None
+    inside_voices: tuple[tuple[str, ...], ...] = ()
 
     def piece_source(self, voices: tuple[str, ...]) -> DrumGroove | None:
         """The style's groove when a piece with `voices` plays from it (outside its fills:
         toms only in fills would hardly be heard), else None."""
         source = self.pieces_groove
-        if source is None or not pattern_voices(source, fill=False) & set(voices):
+        if source is None or not pattern_voices(source, fill=False, ghosts=False) & set(voices):
             return None
         return source
 
@@ -252,7 +262,7 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     parts = [i for i, s in enumerate(specs) if _is_kit_part(kb, s)]
     if not parts:
         return _Drummers()
-    voices = {i: frozenset(_instrument(kb, specs[i].name).voices) for i in parts}
+    voices = {i: frozenset(_piece_voices(kb, specs[i])) for i in parts}
     kits = [i for i in parts if not voices[i]]
     pieces = [i for i in parts if voices[i]]
     named = frozenset(v for i in parts for v in voices[i])
@@ -278,9 +288,15 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     if kits:
         played = _kit_voice_names(groove)
         alone = [i for i in pieces if not voices[i] & played]
-        inside = [i for i in pieces if i not in alone] + kits[1:]
+        inside = [i for i in pieces if i not in alone]
         return _Drummers(
-            groove, kits[0], None, frozenset(alone), frozenset(inside), named_voices=named
+            groove,
+            kits[0],
+            None,
+            frozenset(alone),
+            frozenset(inside + kits[1:]),
+            named_voices=named,
+            inside_voices=tuple(_piece_voices(kb, specs[i]) for i in inside),
         )
     kit_groove = _without_voices(groove, named)
     return _Drummers(
@@ -298,7 +314,7 @@ def _piece_part(
     genre: Genre,
     params: MusicalParameters,
     timeline: Timeline,
-    inst: Instrument,
+    voices: tuple[str, ...],
     rng: np.random.Generator,
     swing: float,
     *,
@@ -307,11 +323,11 @@ def _piece_part(
     """A percussionist's or a kit piece's part, its own voices only: from `kit_groove`
     (fills included) when it plays the kit's patterns, else from the style's patterns for
     them or the meter's hand-percussion groove (see `write_hand_percussion`)."""
-    groove = kit_groove or _percussion_groove(kb, genre, params.time_signature, inst.voices)
+    groove = kit_groove or _percussion_groove(kb, genre, params.time_signature, voices)
     return write_hand_percussion(
         timeline,
         groove,
-        inst.voices,
+        voices,
         GM_DRUM_NOTES,
         rng,
         swing=max(swing, groove.swing if groove is not None else 0.0),
@@ -322,13 +338,16 @@ def _piece_part(
 
 def _kit_part(
     timeline: Timeline,
+    drummers: _Drummers,
     groove: DrumGroove,
-    named_voices: frozenset[str],
     rng: np.random.Generator,
     swing: float,
     params: MusicalParameters,
+    *,
+    pieces: tuple[tuple[str, ...], ...] = (),
 ) -> list[Note]:
-    """The drummer's part: the style's groove on the kit (see `write_drums`)."""
+    """The drummer's part: the style's groove on the kit, with the `pieces` named inside
+    it heard (see `write_drums`)."""
     return write_drums(
         timeline,
         groove,
@@ -336,7 +355,8 @@ def _kit_part(
         rng,
         swing=swing,
         tempo_bpm=params.tempo_bpm,
-        named_voices=named_voices,
+        named_voices=drummers.named_voices,
+        named_pieces=pieces,
     )
 
 
@@ -410,13 +430,16 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         is_drum = _is_drum_part(kb, spec)
         groove = drummers.groove if index == drummers.kit_index else None
         if groove is not None and drummers.implied_kit is not None:
-            kit = _kit_part(timeline, groove, drummers.named_voices, rng, swing, params)
+            kit = _kit_part(timeline, drummers, groove, rng, swing, params)
             tracks.append(_track(drummers.implied_kit, role, kit, tracks, timeline, is_drum=True))
         if index in drummers.alone:
-            source = drummers.piece_source(inst.voices)
-            notes = _piece_part(kb, genre, params, timeline, inst, rng, swing, kit_groove=source)
+            voices = _piece_voices(kb, spec)
+            source = drummers.piece_source(voices)
+            notes = _piece_part(kb, genre, params, timeline, voices, rng, swing, kit_groove=source)
         elif groove is not None:
-            notes = _kit_part(timeline, groove, drummers.named_voices, rng, swing, params)
+            notes = _kit_part(
+                timeline, drummers, groove, rng, swing, params, pieces=drummers.inside_voices
+            )
         elif (
             role == Role.PERCUSSION
             and inst.voices
@@ -431,7 +454,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
                 voices=inst.voices,
             )
         elif role == Role.PERCUSSION and inst.voices:
-            notes = _piece_part(kb, genre, params, timeline, inst, rng, swing)
+            notes = _piece_part(kb, genre, params, timeline, _piece_voices(kb, spec), rng, swing)
         elif role == Role.PERCUSSION:
             notes = write_pitched_percussion(
                 timeline,

@@ -9,11 +9,12 @@ import numpy as np
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch
-from soundstar.knowledge import DrumGroove
+from soundstar.knowledge import DrumBar, DrumGroove
 from soundstar.models import Note
 from soundstar.theory import parse_chord
 
 VELOCITY = {"X": 118, "x": 96, "o": 52}
+_FULL_STROKES = frozenset("Xx")
 # Below this section energy the kit plays only these voices.
 _KIT_THIN_ENERGY = 0.3
 _LOW_ENERGY_KEEP = frozenset({"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"})
@@ -80,12 +81,23 @@ def _groove_voices(groove: DrumGroove, bar: int) -> dict[str, str]:
     return merged
 
 
-def pattern_voices(groove: DrumGroove, *, fill: bool = True) -> frozenset[str]:
+def pattern_voices(groove: DrumGroove, *, fill: bool = True, ghosts: bool = True) -> frozenset[str]:
     """Every voice the groove has a pattern for in some bar: its variations and alternate
-    bar included, and its fill unless `fill` is False."""
-    bars = [groove.fill if fill else None, groove.alternate, *groove.variations]
-    names = {str(v) for v in groove.voices}
-    return frozenset(names | {str(v) for bar in bars if bar is not None for v in bar.voices})
+    bar included, its fill unless `fill` is False, and a voice with only ghost notes
+    (a techno rim) unless `ghosts` is False."""
+    bars: list[DrumGroove | DrumBar | None] = [
+        groove,
+        groove.fill if fill else None,
+        groove.alternate,
+        *groove.variations,
+    ]
+    return frozenset(
+        str(voice)
+        for bar in bars
+        if bar is not None
+        for voice, pattern in bar.voices.items()
+        if ghosts or any(char in _FULL_STROKES for char in pattern)
+    )
 
 
 def _thinned_out(voice: str, energy: float) -> bool:
@@ -101,9 +113,11 @@ def _pattern_hits(
     voice: str,
     rng: np.random.Generator,
     tempo_bpm: float | None,
-) -> list[tuple[int, int]]:
-    """(step, velocity) of a drum or percussion pattern in one bar: ghost notes only from
-    _GHOST_ENERGY up, softer in quieter sections, reshaped at slow tempi (slow_tempo_scale)."""
+) -> list[tuple[int, int, bool]]:
+    """(step, velocity, heard) of a drum or percussion pattern in one bar: ghost notes only
+    from _GHOST_ENERGY up, softer in quieter sections, reshaped at slow tempi
+    (slow_tempo_scale). `heard` marks a stroke that is not a ghost note, as written or as
+    a slow tempo makes it: the strokes by which a listener knows the instrument plays."""
     steps_per_beat = steps / timeline.beats_per_bar
     scale = 0.72 + 0.28 * energy
     hits = []
@@ -115,7 +129,8 @@ def _pattern_hits(
         if slow == 0.0:
             continue
         velocity = VELOCITY[char] * scale * slow + rng.normal(0.0, 4.0)
-        hits.append((step, int(np.clip(velocity, 20, 127))))
+        heard = char in _FULL_STROKES and slow >= _SLOW_OFFBEAT_SCALE
+        hits.append((step, int(np.clip(velocity, 20, 127)), heard))
     return hits
 
 
@@ -128,13 +143,69 @@ def write_drums(
     swing: float,
     tempo_bpm: float | None = None,
     named_voices: frozenset[str] = frozenset(),
+    named_pieces: tuple[tuple[str, ...], ...] = (),
 ) -> list[Note]:
     """Notes on the GM drum map for every bar; the last bar is a hit and a crash.
 
     With `tempo_bpm` below SLOW_BPM, off-beat hats and shakers are softened and on-beat
     kicks and snares lifted, so the beat is the pulse heard, not its double. At FAST_BPM
-    and above, claps are left out (see there) unless `named_voices` holds them."""
+    and above, claps are left out (see there) unless `named_voices` holds them. A piece
+    named inside the kit (`named_pieces`, the voices of each) that the groove and these
+    rules leave unheard, with ghost notes or nothing (a salsa's off-beat kick below
+    VERY_SLOW_BPM, a jazz drummer's feathered kick), plays the felt beats: a piece asked
+    for is heard."""
+    notes, heard = _groove_notes(timeline, groove, gm_notes, rng, swing, tempo_bpm, named_voices)
+    for piece in named_pieces:
+        if not heard & set(piece):
+            # cymbals keep the beat on the ride (see `_felt_beat_pattern`)
+            voice = next((v for v in piece if v != "crash"), piece[0])
+            beats = _felt_beat_notes(timeline, voice, groove.steps, gm_notes, rng, tempo_bpm)
+            # the felt beats take the place of the voice's ghost notes, not doubling them
+            end = max((n.start_beat for n in beats), default=-1.0)
+            pitch = gm_notes[voice]
+            notes = [n for n in notes if n.pitch != pitch or n.start_beat > end] + beats
+    return notes
+
+
+def _felt_beat_notes(
+    timeline: Timeline,
+    voice: str,
+    steps: int,
+    gm_notes: dict[str, int],
+    rng: np.random.Generator,
+    tempo_bpm: float | None,
+) -> list[Note]:
+    """`voice` on every felt beat of every bar but the last, where the kit plays it."""
+    pattern = _felt_beat_pattern(0, timeline.pulse, steps, voice)
+    step_beats = timeline.beats_per_bar / steps
+    return [
+        Note(
+            pitch=gm_notes[voice],
+            start_beat=round(timeline.bar_start(bar) + step * step_beats, 6),
+            duration_beats=round(step_beats, 6),
+            velocity=velocity,
+        )
+        for bar in range(timeline.n_bars - 1 if timeline.n_bars > 1 else 1)
+        if not _thinned_out(voice, energy := timeline.section_of(bar).energy)
+        for step, velocity, _ in _pattern_hits(
+            pattern, steps, timeline, energy, voice, rng, tempo_bpm
+        )
+    ]
+
+
+def _groove_notes(
+    timeline: Timeline,
+    groove: DrumGroove,
+    gm_notes: dict[str, int],
+    rng: np.random.Generator,
+    swing: float,
+    tempo_bpm: float | None,
+    named_voices: frozenset[str],
+) -> tuple[list[Note], set[str]]:
+    """The kit's notes from the groove, its fills, crashes and last-bar hit, and the voices
+    heard before the last bar (see `_pattern_hits`)."""
     notes: list[Note] = []
+    heard: set[str] = set()
     dropped = (
         _FAST_DROPPED - named_voices
         if tempo_bpm is not None and tempo_bpm >= FAST_BPM and groove.feel != "half_time"
@@ -158,9 +229,11 @@ def write_drums(
         for voice, pattern in voices.items():
             if _thinned_out(voice, energy) or voice in dropped:
                 continue
-            for step, velocity in _pattern_hits(
+            for step, velocity, full in _pattern_hits(
                 pattern, steps, timeline, energy, voice, rng, tempo_bpm
             ):
+                if full:
+                    heard.add(voice)
                 onset = (
                     start
                     + step * step_beats
@@ -175,10 +248,11 @@ def write_drums(
                     )
                 )
         if timeline.is_section_start(bar) and bar > 0 and energy >= 0.55:
+            heard.add("crash")
             notes.append(
                 Note(pitch=gm_notes["crash"], start_beat=start, duration_beats=1.0, velocity=100)
             )
-    return notes
+    return notes, heard
 
 
 def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
@@ -290,13 +364,15 @@ def write_percussion(
     return notes
 
 
-def _felt_beat_pattern(voice_index: int, pulse: Pulse, steps: int) -> str:
+def _felt_beat_pattern(voice_index: int, pulse: Pulse, steps: int, voice: str = "") -> str:
     """A pattern for a voice the meter's grooves have none for: the first voice on every
-    felt beat (accented on one), the others on the downbeat."""
+    felt beat (accented on one), the others, and a crash (a crash on every beat is noise,
+    not a pulse), on the downbeat."""
     chars = ["."] * steps
     per_beat = steps / pulse.beats_per_bar
+    every_beat = voice_index == 0 and voice != "crash"
     for k, onset in enumerate(pulse.onsets()):
-        if voice_index == 0 or k == 0:
+        if every_beat or k == 0:
             chars[round(onset * per_beat)] = "X" if k == 0 else "x"
     return "".join(chars)
 
@@ -315,8 +391,9 @@ def _percussion_strokes(
     tempo_bpm: float | None,
     *,
     fills: bool = False,
-) -> Iterator[tuple[int, str, int, int]]:
-    """(bar, voice, step, velocity) of a percussionist's part in every bar but the last:
+) -> Iterator[tuple[int, str, int, int, bool]]:
+    """(bar, voice, step, velocity, heard) of a percussionist's part in every bar but the
+    last (`heard`: see `_pattern_hits`):
     each voice's pattern in `groove` (a fill is the kit's, so the groove goes on under
     it), else, where the groove has none of the voices, a hit on the felt beats; nothing
     in the sections quieter than hand percussion plays in. With `fills` (a piece taken
@@ -326,7 +403,7 @@ def _percussion_strokes(
     # crash on every beat); one with none gives them the felt beats
     covered = groove is not None and bool(pattern_voices(groove) & set(voices))
     fallback = {
-        v: "" if covered else _felt_beat_pattern(i, timeline.pulse, steps)
+        v: "" if covered else _felt_beat_pattern(i, timeline.pulse, steps, v)
         for i, v in enumerate(voices)
     }
     rest_below = _plays_from(_HAND_REST_ENERGY, timeline)
@@ -342,10 +419,10 @@ def _percussion_strokes(
             if fills and _thinned_out(voice, energy):
                 continue
             pattern = written.get(voice, fallback[voice])
-            for step, velocity in _pattern_hits(
+            for step, velocity, heard in _pattern_hits(
                 pattern, steps, timeline, energy, voice, rng, tempo_bpm
             ):
-                yield bar, voice, step, velocity
+                yield bar, voice, step, velocity, heard
 
 
 def write_hand_percussion(
@@ -364,10 +441,10 @@ def write_hand_percussion(
     hand-percussion groove of the meter), else a hit on the felt beats; with `fills`, the
     groove's fill at each section's end (a kit piece taken out of the kit). It rests in the
     quietest sections and ends on one stroke. Where the groove leaves the instrument
-    nothing to play (a salsa's off-beat kick, dropped at a slow tempo), it plays the felt
+    nothing but ghost notes (a salsa's off-beat kick at a slow tempo), it plays the felt
     beats: an instrument asked for is heard."""
     strokes = list(_percussion_strokes(timeline, groove, voices, rng, tempo_bpm, fills=fills))
-    if not strokes and groove is not None:
+    if not any(heard for *_, heard in strokes) and groove is not None:
         groove = None
         strokes = list(_percussion_strokes(timeline, None, voices, rng, tempo_bpm))
     steps, step_beats = _percussion_grid(groove, timeline)
@@ -384,7 +461,7 @@ def write_hand_percussion(
             duration_beats=round(step_beats, 6),
             velocity=velocity,
         )
-        for bar, voice, step, velocity in strokes
+        for bar, voice, step, velocity, _ in strokes
     ]
     if timeline.n_bars > 1:
         last = timeline.bar_start(timeline.n_bars - 1)
@@ -418,7 +495,7 @@ def write_pitched_percussion(
             duration_beats=round(max(step_beats, 0.5), 6),
             velocity=velocity,
         )
-        for bar, _, step, velocity in _percussion_strokes(
+        for bar, _, step, velocity, _ in _percussion_strokes(
             timeline, groove, ("tom_low",), rng, tempo_bpm
         )
     ]
