@@ -338,8 +338,8 @@ def _piece_part(
 
 def _kit_part(
     timeline: Timeline,
-    drummers: _Drummers,
     groove: DrumGroove,
+    named_voices: frozenset[str],
     rng: np.random.Generator,
     swing: float,
     params: MusicalParameters,
@@ -355,7 +355,7 @@ def _kit_part(
         rng,
         swing=swing,
         tempo_bpm=params.tempo_bpm,
-        named_voices=drummers.named_voices,
+        named_voices=named_voices,
         named_pieces=pieces,
     )
 
@@ -430,15 +430,16 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         is_drum = _is_drum_part(kb, spec)
         groove = drummers.groove if index == drummers.kit_index else None
         if groove is not None and drummers.implied_kit is not None:
-            kit = _kit_part(timeline, drummers, groove, rng, swing, params)
+            kit = _kit_part(timeline, groove, drummers.named_voices, rng, swing, params)
             tracks.append(_track(drummers.implied_kit, role, kit, tracks, timeline, is_drum=True))
         if index in drummers.alone:
             voices = _piece_voices(kb, spec)
             source = drummers.piece_source(voices)
             notes = _piece_part(kb, genre, params, timeline, voices, rng, swing, kit_groove=source)
         elif groove is not None:
+            pieces = drummers.inside_voices
             notes = _kit_part(
-                timeline, drummers, groove, rng, swing, params, pieces=drummers.inside_voices
+                timeline, groove, drummers.named_voices, rng, swing, params, pieces=pieces
             )
         elif (
             role == Role.PERCUSSION

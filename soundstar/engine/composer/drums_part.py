@@ -393,11 +393,11 @@ def _percussion_strokes(
     fills: bool = False,
 ) -> Iterator[tuple[int, str, int, int, bool]]:
     """(bar, voice, step, velocity, heard) of a percussionist's part in every bar but the
-    last (`heard`: see `_pattern_hits`):
-    each voice's pattern in `groove` (a fill is the kit's, so the groove goes on under
-    it), else, where the groove has none of the voices, a hit on the felt beats; nothing
-    in the sections quieter than hand percussion plays in. With `fills` (a piece taken
-    out of the kit) it plays the groove's fills and thins out as the kit does."""
+    last: each voice's pattern in `groove` (a fill is the kit's, so the groove goes on
+    under it), else, where the groove has none of the voices, a hit on the felt beats;
+    nothing in the sections quieter than hand percussion plays in. With `fills` (a piece
+    taken out of the kit) it plays the groove's fills and thins out as the kit does.
+    `heard`: see `_pattern_hits`."""
     steps, _ = _percussion_grid(groove, timeline)
     # a groove with patterns for some of the voices leaves the others out (a ride, not a
     # crash on every beat); one with none gives them the felt beats
