@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from soundstar.aurora.pipeline import Aurora
 from soundstar.engine.composer import beat_keeper, build_timeline, compose
+from soundstar.engine.composer.drums_part import _TIMEKEEPERS, SLOW_BPM
 from soundstar.engine.composer.melody import write_melody
 from soundstar.engine.composer.timeline import SectionSpan, Timeline, allocate_bars
 from soundstar.engine.composer.voicing import power_chord
@@ -356,6 +357,50 @@ def test_any_duration_composes_to_that_duration(duration: float, seed: int) -> N
     params, plan = _understand("a calm piano and strings piece in e minor", duration=duration)
     score = compose(params, plan, seed=seed)
     assert score.duration_seconds == pytest.approx(duration, abs=1e-6)
+
+
+_STYLES = ["salsa", "rock song", "house track", "trap beat", "folk song", "reggae tune",
+           "bossa nova", "jazz ballad", "techno track", "ambient piece", "waltz", "march",
+           "drum and bass track", "celtic jig in 6/8", "polka in 2/4"]  # fmt: skip
+_PIECES = ["drums", "a kick drum", "a snare", "hi-hats", "a ride cymbal", "a crash cymbal",
+           "an open hi-hat", "congas", "bongos", "hand claps", "a cowbell", "claves", "a cajon",
+           "toms", "a tambourine", "a shaker", "piano", "bass"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    style=st.sampled_from(_STYLES),
+    tempo=st.sampled_from([None, 60, 72, 76, 84, 100, 128, 150, 176]),
+    pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4, unique=True),
+    seed=st.integers(min_value=0, max_value=1000),
+)
+def test_every_percussion_piece_asked_for_plays(
+    style: str, tempo: int | None, pieces: list[str], seed: int
+) -> None:
+    """Whatever the style, tempo and lineup, each drum or percussion piece named strikes
+    its voices before the last bar louder than a ghost note (a timekeeper's off-beats are
+    softened below SLOW_BPM, on purpose), and no drum track doubles a stroke."""
+    at = f" at {tempo} bpm" if tempo else ""
+    params, plan = _understand(f"a {style}{at} with {', '.join(pieces)}")
+    score = compose(params, plan, seed=seed)
+    last_bar = score.total_beats - score.beats_per_bar
+    soft = {GM_DRUM_NOTES[v] for v in _TIMEKEEPERS} if params.tempo_bpm < SLOW_BPM else set()
+    struck = Counter(
+        n.pitch
+        for t in score.tracks
+        if t.is_drum
+        for n in t.notes
+        if n.start_beat < last_bar and (n.velocity >= 60 or n.pitch in soft)
+    )
+    kb = load_knowledge()
+    for spec in params.instrumentation:
+        voices = kb.instruments[spec.name].voices
+        if voices:
+            assert sum(struck[GM_DRUM_NOTES[v]] for v in voices) >= 2, spec.name
+    for track in score.tracks:
+        if track.is_drum:
+            onsets = Counter((n.pitch, n.start_beat) for n in track.notes)
+            assert max(onsets.values(), default=1) == 1, track.name
 
 
 def _part(score: Score, role: Role) -> list[tuple[float, int]]:
