@@ -263,6 +263,9 @@ def test_a_cymbal_named_plays_that_cymbal(prompt: str, piece: str, voices: set[s
     assert {n.pitch for n in track.notes} == {GM_DRUM_NOTES[v] for v in voices}
     if voices == {"crash"}:  # a crash on every beat is noise: it marks the downbeats
         assert all(n.start_beat % score.beats_per_bar == 0 for n in track.notes)
+    if voices == {"open_hat"}:  # the open hat sings between the beats, as in disco
+        before_the_end = [n for n in track.notes if n.start_beat < score.total_beats - 4]
+        assert all(n.start_beat % 1 == 0.5 for n in before_the_end)
 
 
 def test_a_named_kit_keeps_the_pieces_it_has() -> None:

@@ -367,9 +367,15 @@ def write_percussion(
 def _felt_beat_pattern(voice_index: int, pulse: Pulse, steps: int, voice: str = "") -> str:
     """A pattern for a voice the meter's grooves have none for: the first voice on every
     felt beat (accented on one), the others, and a crash (a crash on every beat is noise,
-    not a pulse), on the downbeat."""
+    not a pulse), on the downbeat; an open hi-hat between the beats, where it sings."""
     chars = ["."] * steps
     per_beat = steps / pulse.beats_per_bar
+    if voice == "open_hat":
+        for onset in pulse.onsets():
+            step = round((onset + pulse.beat / 2) * per_beat)
+            if step < steps:
+                chars[step] = "x"
+        return "".join(chars)
     every_beat = voice_index == 0 and voice != "crash"
     for k, onset in enumerate(pulse.onsets()):
         if every_beat or k == 0:
