@@ -248,19 +248,15 @@ def _essentia_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     checked = [r for r in rows if "essentia_tempo" in r]
     if not checked:
         return None
-
-    def rate(key: str, group: list[dict[str, Any]]) -> float | None:
-        values = [float(r[key]) for r in group if r.get(key) is not None]
-        return round(statistics.mean(values), 3) if values else None
-
     explicit = [r for r in checked if r["tempo_explicit"]]
     return {
         "estimators": "essentia RhythmExtractor2013 (multifeature), KeyExtractor (default profile)",
-        "tempo_within_2pct": rate("essentia_tempo_ok", checked),
-        "tempo_within_2pct_explicit_bpm": rate("essentia_tempo_ok", explicit),
-        "key_exact": rate("essentia_key_ok", checked),
+        "tempo_within_2pct": _rate_where_known(checked, "essentia_tempo_ok"),
+        "tempo_within_2pct_explicit_bpm": _rate_where_known(explicit, "essentia_tempo_ok"),
+        "key_exact": _rate_where_known(checked, "essentia_key_ok"),
         "mustango_audio": {
-            name: rate(f"essentia_{name}", checked) for name in ("TB", "TBT", "CK", "CKD")
+            name: _rate_where_known(checked, f"essentia_{name}")
+            for name in ("TB", "TBT", "CK", "CKD")
         },
         "explicit_bpm_missed": _missed_by(explicit, "tempo_ok", "essentia_tempo_ok"),
         "key_missed": _missed_by(checked, "key_ok", "essentia_key_ok"),
@@ -447,13 +443,18 @@ _MUSTANGO = ("TB", "TBT", "CK", "CKD", "PCM", "ECM", "CMO", "CMOT", "BC")
 _CHORD_METRICS = ("PCM", "ECM", "CMO", "CMOT")
 
 
+def _rate_where_known(rows: list[dict[str, Any]], key: str) -> float | None:
+    """Mean of `key` over the rows where it is measured (None where no row has it)."""
+    values = [float(r[key]) for r in rows if r.get(key) is not None]
+    return round(statistics.mean(values), 3) if values else None
+
+
 def _mustango_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Mustango's metrics over the rows that have the gold value each needs (rates in
     0-1; Mustango reports percentages), on the audio and on the score."""
 
     def rate(key: str) -> float | None:
-        values = [float(r[key]) for r in rows if r.get(key) is not None]
-        return round(statistics.mean(values), 3) if values else None
+        return _rate_where_known(rows, key)
 
     def count(key: str) -> int:
         return sum(1 for r in rows if r.get(key) is not None)

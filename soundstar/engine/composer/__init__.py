@@ -7,7 +7,7 @@ Deterministic for a seed: each track draws from its own generator seeded by
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -236,7 +236,8 @@ class _Drummers:
     it something to play and the lineup is more than percussion). Every other kit piece
     plays its own voices on a track of its own (`alone`): from `pieces_groove` (the
     style's groove, fills included) where its bars have them (hi-hats in trap), else
-    from the style's or the meter's hand-percussion patterns (claps in a folk song)."""
+    from the style's or the meter's hand-percussion patterns (claps in a folk song).
+    `piece_voices` holds the voices each kit piece plays (see `_piece_voices`)."""
 
     groove: DrumGroove | None = None
     kit_index: int | None = None
@@ -245,7 +246,12 @@ class _Drummers:
     inside: frozenset[int] = frozenset()
     named_voices: frozenset[str] = frozenset()
     pieces_groove: DrumGroove | None = None
-    inside_voices: tuple[tuple[str, ...], ...] = ()
+    piece_voices: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def inside_voices(self) -> tuple[tuple[str, ...], ...]:
+        """The voices of each piece played inside the named kit, in lineup order."""
+        return tuple(self.piece_voices[i] for i in sorted(self.inside) if i in self.piece_voices)
 
     def piece_source(self, voices: tuple[str, ...]) -> DrumGroove | None:
         """The style's groove when a piece with `voices` plays from it (outside its fills:
@@ -262,9 +268,10 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     parts = [i for i, s in enumerate(specs) if _is_kit_part(kb, s)]
     if not parts:
         return _Drummers()
-    voices = {i: frozenset(_piece_voices(kb, specs[i])) for i in parts}
+    voices = {i: _piece_voices(kb, specs[i]) for i in parts}
     kits = [i for i in parts if not voices[i]]
-    pieces = [i for i in parts if voices[i]]
+    piece_voices = {i: v for i, v in voices.items() if v}
+    pieces = list(piece_voices)
     named = frozenset(v for i in parts for v in voices[i])
     style_kit = next(
         (kb.instruments[k] for k in genre.instrumentation.get("drums", ()) if k in kb.instruments),
@@ -273,7 +280,7 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     # hi-hats asked for alone ("only hi-hats"), or in a style without drums, play alone
     percussion_only = all(_is_drum_part(kb, s) for s in specs)
     if not kits and (style_kit is None or "drums" in params.excluded or percussion_only):
-        return _Drummers(alone=frozenset(pieces), named_voices=named)
+        return _Drummers(alone=frozenset(pieces), named_voices=named, piece_voices=piece_voices)
     # congas named beside a kit take the groove's conga voices; a cajon leaves it its kick
     kit_voices = {v for inst in kb.instruments.values() if inst.drum for v in inst.voices}
     percussionists = frozenset(
@@ -287,16 +294,15 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     groove = _without_voices(style_groove, percussionists) or style_groove
     if kits:
         played = _kit_voice_names(groove)
-        alone = [i for i in pieces if not voices[i] & played]
-        inside = [i for i in pieces if i not in alone]
+        alone = frozenset(i for i in pieces if not played.intersection(voices[i]))
         return _Drummers(
             groove,
             kits[0],
             None,
-            frozenset(alone),
-            frozenset(inside + kits[1:]),
+            alone,
+            frozenset(pieces + kits[1:]) - alone,
             named_voices=named,
-            inside_voices=tuple(_piece_voices(kb, specs[i]) for i in inside),
+            piece_voices=piece_voices,
         )
     kit_groove = _without_voices(groove, named)
     return _Drummers(
@@ -306,6 +312,7 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
         frozenset(pieces),
         named_voices=named,
         pieces_groove=groove,
+        piece_voices=piece_voices,
     )
 
 
@@ -433,7 +440,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
             kit = _kit_part(timeline, groove, drummers.named_voices, rng, swing, params)
             tracks.append(_track(drummers.implied_kit, role, kit, tracks, timeline, is_drum=True))
         if index in drummers.alone:
-            voices = _piece_voices(kb, spec)
+            voices = drummers.piece_voices[index]
             source = drummers.piece_source(voices)
             notes = _piece_part(kb, genre, params, timeline, voices, rng, swing, kit_groove=source)
         elif groove is not None:
