@@ -174,6 +174,23 @@ class InstrumentSpec(_Model):
     descriptor: str | None = None
 
 
+class Exclusions(_Model):
+    """What the person left out, kept apart by kind; `knowledge.exclusion.excludes` is the one
+    rule that says whether an instrument falls under it."""
+
+    instruments: list[str] = Field(default_factory=list, description="canonical instrument ids")
+    families: list[str] = Field(default_factory=list, description="knowledge-base families")
+    roles: list[Role] = Field(default_factory=list)
+    moods: list[str] = Field(default_factory=list, description="mood ids never to apply")
+    only: bool = Field(
+        default=False,
+        description="'only X', 'just X and Y', 'nothing else': nothing beyond the named lineup",
+    )
+
+    def is_empty(self) -> bool:
+        return not (self.instruments or self.families or self.roles or self.moods or self.only)
+
+
 class MusicalParameters(_Model):
     """The validated, complete parameter set every later stage uses."""
 
@@ -197,6 +214,7 @@ class MusicalParameters(_Model):
     era: str | None = None
     duration_seconds: float = Field(default=30.0, ge=DURATION_MIN_S, le=DURATION_MAX_S)
     excluded: list[str] = Field(default_factory=list)
+    exclusions: Exclusions = Field(default_factory=Exclusions)
     chord_progression: list[str] | None = None
     section_names: list[str] | None = None
 
