@@ -238,7 +238,7 @@ def parse(
         ("valence", f"{params.valence:.2f}"),
         ("danceability", f"{params.danceability:.2f}"),
         ("instruments", ", ".join(f"{i.name} ({i.role.value})" for i in params.instrumentation)),
-        ("excluded", ", ".join(params.excluded) or "-"),
+        ("excluded", params.exclusions.describe() or "-"),
         ("structure", params.structure),
         ("artists", ", ".join(params.reference_artists) or "-"),
         ("era", params.era or "-"),

@@ -53,6 +53,34 @@ class Role(StrEnum):
     TEXTURE = "texture"
 
 
+class Provenance(StrEnum):
+    """Where an instrument in a lineup came from: named by the person, implied by what they
+    asked for (an enhancement, an ensemble's size), or the style's default lineup."""
+
+    STATED = "stated"
+    INFERRED = "inferred"
+    DEFAULT = "default"
+
+
+INSTRUMENT_FAMILIES = (
+    "keys",
+    "organ",
+    "guitar",
+    "bass",
+    "strings",
+    "brass",
+    "woodwind",
+    "synth",
+    "drums",
+    "percussion",
+    "vocal",
+    "plucked",
+    "mallet",
+    "fx",
+)
+"""The knowledge base's instrument families (a test holds knowledge.vocab.FamilyName to it)."""
+
+
 class Implementation(StrEnum):
     """Which level of the fallback chain answered (spec v2 §9.1)."""
 
@@ -111,6 +139,7 @@ class InstrumentMention(_Model):
     role: str
     confidence: Confidence
     descriptor: str | None = None
+    provenance: Provenance = Provenance.STATED
 
 
 class EnergyValue(_Model):
@@ -121,6 +150,96 @@ class EnergyValue(_Model):
 class ArtistReference(_Model):
     name: str
     relevance: Confidence
+
+
+class Exclusions(_Model):
+    """What the person left out, kept apart by kind; `knowledge.exclusion.excludes` is the one
+    rule that says whether an instrument falls under it."""
+
+    instruments: list[str] = Field(default_factory=list, description="canonical instrument ids")
+    families: list[str] = Field(default_factory=list, description="knowledge-base families")
+    roles: list[Role] = Field(default_factory=list)
+    moods: list[str] = Field(default_factory=list, description="mood ids never to apply")
+    only: bool = Field(
+        default=False,
+        description="'only X', 'just X and Y', 'nothing else': nothing beyond the named lineup",
+    )
+
+    @classmethod
+    def from_words(cls, words: list[str]) -> Exclusions:
+        """The typed value of an old-style `excluded` list ("drums", "vocal", "piano",
+        "mood:sad"): role words are roles, family words families (a word that is both, such as
+        "bass", is both), "mood:" words moods, any other word an instrument."""
+        instruments: list[str] = []
+        families: list[str] = []
+        roles: list[Role] = []
+        moods: list[str] = []
+        for raw in words:
+            word = raw.strip().lower()
+            if word.startswith("mood:"):
+                moods.append(word.split(":", 1)[1])
+                continue
+            if word in Role.__members__.values():
+                roles.append(Role(word))
+            if word in INSTRUMENT_FAMILIES:
+                families.append(word)
+            if word and word not in Role.__members__.values() and word not in INSTRUMENT_FAMILIES:
+                instruments.append(word)
+        return cls(
+            instruments=list(dict.fromkeys(instruments)),
+            families=list(dict.fromkeys(families)),
+            roles=list(dict.fromkeys(roles)),
+            moods=list(dict.fromkeys(moods)),
+        )
+
+    def merged(self, other: Exclusions) -> Exclusions:
+        """Everything either leaves out; `only` when either says so."""
+        return Exclusions(
+            instruments=list(dict.fromkeys([*self.instruments, *other.instruments])),
+            families=list(dict.fromkeys([*self.families, *other.families])),
+            roles=list(dict.fromkeys([*self.roles, *other.roles])),
+            moods=list(dict.fromkeys([*self.moods, *other.moods])),
+            only=self.only or other.only,
+        )
+
+    def describe(self) -> str:
+        """One line for people: "roles drums; instruments piano; only the named"."""
+        parts = [
+            f"{name} {', '.join(str(v) for v in values)}"
+            for name, values in (
+                ("roles", self.roles),
+                ("families", self.families),
+                ("instruments", self.instruments),
+                ("moods", self.moods),
+            )
+            if values
+        ]
+        if self.only:
+            parts.append("only the named")
+        return "; ".join(parts)
+
+    def is_empty(self) -> bool:
+        return not (self.instruments or self.families or self.roles or self.moods or self.only)
+
+
+def _legacy_excluded(data: object) -> object:
+    """Input that still says `excluded: [words]` (an older client, an LLM following an older
+    template) is read once into `exclusions`; nothing downstream sees the words."""
+    if isinstance(data, dict) and "excluded" in data:
+        data = dict(data)
+        words = data.pop("excluded")
+        if isinstance(words, list) and all(isinstance(w, str) for w in words):
+            old = Exclusions.from_words(words)
+            given = data.get("exclusions")
+            if isinstance(given, Exclusions):
+                data["exclusions"] = given.merged(old)
+            elif isinstance(given, dict):
+                data["exclusions"] = Exclusions.model_validate(given).merged(old)
+            else:
+                data["exclusions"] = old
+        else:
+            data["excluded"] = words  # let validation name the bad value
+    return data
 
 
 class ParsedParameters(_Model):
@@ -142,9 +261,14 @@ class ParsedParameters(_Model):
     reference_artists: list[ArtistReference]
     era: OptionalValueWithConfidence | None = None
     duration_seconds: float | None = Field(default=None, gt=0)
-    excluded: list[str] = Field(default_factory=list)
+    exclusions: Exclusions = Field(default_factory=Exclusions)
     chord_progression: list[str] | None = None
     section_names: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_excluded(cls, data: object) -> object:
+        return _legacy_excluded(data)
 
 
 class EnhancementAddition(_Model):
@@ -172,23 +296,7 @@ class InstrumentSpec(_Model):
     name: str = Field(min_length=1, description="canonical instrument id from the knowledge base")
     role: Role
     descriptor: str | None = None
-
-
-class Exclusions(_Model):
-    """What the person left out, kept apart by kind; `knowledge.exclusion.excludes` is the one
-    rule that says whether an instrument falls under it."""
-
-    instruments: list[str] = Field(default_factory=list, description="canonical instrument ids")
-    families: list[str] = Field(default_factory=list, description="knowledge-base families")
-    roles: list[Role] = Field(default_factory=list)
-    moods: list[str] = Field(default_factory=list, description="mood ids never to apply")
-    only: bool = Field(
-        default=False,
-        description="'only X', 'just X and Y', 'nothing else': nothing beyond the named lineup",
-    )
-
-    def is_empty(self) -> bool:
-        return not (self.instruments or self.families or self.roles or self.moods or self.only)
+    provenance: Provenance = Provenance.STATED
 
 
 class MusicalParameters(_Model):
@@ -213,10 +321,14 @@ class MusicalParameters(_Model):
     reference_artists: list[str] = Field(default_factory=list)
     era: str | None = None
     duration_seconds: float = Field(default=30.0, ge=DURATION_MIN_S, le=DURATION_MAX_S)
-    excluded: list[str] = Field(default_factory=list)
     exclusions: Exclusions = Field(default_factory=Exclusions)
     chord_progression: list[str] | None = None
     section_names: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_excluded(cls, data: object) -> object:
+        return _legacy_excluded(data)
 
     @field_validator("key")
     @classmethod

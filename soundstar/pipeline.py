@@ -19,6 +19,7 @@ from soundstar.audio.export import (
     write_stems,
 )
 from soundstar.audio.midi import write_midi
+from soundstar.aurora.lineup import voice_notice
 from soundstar.aurora.pipeline import Aurora, Understanding
 from soundstar.config import get_settings
 from soundstar.encoder.embedding import encode
@@ -260,7 +261,8 @@ def generate(
         },
         synthesis=rendered.synthesis,
         notices=understanding.notices
-        + [Notice(level="info", message=text) for text in rendered.notices],
+        + [Notice(level="info", message=text) for text in rendered.notices]
+        + voice_notice(params),
         measured={
             "integrated_lufs": round(rendered.lufs, 2),
             "true_peak_dbtp": round(rendered.true_peak_dbtp, 2),

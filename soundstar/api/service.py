@@ -19,7 +19,7 @@ from soundstar.api.schemas import (
     PlanParameters,
 )
 from soundstar.api.state import AppState
-from soundstar.aurora.mapper import MapHints, map_parameters
+from soundstar.aurora.mapper import map_parameters
 from soundstar.aurora.pipeline import Understanding
 from soundstar.encoder.embedding import encode
 from soundstar.errors import NotFoundError, ParameterError, RateLimitedError
@@ -169,11 +169,7 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
         chord_progression=fields.chord_progression,
     )
     try:
-        mapped = map_parameters(
-            parsed,
-            hints=MapHints(repeats_are_players=True),  # "violin" twice: two violins
-            duration_seconds=fields.duration_seconds,
-        )
+        mapped = map_parameters(parsed, duration_seconds=fields.duration_seconds)
     except ValueError as exc:
         raise ParameterError(str(exc).splitlines()[0], field="parameters") from exc
     return mapped.parameters

@@ -16,11 +16,13 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from soundstar.aurora.infer import fitting_instruments, guess_genre, players
+from soundstar.aurora.infer import guess_genre
+from soundstar.aurora.lineup import resolve_lineup
 from soundstar.aurora.mapper import DEFAULT_TONIC
 from soundstar.aurora.preprocess import normalize
 from soundstar.aurora.rules.matcher import find_mentions
 from soundstar.aurora.rules.parse import SECTION_WORDS, Reading, parse_rules
+from soundstar.aurora.understood import refuse_nothing_understood
 from soundstar.errors import ParameterError
 from soundstar.keys import key_of_chords
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge
@@ -31,6 +33,8 @@ from soundstar.models import (
     TEMPO_MIN_BPM,
     Enhancement,
     EnhancementAddition,
+    InstrumentMention,
+    Provenance,
 )
 
 LEVELS = ("minimal", "moderate", "aggressive")
@@ -271,7 +275,7 @@ def _choose_key(kb: KnowledgeBase, reading: Reading, draft: _Draft) -> None:
 def _choose_mood(
     kb: KnowledgeBase, reading: Reading, context: dict[str, object] | None, draft: _Draft
 ) -> None:
-    excluded = {e.split(":", 1)[1] for e in reading.parsed.excluded if e.startswith("mood:")}
+    excluded = set(reading.parsed.exclusions.moods)
     stated = set(reading.mood_ids)
     opposed = {o for m in stated if m in kb.moods for o in kb.moods[m].opposites}
     hint = _context_str(context, "mood_hint")
@@ -293,26 +297,31 @@ def _choose_mood(
 
 
 def _choose_instruments(kb: KnowledgeBase, reading: Reading, draft: _Draft, limit: int) -> None:
-    if reading.ensemble_size is not None:  # "a trio with piano": room for two more only
-        named = players(kb, [i[0] for i in reading.instrument_ids])
-        limit = min(limit, reading.ensemble_size - named)
-    if reading.solo or limit <= 0:
+    """Up to `limit` instruments the style adds to what was named, by the one lineup rule
+    (`resolve_lineup`): nothing left out, no voice, room only up to a stated ensemble size."""
+    if limit <= 0:
         return
-    picks = fitting_instruments(
+    named = [
+        InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=descriptor)
+        for iid, role, descriptor in reading.instrument_ids
+    ]
+    lineup = resolve_lineup(
+        named,
         draft.genre,
-        present_roles=[i[1] for i in reading.instrument_ids],
-        present_ids=[i[0] for i in reading.instrument_ids],
-        excluded=reading.parsed.excluded,
+        reading.parsed.exclusions,
+        ensemble_size=reading.ensemble_size,
         limit=limit,
-        kb=kb,
         usable=lambda inst: instrument_surface(inst.id) is not None,
-        fill=reading.ensemble_size is not None,
+        kb=kb,
     )
-    for inst, role in picks:
+    for spec in lineup.instruments:
+        if spec.provenance is Provenance.STATED:
+            continue
+        inst = kb.instruments[spec.name]
         draft.add(
             "instrumentation",
             instrument_surface(inst.id) or inst.name,
-            f"{draft.genre.name} usually has {inst.name.lower()} on {role}",
+            f"{draft.genre.name} usually has {inst.name.lower()} on {spec.role.value}",
             0.6,
         )
 
@@ -411,6 +420,8 @@ def enhance_rules(
     rules = LEVEL_RULES[check_level(level)]
     kb = load_knowledge()
     reading = parse_rules(text, original=original)
+    if not reading.understood:
+        raise refuse_nothing_understood()
     default = kb.find_genre(reading.parsed.sub_genre.value or "") or kb.find_genre(
         reading.parsed.genre.value
     )

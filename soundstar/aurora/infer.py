@@ -7,7 +7,7 @@ simple overlaps, deterministic and fast enough to run on every keystroke.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,12 +17,6 @@ INSTRUMENT_WEIGHT = 2.0
 MOOD_WEIGHT = 1.0
 MIN_SCORE = 2.0
 """An implied genre needs at least one shared instrument or two shared moods."""
-
-ADD_ORDER = ("chords", "bass", "drums", "lead", "pad", "arp", "texture", "percussion")
-"""The order in which missing roles are filled with the genre's instruments."""
-FILL_ORDER = ("lead", *(role for role in ADD_ORDER if role != "lead"))
-"""The order in which filled roles take a second player to reach an ensemble's size: a
-second melody voice first (a jazz quintet's front line is two horns)."""
 
 
 @dataclass(frozen=True)
@@ -87,77 +81,6 @@ def players(kb: KnowledgeBase, instrument_ids: Iterable[str]) -> int:
     ids = list(instrument_ids)
     drums = [iid for iid in ids if iid in kb.instruments and kb.instruments[iid].drum]
     return len(ids) - len(drums) + bool(drums)
-
-
-def is_excluded(inst: Instrument, role: str, excluded: Iterable[str]) -> bool:
-    """True when an instrument falls under an exclusion ("no drums", "without piano": no
-    electric piano either)."""
-    out = {e for e in excluded if not e.startswith("mood:")}
-    if inst.id in out or inst.family in out or role in out:
-        return True
-    if inst.variant_of and inst.variant_of in out:
-        return True
-    name = f" {inst.name.lower()} "
-    if any(f" {e.replace('_', ' ')} " in name for e in out):
-        return True
-    return "drums" in out and (role in ("drums", "percussion") or inst.drum)
-
-
-def fitting_instruments(
-    genre: Genre,
-    *,
-    present_roles: Iterable[str],
-    present_ids: Iterable[str],
-    excluded: Iterable[str],
-    limit: int,
-    kb: KnowledgeBase | None = None,
-    usable: Callable[[Instrument], bool] | None = None,
-    fill: bool = False,
-) -> list[tuple[Instrument, str]]:
-    """Up to `limit` (instrument, role) pairs from the genre's profile for roles not yet filled.
-
-    With `fill` (an ensemble's stated size to reach), roles already filled take further
-    instruments from the profile, in FILL_ORDER, while players are still missing ("a jazz
-    quintet": a trumpet beside the tenor sax), one drum kit at most. Voices are never added
-    (Soundstar does not sing), nor anything excluded, nor a plain instrument beside a kind
-    of it ("piano" where an upright piano plays).
-    """
-    kb = kb or load_knowledge()
-    roles_done = set(present_roles)
-    ids_done = set(present_ids)
-    excluded = list(excluded)
-    chosen: list[tuple[Instrument, str]] = []
-    profile = {str(k): v for k, v in genre.instrumentation.items()}
-
-    def take(role: str) -> bool:
-        for candidate in profile.get(role, ()):
-            inst = kb.instruments.get(candidate)
-            if inst is None or inst.id in ids_done or inst.family == "vocal":
-                continue
-            if refers_back(kb, inst.name, ids_done) is not None:
-                continue  # "piano" beside an upright piano would read back as that one
-            if is_excluded(inst, role, excluded) or (usable is not None and not usable(inst)):
-                continue
-            chosen.append((inst, role))
-            ids_done.add(inst.id)
-            return True
-        return False
-
-    for role in ADD_ORDER:
-        if len(chosen) >= limit:
-            break
-        if role not in roles_done and role not in excluded:
-            take(role)
-    roles_done |= {role for _, role in chosen}
-    more = fill
-    while more and len(chosen) < limit:
-        more = False
-        for role in FILL_ORDER:
-            if len(chosen) >= limit:
-                break
-            if role != "drums" and role in roles_done and role not in excluded:
-                more = take(role) or more
-    return chosen
 
 
 def genre_kind(

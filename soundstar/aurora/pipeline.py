@@ -26,6 +26,7 @@ from soundstar.aurora.mapper import MapHints, Mapped, map_parameters
 from soundstar.aurora.precedence import keep_stated
 from soundstar.aurora.preprocess import Preprocessed, moderate, normalize, preprocess
 from soundstar.aurora.suggester import infer_context
+from soundstar.aurora.warmup import warm_up
 from soundstar.encoder.embedding import encode
 from soundstar.errors import ContentPolicyError, InvalidPromptError, ParameterError
 from soundstar.models import (
@@ -306,9 +307,8 @@ class Aurora:
 
     def warm_up(self) -> dict[str, object]:
         """Preload what the first request would otherwise wait for (spec v1 §9.7)."""
-        from soundstar.aurora.warmup import warm_up
-
-        return warm_up(self)
+        offline = Aurora([RuleBasedBackend(), DefaultsBackend()], cache=MemoryCache(max_entries=0))
+        return warm_up(self, lambda prompt: offline.understand(prompt, enhance=True))
 
     # ------------------------------------------------------------------ pipeline
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundstar.aurora.infer import is_excluded
 from soundstar.knowledge import load_knowledge
-from soundstar.models import ParsedParameters
+from soundstar.knowledge.exclusion import excludes
+from soundstar.models import ParsedParameters, Provenance
 
 STATED = 0.9
 """The offline parser's confidence for what is named outright (meter, genre)."""
@@ -37,19 +37,21 @@ def keep_stated(quick: ParsedParameters, detailed: ParsedParameters) -> ParsedPa
     for name in ("duration_seconds", "chord_progression", "section_names"):
         if getattr(quick, name) is not None:
             updates[name] = getattr(quick, name)
-    excluded = list(dict.fromkeys([*quick.excluded, *detailed.excluded]))
-    updates["excluded"] = excluded
+    exclusions = quick.exclusions.merged(detailed.exclusions)
+    updates["exclusions"] = exclusions
+    stated = {m.name for m in quick.instrumentation}
     instruments = []
     for mention in detailed.instrumentation:
         inst = kb.instruments.get(mention.name) or kb.find_instrument(mention.name)
-        if inst is not None and is_excluded(inst, mention.role, excluded):
+        if inst is not None and excludes(exclusions, inst, mention.role):
             continue
+        if mention.name not in stated:  # the enhancement added it
+            mention = mention.model_copy(update={"provenance": Provenance.INFERRED})
         instruments.append(mention)
     names = {m.name for m in instruments}
     instruments.extend(m for m in quick.instrumentation if m.name not in names)
     updates["instrumentation"] = instruments
-    dropped_moods = {e.split(":", 1)[1] for e in excluded if e.startswith("mood:")}
-    moods = [m for m in detailed.mood if m.value not in dropped_moods]
+    moods = [m for m in detailed.mood if m.value not in exclusions.moods]
     have = {m.value for m in moods}
     moods.extend(m for m in quick.mood if m.value not in have)
     updates["mood"] = moods

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from soundstar.aurora.backends.llm_suggest import Suggestion
-from soundstar.aurora.infer import fitting_instruments, guess_genre
+from soundstar.aurora.infer import guess_genre
+from soundstar.aurora.lineup import resolve_lineup
 from soundstar.aurora.rules.parse import Reading, parse_rules
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge, normalize
+from soundstar.models import InstrumentMention, Provenance
 
 TABLE_WEIGHT = {
     "genres": 1.0,
@@ -295,16 +297,16 @@ def _additions(ctx: SuggestContext, head: str, cursor: int) -> list[Suggestion]:
         phrases.append((genre.name.lower(), 0.55))
     if reading.parsed.tempo.type != "explicit" and reading.parsed.tempo.confidence < 0.75:
         phrases.append((f"at {genre.default_bpm} BPM", 0.5))
-    if not reading.solo:
-        picks = fitting_instruments(
-            genre,
-            present_roles=[i[1] for i in reading.instrument_ids],
-            present_ids=[i[0] for i in reading.instrument_ids],
-            excluded=reading.parsed.excluded,
-            limit=1,
-            kb=kb,
-        )
-        phrases.extend((f"with {inst.name.lower()}", 0.45) for inst, _ in picks)
+    named = [
+        InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=descriptor)
+        for iid, role, descriptor in reading.instrument_ids
+    ]
+    lineup = resolve_lineup(named, genre, reading.parsed.exclusions, limit=1, kb=kb)
+    phrases.extend(
+        (f"with {kb.instruments[spec.name].name.lower()}", 0.45)
+        for spec in lineup.instruments
+        if spec.provenance is not Provenance.STATED
+    )
     if not reading.mood_ids and ctx.likely_mood:
         phrases.append((ctx.likely_mood, 0.4))
     words = _WORDS.findall(head)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-from soundstar.aurora.backends.defaults import DefaultsBackend
-from soundstar.aurora.backends.rules import RuleBasedBackend
-from soundstar.aurora.cache import MemoryCache
+from soundstar.aurora.cache import AuroraCache
 from soundstar.aurora.preprocess import preprocess
 from soundstar.aurora.rules.matcher import find_mentions
 from soundstar.aurora.suggester import suggest_index
@@ -15,8 +14,17 @@ from soundstar.encoder.embedding import embed_value
 from soundstar.errors import SoundstarError
 from soundstar.knowledge import load_knowledge
 
-if TYPE_CHECKING:
-    from soundstar.aurora.pipeline import Aurora as AuroraType
+
+class Warmable(Protocol):
+    """What warm-up needs of the Aurora it warms (the pipeline passes itself: this module
+    never imports the pipeline, so the two are no import circle)."""
+
+    @property
+    def backends(self) -> Sequence[Any]: ...
+
+    @property
+    def cache(self) -> AuroraCache: ...
+
 
 COMMON_GENRES = ("pop", "rock", "electronic", "jazz", "classical", "hip hop")
 COMMON_MOODS = ("happy", "sad", "energetic", "calm", "romantic")
@@ -28,8 +36,9 @@ def _timed(timings: dict[str, float], name: str, start: float) -> None:
     timings[name] = round((time.perf_counter() - start) * 1000, 3)
 
 
-def warm_up(aurora: AuroraType) -> dict[str, object]:
+def warm_up(aurora: Warmable, offline_understand: Callable[[str], object]) -> dict[str, object]:
     """Load the knowledge base and indexes, precompute common embeddings, check the LLMs.
+    `offline_understand` runs the offline path end to end, uncached and without an LLM.
 
     Returns what was done and how long each step took; never raises for an
     unreachable backend (that is what the health check reports).
@@ -60,13 +69,10 @@ def warm_up(aurora: AuroraType) -> dict[str, object]:
                 skipped.append(f"{kind}:{value}")
     _timed(timings, "embeddings", start)
 
-    from soundstar.aurora.pipeline import Aurora  # the pipeline imports this module lazily
-
     start = time.perf_counter()
-    # the offline path end to end (parse, enhance, map, plan, encoder projections), uncached and
-    # without asking an LLM: warm-up must not spend API calls
-    offline = Aurora([RuleBasedBackend(), DefaultsBackend()], cache=MemoryCache(max_entries=0))
-    offline.understand(SAMPLE_PROMPT, enhance=True)
+    # the offline path end to end (parse, enhance, map, plan, encoder projections): warm-up
+    # must not spend API calls
+    offline_understand(SAMPLE_PROMPT)
     _timed(timings, "pipeline", start)
 
     start = time.perf_counter()

@@ -399,6 +399,7 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     )
     _check_genres(genres, refs, instruments, drum_grooves, bass_grooves)
     for i in instruments.values():
+        refs.check("instruments.yaml", i.id, "counts_as", "instruments", i.counts_as)
         if i.variant_of is not None:
             refs.check("instruments.yaml", i.id, "variant_of", "instruments", [i.variant_of])
             if instruments[i.variant_of].variant_of is not None or i.variant_of == i.id:

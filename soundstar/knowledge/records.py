@@ -156,6 +156,11 @@ with warnings.catch_warnings():
             default=None,
             description="the instrument this is a kind of (distorted guitar -> electric guitar)",
         )
+        counts_as: tuple[str, ...] = Field(
+            default=(),
+            description="instruments whose exclusion leaves this one out too ('without piano': "
+            "no electric piano), without it standing in for their name as a variant does",
+        )
 
         @model_validator(mode="after")
         def _drum_or_pitched(self) -> Self:

@@ -38,7 +38,7 @@ def test_excluded_instruments_never_play() -> None:
     u = understand("a chill lofi hip hop beat with piano but no drums")
     families = {i.role for i in u.parameters.instrumentation}
     assert Role.DRUMS not in families and Role.PERCUSSION not in families
-    assert "drums" in u.parameters.excluded
+    assert Role.DRUMS in u.parameters.exclusions.roles
 
 
 def test_solo_instrument_is_not_accompanied() -> None:
@@ -202,9 +202,11 @@ def test_an_ensemble_name_from_an_llm_or_a_caller_is_its_members() -> None:
     assert lineup == QUARTET
 
 
-def test_an_instrument_an_llm_names_twice_is_one_player() -> None:
-    """Only the offline parser counts players ("two violins"); an LLM's repeated name, or a
-    member named beside its ensemble, is one player (the quartet's second violin stays)."""
+def test_a_member_named_beside_its_ensemble_is_that_member() -> None:
+    """Each entry is a player ("piano" twice: two pianos, as the parser writes "two
+    pianos"); a member named beside its ensemble is that member (the quartet's second
+    violin stays). An LLM's repeated name is made one player where its answer is read
+    (test_llm_backend)."""
     from soundstar.aurora.mapper import map_parameters
     from soundstar.aurora.rules.parse import parse_rules
     from soundstar.models import InstrumentMention
@@ -218,7 +220,7 @@ def test_an_instrument_an_llm_names_twice_is_one_player() -> None:
         }
     )
     lineup = [i.name for i in map_parameters(parsed).parameters.instrumentation]
-    assert lineup == ["violin", "violin", "viola", "cello", "piano"]
+    assert lineup == ["violin", "violin", "viola", "cello", "piano", "piano"]
 
 
 def test_an_ensemble_name_from_an_llm_in_another_style_joins_its_band() -> None:
@@ -344,22 +346,23 @@ def test_a_jazz_trio_with_generic_names_plays_jazz_instruments() -> None:
     assert [i.name for i in p.instrumentation] == ["piano", "electric_bass", "acoustic_drums"]
 
 
-def _mapped(prompt: str, names: list[tuple[str, str]], *, resolved: bool = False) -> list[str]:
-    """The lineup when an LLM (or, `resolved`, the offline parser) names `names` for the
-    style of `prompt`."""
-    from soundstar.aurora.mapper import MapHints, map_parameters
+def _mapped(prompt: str, names: list[tuple[str, str]]) -> list[str]:
+    """The lineup when an LLM or a caller names `names` (nothing else) for the style of
+    `prompt`."""
+    from soundstar.aurora.mapper import map_parameters
     from soundstar.aurora.rules.parse import parse_rules
     from soundstar.models import InstrumentMention
 
-    parsed = parse_rules(prompt).parsed.model_copy(
+    parsed = parse_rules(prompt).parsed
+    parsed = parsed.model_copy(
         update={
             "instrumentation": [
                 InstrumentMention(name=name, role=role, confidence=0.8) for name, role in names
-            ]
+            ],
+            "exclusions": parsed.exclusions.model_copy(update={"only": True}),
         }
     )
-    hints = MapHints(solo=True, names_resolved=resolved)
-    return [i.name for i in map_parameters(parsed, hints=hints).parameters.instrumentation]
+    return [i.name for i in map_parameters(parsed).parameters.instrumentation]
 
 
 def test_generic_names_from_an_llm_are_the_styles_kinds() -> None:
@@ -369,13 +372,16 @@ def test_generic_names_from_an_llm_are_the_styles_kinds() -> None:
     assert _mapped("a straight-ahead jazz piece", specific) == ["electric_bass", "acoustic_drums"]
 
 
-def test_names_the_parser_resolved_are_not_resolved_again() -> None:
+def test_an_id_is_that_instrument_and_a_word_the_styles_kind() -> None:
     """The parser read "grand piano" as the id "piano": in rock and roll it stays the
-    grand, though the bare word "piano" from an LLM is the style's honky-tonk piano."""
-    assert _mapped("rock and roll", [("piano", "chords")]) == ["honky_tonk_piano"]
-    assert _mapped("rock and roll", [("piano", "chords")], resolved=True) == ["piano"]
+    grand; the word "Piano" (not an id) is the style's honky-tonk piano, from an LLM as
+    from a person."""
+    assert _mapped("rock and roll", [("piano", "chords")]) == ["piano"]
+    assert _mapped("rock and roll", [("Piano", "chords")]) == ["honky_tonk_piano"]
     p = understand("rock and roll with a grand piano").parameters
     assert "piano" in {i.name for i in p.instrumentation}
+    p = understand("rock and roll with piano").parameters
+    assert "honky_tonk_piano" in {i.name for i in p.instrumentation}
 
 
 def test_a_jazz_quintet_is_jazz_by_five_players() -> None:

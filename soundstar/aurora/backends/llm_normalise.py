@@ -25,6 +25,7 @@ from soundstar.models import (
     TEMPO_MAX_BPM,
     TEMPO_MIN_BPM,
     Enhancement,
+    Exclusions,
     MusicalParameters,
     ParsedParameters,
     StructuralPlan,
@@ -203,7 +204,7 @@ def _check_terms(tidy: dict[str, Any], review: Review) -> None:
 
 
 def normalise_parse(data: object, review: Review) -> ParsedParameters:
-    raw = require_object(data, "parse")
+    raw = _typed_exclusions(require_object(data, "parse"), review)
     tidy = clean_object(raw, schema_of(ParsedParameters), review)
     _check_terms(tidy, review)
     tempo = tidy.get("tempo")
@@ -247,6 +248,24 @@ def normalise_parse(data: object, review: Review) -> ParsedParameters:
     return parsed
 
 
+def _typed_exclusions(raw: dict[str, Any], review: Review) -> dict[str, Any]:
+    """An answer in the older shape (`excluded`: a list of words) read once into the typed
+    `exclusions`, so no LLM following an older template breaks."""
+    words = raw.get("excluded")
+    if "excluded" not in raw:
+        return raw
+    tidy = {k: v for k, v in raw.items() if k != "excluded"}
+    if isinstance(words, list):
+        old = Exclusions.from_words([w for w in words if isinstance(w, str) and w])
+        given = tidy.get("exclusions")
+        try:
+            typed = Exclusions.model_validate(given) if isinstance(given, dict) else None
+        except ValidationError:
+            typed = None
+        tidy["exclusions"] = (typed.merged(old) if typed else old).model_dump(mode="json")
+    return tidy
+
+
 def _parse_lists(tidy: dict[str, Any], review: Review) -> None:
     moods = tidy.get("mood")
     if isinstance(moods, list):
@@ -265,8 +284,9 @@ def _parse_lists(tidy: dict[str, Any], review: Review) -> None:
                 if item.get("descriptor") == "":
                     item["descriptor"] = None
         instruments = [i for i in instruments if not (isinstance(i, dict) and i.get("name") == "")]
+        # an LLM's repeated name is one player (an entry is a player everywhere downstream)
         tidy["instrumentation"] = dedupe(
-            instruments, lambda i: (_text(i, "name"), _text(i, "role")), review, "instrumentation"
+            instruments, lambda i: _text(i, "name"), review, "instrumentation"
         )
     artists = tidy.get("reference_artists")
     if isinstance(artists, list):
@@ -274,10 +294,6 @@ def _parse_lists(tidy: dict[str, Any], review: Review) -> None:
         tidy["reference_artists"] = dedupe(
             artists, lambda a: _text(a, "name"), review, "reference_artists"
         )
-    excluded = tidy.get("excluded")
-    if isinstance(excluded, list):
-        words = [e.lower() for e in excluded if isinstance(e, str) and e]
-        tidy["excluded"] = list(dict.fromkeys(words))
     if "chord_progression" in tidy:
         tidy["chord_progression"] = _chords(
             tidy["chord_progression"], None, review, "chord_progression"

@@ -8,6 +8,7 @@ from soundstar.aurora.mapper import MapHints
 from soundstar.aurora.rules.parse import parse_rules
 from soundstar.aurora.rules.plan import plan_rules
 from soundstar.aurora.suggester import suggest_rules
+from soundstar.aurora.understood import refuse_nothing_understood
 from soundstar.models import (
     Enhancement,
     Implementation,
@@ -24,15 +25,16 @@ class RuleBasedBackend:
     configured = True
 
     def parse(self, text: str, *, original: str | None = None) -> tuple[ParsedParameters, MapHints]:
+        """The offline reading; a prompt with nothing musical in it is refused (INVALID_PROMPT)."""
         reading = parse_rules(text, original=original)
+        if not reading.understood:
+            raise refuse_nothing_understood()
         hints = MapHints(
             tempo_multiplier=reading.tempo_multiplier,
             tempo_cap=reading.tempo_cap,
-            solo=reading.solo,
             mode_hint=reading.mode_hint,
             tonic_hint=reading.tonic_hint,
             ensemble_size=reading.ensemble_size,
-            names_resolved=True,
         )
         return reading.parsed, hints
 

@@ -12,22 +12,20 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from soundstar.aurora.infer import (
-    ensemble_is_the_band,
-    genre_kind,
-    is_excluded,
-    placed_by_word,
-    players,
-    refers_back,
-)
+from soundstar.aurora.infer import ensemble_is_the_band, players
+from soundstar.aurora.lineup import resolve_name, sings
 from soundstar.aurora.rules.matcher import Mention, find_mentions, tokenize
+from soundstar.aurora.rules.scope import NEGATION_CUES, Scope, read_scope
+from soundstar.aurora.understood import says_music
 from soundstar.errors import ParameterError
 from soundstar.knowledge import Ensemble, Genre, KnowledgeBase, load_knowledge, normalize
+from soundstar.knowledge.exclusion import excludes
 from soundstar.models import (
     TEMPO_MAX_BPM,
     TEMPO_MIN_BPM,
     ArtistReference,
     EnergyValue,
+    Exclusions,
     InstrumentMention,
     OptionalValueWithConfidence,
     ParsedParameters,
@@ -101,45 +99,6 @@ _NUMBER_WORDS = {
     "an": 1,
 }
 _DURATION_WORDS = re.compile(r"\b(half a|one|two|three|four|five|a|an)\s+(minute|minutes)\b")
-_NEGATION_CUES = {
-    "no",
-    "without",
-    "w/o",
-    "minus",
-    "sans",
-    "lacking",
-    "excluding",
-    "exclude",
-    "zero",
-    "not",
-    "never",
-    "avoid",
-}
-_NEGATION_SPAN = 4
-_FAMILY_WORDS = {
-    "drums": "drums",
-    "drum": "drums",
-    "beats": "drums",
-    "percussion": "percussion",
-    "strings": "strings",
-    "brass": "brass",
-    "horns": "brass",
-    "woodwinds": "woodwind",
-    "vocals": "vocal",
-    "vocal": "vocal",
-    "voice": "vocal",
-    "voices": "vocal",
-    "singing": "vocal",
-    "singer": "vocal",
-    "lyrics": "vocal",
-    "keys": "keys",
-    "guitars": "guitar",
-    "guitar": "guitar",
-    "synths": "synth",
-    "synth": "synth",
-    "synthesizers": "synth",
-    "bass": "bass",
-}
 _SECTION_WORDS = re.compile(
     r"\b(intro|verse|pre[- ]chorus|chorus|bridge|breakdown|build ?up|build|drop|outro|solo|hook|interlude|coda|refrain|head)\b"
 )
@@ -244,27 +203,8 @@ class Reading:
     ensemble_ids: tuple[str, ...] = ()
     """Named ensembles ("string quartet") the prompt asks for; their members are in
     `instrument_ids`, and with them the lineup is complete (`solo`)."""
-
-
-_NEGATION_ENDS = re.compile(r"[,.;!?]|\bbut\b|\bwith\b|\bjust\b|\bonly\b")
-
-
-def _in_negation_scope(
-    cue: int, target: int, tokens: list[str], text: str, offsets: list[int]
-) -> bool:
-    """True when the negation cue at token `cue` reaches token `target`: within the span and
-    in the same clause ("without drums, just guitar" negates the drums, not the guitar)."""
-    if not 0 < target - cue <= _NEGATION_SPAN:
-        return False
-    between = text[offsets[cue] + len(tokens[cue]) : offsets[target]]
-    return not _NEGATION_ENDS.search(between)
-
-
-def _negated(mention_start: int, tokens: list[str], text: str, offsets: list[int]) -> bool:
-    return any(
-        tokens[k] in _NEGATION_CUES and _in_negation_scope(k, mention_start, tokens, text, offsets)
-        for k in range(max(0, mention_start - _NEGATION_SPAN), mention_start)
-    )
+    understood: bool = True
+    """Whether anything musical was read at all ("asdf qwer" reads nothing)."""
 
 
 def _is_descriptor(word: str) -> bool:
@@ -300,7 +240,7 @@ def _descriptor(
         if len(words) > 1 and words[0] not in name_words and _is_descriptor(words[0])
         else None
     )
-    outer = before if _is_descriptor(before) and before not in _NEGATION_CUES else None
+    outer = before if _is_descriptor(before) and before not in NEGATION_CUES else None
     if inner is not None and outer is not None and outer in playing and inner in playing:
         return f"{outer} {inner}"
     if inner is not None and (inner in playing or outer is None):
@@ -475,25 +415,9 @@ _FORM_TEMPO = 0.6
 """Confidence of a tempo a named form gives (above a genre default's 0.5, so moods do not
 move it back into the style's range; below a tempo word's 0.75)."""
 
-_ONLY_CUES = frozenset({"just", "only", "solely"})
-_ONLY_REACH = 3  # tokens between the cue and the instrument ("just a fingerpicked guitar")
-
-
-def _only_named(tokens: list[str], instrument_mentions: list[Mention]) -> bool:
-    """Whether the instruments named are the whole lineup: "just guitar and cello", "only
-    piano and voice", "nothing but strings" (not "not only piano but also strings")."""
-    for mention in instrument_mentions:
-        for k in range(max(0, mention.start - _ONLY_REACH), mention.start):
-            cue = tokens[k] in _ONLY_CUES or (
-                tokens[k] == "but" and k > 0 and tokens[k - 1] == "nothing"
-            )
-            if cue and not (k > 0 and tokens[k - 1] == "not"):
-                return True
-    return False
-
 
 def _size_words(
-    kb: KnowledgeBase, tokens: list[str], mentions: list[Mention], text: str, offsets: list[int]
+    kb: KnowledgeBase, tokens: list[str], mentions: list[Mention], scope: Scope
 ) -> list[Ensemble]:
     """The ensemble words that state a number of players ("a piano and cello duet"). Inside
     a style's or an instrument's name one still counts ("a jazz trio" is jazz by three
@@ -508,7 +432,7 @@ def _size_words(
     return [
         kb.ensembles[token]
         for k, token in enumerate(tokens)
-        if token in kb.ensembles and k not in inside and not _negated(k, tokens, text, offsets)
+        if token in kb.ensembles and k not in inside and not scope.leaves_out(k)
     ]
 
 
@@ -538,7 +462,7 @@ def _lineup(
     offsets: list[int],
     text: str,
     positive: list[Mention],
-    excluded: list[str],
+    exclusions: Exclusions,
     style: Genre | None,
 ) -> list[tuple[str, str, str | None]]:
     """(instrument id, role, descriptor) for every instrument named, in order. A named
@@ -576,17 +500,19 @@ def _lineup(
             ensemble = kb.named_ensembles[mention.id]
             colour = _descriptor(earlier, before, mention.surface, ensemble.name, kb.articulations)
             for iid, part in ensemble.members.items():
-                if iid not in lineup and not is_excluded(kb.instruments[iid], part, excluded):
+                if iid not in lineup and not excludes(exclusions, kb.instruments[iid], part):
                     lineup[iid] = (part, colour)
             continue
         if mention.table != "instruments" or mention.id not in kb.instruments:
             continue
         named = kb.instruments[mention.id]
-        generic = kb.generic_instrument(mention.surface) is not None
-        if generic and refers_back(kb, mention.surface, lineup) is not None:
-            continue  # "a male vocalist ... singing": the singer already named
-        taken = {*lineup, *excluded}  # "bass, but no upright bass": not the double bass
-        inst = genre_kind(kb, mention.surface, style, taken=taken) or named
+        # "a male vocalist ... singing": the singer already named (None); "bass, but no
+        # upright bass": not the double bass
+        inst, stood_for = resolve_name(
+            kb, mention.surface, style, list(lineup), exclusions, by_word, matched=mention.id
+        )
+        if inst is None:
+            continue
         hinted = _ROLE_HINTS.get(before, _ROLE_HINTS.get(after))
         role = "drums" if inst.drum else hinted or ensemble_roles.get(inst.id, inst.role)
         if hinted:
@@ -597,7 +523,6 @@ def _lineup(
         if inst.family == "bass" and role not in ("lead",):
             role = "bass"
         descriptor = _descriptor(earlier, before, mention.surface, named.name, kb.articulations)
-        stood_for = None if generic or inst.id in lineup else placed_by_word(kb, inst.id, by_word)
         if stood_for is not None:  # "a singer ... female vocals": the kind takes the word's place
             kept = lineup[stood_for][1]
             lineup = {
@@ -606,11 +531,8 @@ def _lineup(
                 )
                 for iid, entry in lineup.items()
             }
-            del by_word[stood_for]
         elif inst.id not in lineup:
             lineup[inst.id] = (role, descriptor)
-            if generic:
-                by_word[inst.id] = mention.surface
         elif hinted and not inst.drum and inst.id in ensemble_roles:
             lineup[inst.id] = (role, lineup[inst.id][1])
     _low_voice_on_bass(kb, lineup, copies, stated, style)
@@ -726,30 +648,31 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     offsets = [o for _, o in token_pairs]
     mentions = find_mentions(text)
 
-    excluded: list[str] = []
+    players_named = [
+        (m.start, m.end) for m in mentions if m.table in ("instruments", "named_ensembles")
+    ]
+    scope = read_scope(tokens, offsets, text, players_named)
+    left_out: list[str] = []
+    moods_out: list[str] = []
     positive: list[Mention] = []
     for mention in mentions:
-        if _negated(mention.start, tokens, text, offsets):
+        if mention.start in scope.markers:
+            continue  # "free" in "piano-free" is not a mood
+        if scope.leaves_out(mention.start):
             if mention.table == "instruments":
-                excluded.append(mention.id)
+                left_out.append(mention.id)
             elif mention.table == "named_ensembles" and mention.id in kb.named_ensembles:
-                excluded.extend(kb.named_ensembles[mention.id].members)
+                left_out.extend(kb.named_ensembles[mention.id].members)
             elif mention.table == "moods":
-                excluded.append(f"mood:{mention.id}")
+                moods_out.append(mention.id)
             continue
         positive.append(mention)
-    for k, token in enumerate(tokens):
-        if token in _NEGATION_CUES:
-            for j in range(k + 1, min(len(tokens), k + 1 + _NEGATION_SPAN)):
-                family = _FAMILY_WORDS.get(tokens[j])
-                if not _in_negation_scope(k, j, tokens, text, offsets):
-                    break
-                if family and family not in excluded:
-                    excluded.append(family)
-    if re.search(r"\binstrumental\b|\bno vocals?\b", text) and "vocal" not in excluded:
-        excluded.append("vocal")
-    if re.search(r"\bdrumless\b|\bbeatless\b", text) and "drums" not in excluded:
-        excluded.append("drums")
+    exclusions = Exclusions(
+        instruments=list(dict.fromkeys(left_out)),
+        families=list(scope.families),
+        roles=list(scope.roles),
+        moods=list(dict.fromkeys(moods_out)),
+    )
 
     genre, sub_genre, genre_conf, form = _choose_genre(kb, positive)
     style_named = sub_genre or genre
@@ -767,7 +690,7 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
                 genre, sub_genre = _with_parent(kb, kb.genres[gid])
                 genre_conf = 0.7
                 break
-    size_words = _size_words(kb, tokens, mentions, text, offsets)
+    size_words = _size_words(kb, tokens, mentions, scope)
     implied = next((e.genre for e in ensembles if e.genre in kb.genres), None)
     if genre is None and implied is None:  # "a quintet": chamber music; "a jazz quintet": jazz
         implied = next((w.genre for w in size_words if w.genre in kb.genres), None)
@@ -803,8 +726,10 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     ]
 
     instruments = _lineup(
-        kb, tokens, offsets, text, positive, excluded, None if inferred_genre else effective
+        kb, tokens, offsets, text, positive, exclusions, None if inferred_genre else effective
     )
+    if scope.voice_only and not any(sings(kb.instruments[iid]) for iid, _, _ in instruments):
+        instruments.append(("vocals", "lead", None))  # "a cappella": voices, nothing else
     instrumentation = [
         InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=desc)
         for iid, role, desc in instruments
@@ -875,13 +800,30 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
     key_for_numerals = key_value or f"C {mode or 'major'}"
     progression = stated_progression(original, key_for_numerals)
     era_id = era_mention.id if era_mention else None
+    duration = _stated_duration(text)
+    understood = any(
+        (
+            mentions,
+            scope.roles,
+            scope.families,
+            stated_bpm is not None,
+            multiplier is not None or tempo_cap is not None or term_bpm is not None,
+            tonic or mode,
+            meter,
+            duration is not None,
+            progression,
+            sections,
+            energy_value is not None,
+            size_words,
+            says_music(tokens),
+        )
+    )
     stated_size = _stated_size(size_words)
-    named = [m for m in positive if m.table == "instruments" and m.id in kb.instruments]
     named_players = players(kb, [iid for iid, _, _ in instruments])
     alone = bool(_ALONE.search(_FEATURED_SOLO.sub(" ", text)))
     solo = (
         (alone and len(instruments) == 1)
-        or _only_named(tokens, named)
+        or scope.only
         or named_players == stated_size
         or ensemble_is_the_band(kb, ensembles, style_named)
     )
@@ -908,8 +850,8 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         energy_level=energy,
         reference_artists=[ArtistReference(name=a.name, relevance=0.8) for a in artist_records],
         era=OptionalValueWithConfidence(value=era_id, confidence=0.85) if era_id else None,
-        duration_seconds=_stated_duration(text),
-        excluded=list(dict.fromkeys(excluded)),
+        duration_seconds=duration,
+        exclusions=exclusions.model_copy(update={"only": solo}),
         chord_progression=progression,
         section_names=sections,
     )
@@ -929,4 +871,5 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         tonic_hint=tonic if not key_value else None,
         ensemble_size=ensemble_size,
         ensemble_ids=tuple(dict.fromkeys(e.id for e in ensembles)),
+        understood=understood,
     )

@@ -279,7 +279,7 @@ def _drummers(kb: KnowledgeBase, genre: Genre, params: MusicalParameters) -> _Dr
     )
     # hi-hats asked for alone ("only hi-hats"), or in a style without drums, play alone
     percussion_only = all(_is_drum_part(kb, s) for s in specs)
-    if not kits and (style_kit is None or "drums" in params.excluded or percussion_only):
+    if not kits and (style_kit is None or Role.DRUMS in params.exclusions.roles or percussion_only):
         return _Drummers(alone=frozenset(pieces), named_voices=named, piece_voices=piece_voices)
     # congas named beside a kit take the groove's conga voices; a cajon leaves it its kick
     kit_voices = {v for inst in kb.instruments.values() if inst.drum for v in inst.voices}
