@@ -60,18 +60,19 @@ ONLY_REACH = 3
 _NOTHING_ELSE = re.compile(r"\bnothing else\b|\band nothing more\b|\bno other instruments?\b")
 _A_CAPPELLA = re.compile(r"\ba\s?cap+el+a\b|\bacap+el+a\b")
 
-_GROUP_ROLES: dict[str, Role] = {
-    "drums": Role.DRUMS,
-    "drum": Role.DRUMS,
-    "beat": Role.DRUMS,
-    "beats": Role.DRUMS,
-    "percussion": Role.PERCUSSION,
-    "bass": Role.BASS,
-    "bassline": Role.BASS,
-    "pads": Role.PAD,
-    "pad": Role.PAD,
+_GROUP_ROLES: dict[str, tuple[Role, ...]] = {
+    "drums": (Role.DRUMS,),
+    "drum": (Role.DRUMS,),
+    "beat": (Role.DRUMS,),
+    "beats": (Role.DRUMS,),
+    "percussion": (Role.PERCUSSION, Role.DRUMS),
+    "bass": (Role.BASS,),
+    "bassline": (Role.BASS,),
+    "pads": (Role.PAD,),
+    "pad": (Role.PAD,),
 }
-"""Words that name a part of the arrangement: leaving one out leaves out the role."""
+"""Words that name a part of the arrangement: leaving one out leaves out the roles ("no
+percussion": the kit too)."""
 _GROUP_FAMILIES: dict[str, str] = {
     "strings": "strings",
     "brass": "brass",
@@ -173,7 +174,7 @@ def read_scope(
     families: list[str] = []
     for k in groups:
         if k in negated and tokens[k] in _GROUP_ROLES:
-            roles.append(_GROUP_ROLES[tokens[k]])
+            roles.extend(_GROUP_ROLES[tokens[k]])
         if k in negated and tokens[k] in _GROUP_FAMILIES:
             families.append(_GROUP_FAMILIES[tokens[k]])
     for token in tokens:
