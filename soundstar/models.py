@@ -203,7 +203,7 @@ class Exclusions(_Model):
         )
 
     def describe(self) -> str:
-        """One line for people: "roles drums; instruments piano; only the named"."""
+        """One line for people: "roles drums; instruments piano; nothing but the named"."""
         parts = [
             f"{name} {', '.join(str(v) for v in values)}"
             for name, values in (
@@ -215,7 +215,7 @@ class Exclusions(_Model):
             if values
         ]
         if self.only:
-            parts.append("only the named")
+            parts.append("nothing but the named")
         return "; ".join(parts)
 
     def is_empty(self) -> bool:
