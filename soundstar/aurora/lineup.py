@@ -90,22 +90,21 @@ def resolve_name(
     None) when it names nothing or refers back to one already named ("the bass" after "an
     upright bass").
 
-    A knowledge-base id means that instrument, and named again it is another player. Any
-    other word is read as a person's: a generic one ("bass") is the style's kind
-    (`genre_kind`), passing over kinds named or left out. `matched` is the id a parser
-    found a person's word to name. A kind named after a generic word takes its place ("a
-    singer ... female vocals": the id replaced is returned); `by_word` records the
-    instruments generic words placed."""
-    is_id = matched is None and word in kb.instruments
-    if is_id and word in named:
+    An id named again, or a general word given again, is another player. A general word
+    ("bass", "piano") is the style's kind of it (`genre_kind`), passing over kinds named or
+    left out; a kind named after a general word takes its place ("a singer ... female
+    vocals": the id replaced is returned). `by_word` records the instruments general words
+    placed; `matched` is the id a parser found a person's word to name."""
+    if word in named:
         return kb.instruments[word], None
-    if refers_back(kb, word, named) is not None:
-        return None, None
-    kind = None if is_id else genre_kind(kb, word, style, taken={*named, *exclusions.instruments})
+    back = refers_back(kb, word, named)
+    if back is not None:
+        return (kb.instruments[back], None) if by_word.get(back) == word else (None, None)
+    kind = genre_kind(kb, word, style, taken={*named, *exclusions.instruments})
     inst = kind or kb.instruments.get(matched or word) or kb.find_instrument(word)
     if inst is None:
         return None, None
-    if kb.generic_instrument(word) is not None:
+    if kind is not None:
         by_word[inst.id] = word
         return inst, None
     placed = None if inst.id in named else placed_by_word(kb, inst.id, by_word)

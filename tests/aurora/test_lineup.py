@@ -208,3 +208,49 @@ def test_no_eval_prompt_or_musiccaps_caption_is_refused() -> None:
             if not parse_rules(pre.text, original=pre.original).understood:
                 refused.append(text)
     assert refused == []
+
+
+def _llm_lineup(fake: object, prompt: str, answer: dict[str, object] | None = None) -> list:
+    """The lineup an LLM's parse answer (the fake server's, or `answer`) maps to."""
+    import json
+
+    from fake_openai import FakeOpenAI, Reply
+
+    from soundstar.aurora.backends.llm import LLMBackend
+    from soundstar.models import Implementation
+
+    assert isinstance(fake, FakeOpenAI)
+    if answer is not None:
+        fake.script(Reply.of("content", content=json.dumps(answer)))
+    backend = LLMBackend(
+        Implementation.CODEX,
+        base_url=fake.base_url,
+        api_key="sk-test",
+        model="gpt-test",
+        timeout_s=2.0,
+        max_retries=0,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+    )
+    parsed = backend.parse(prompt)
+    return [(i.name, i.role) for i in map_parameters(parsed).parameters.instrumentation]
+
+
+def test_an_exclusion_from_the_llm_server_gives_the_offline_lineup(fake_openai: object) -> None:
+    """Through the fake OpenAI server: its old-style answer (`excluded: ["drums"]`) and a typed
+    one (`exclusions.roles`) give the lineup the offline parser gives."""
+    prompt = "a lo-fi track with piano and bass, no drums"
+    offline = [(i.name, i.role) for i in Aurora().understand(prompt).parameters.instrumentation]
+    assert all(role not in (Role.DRUMS, Role.PERCUSSION) for _, role in offline)
+    old_style = _llm_lineup(fake_openai, prompt)
+    from fake_openai import _parse_answer
+
+    typed = {k: v for k, v in _parse_answer(prompt).items() if k != "excluded"}
+    typed["exclusions"] = {
+        "instruments": [],
+        "families": [],
+        "roles": ["drums"],
+        "moods": [],
+        "only": False,
+    }
+    assert old_style == _llm_lineup(fake_openai, prompt, typed) == offline

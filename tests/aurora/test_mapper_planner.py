@@ -372,12 +372,12 @@ def test_generic_names_from_an_llm_are_the_styles_kinds() -> None:
     assert _mapped("a straight-ahead jazz piece", specific) == ["electric_bass", "acoustic_drums"]
 
 
-def test_an_id_is_that_instrument_and_a_word_the_styles_kind() -> None:
-    """The parser read "grand piano" as the id "piano": in rock and roll it stays the
-    grand; the word "Piano" (not an id) is the style's honky-tonk piano, from an LLM as
-    from a person."""
-    assert _mapped("rock and roll", [("piano", "chords")]) == ["piano"]
-    assert _mapped("rock and roll", [("Piano", "chords")]) == ["honky_tonk_piano"]
+def test_a_general_word_is_the_styles_kind_and_a_specific_one_what_it_says() -> None:
+    """In rock and roll "piano" (from an LLM, a caller or a person) is the style's honky-tonk
+    piano; "grand piano" stays the grand: the parser passes the person's words on where the
+    id alone ("piano") would read as the general word."""
+    assert _mapped("rock and roll", [("piano", "chords")]) == ["honky_tonk_piano"]
+    assert _mapped("rock and roll", [("grand piano", "chords")]) == ["piano"]
     p = understand("rock and roll with a grand piano").parameters
     assert "piano" in {i.name for i in p.instrumentation}
     p = understand("rock and roll with piano").parameters

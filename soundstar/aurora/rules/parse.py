@@ -464,8 +464,11 @@ def _lineup(
     positive: list[Mention],
     exclusions: Exclusions,
     style: Genre | None,
+    said: dict[str, str],
 ) -> list[tuple[str, str, str | None]]:
-    """(instrument id, role, descriptor) for every instrument named, in order. A named
+    """(instrument id, role, descriptor) for every instrument named, in order; `said` gets
+    the person's words for an id that reads as a general word ("grand piano" is the id
+    "piano", which alone would be the style's kind of piano). A named
     ensemble ("string quartet") brings its members in their parts (violin lead, viola
     chords, cello bass), save those excluded; a member also named on its own keeps the
     ensemble's part unless a role word says otherwise ("a string quartet, cello solo").
@@ -533,6 +536,8 @@ def _lineup(
             }
         elif inst.id not in lineup:
             lineup[inst.id] = (role, descriptor)
+            if kb.generic_instrument(inst.id) and not kb.generic_instrument(mention.surface):
+                said[inst.id] = mention.surface
         elif hinted and not inst.drum and inst.id in ensemble_roles:
             lineup[inst.id] = (role, lineup[inst.id][1])
     _low_voice_on_bass(kb, lineup, copies, stated, style)
@@ -725,13 +730,21 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         if mid in kb.moods
     ]
 
+    said: dict[str, str] = {}
     instruments = _lineup(
-        kb, tokens, offsets, text, positive, exclusions, None if inferred_genre else effective
+        kb,
+        tokens,
+        offsets,
+        text,
+        positive,
+        exclusions,
+        None if inferred_genre else effective,
+        said,
     )
     if scope.voice_only and not any(sings(kb.instruments[iid]) for iid, _, _ in instruments):
         instruments.append(("vocals", "lead", None))  # "a cappella": voices, nothing else
     instrumentation = [
-        InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=desc)
+        InstrumentMention(name=said.get(iid, iid), role=role, confidence=0.9, descriptor=desc)
         for iid, role, desc in instruments
     ]
 
