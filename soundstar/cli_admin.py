@@ -16,7 +16,7 @@ db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
 
 def _store() -> Store:
-    from soundstar.api.app import database_url
+    from soundstar.store.database import database_url
     from soundstar.config import load_settings
     from soundstar.store import Database, Store
 
@@ -79,7 +79,7 @@ def revoke_key(
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Apply the database migrations (SQLite by default, PostgreSQL via SOUNDSTAR_DATABASE_URL)."""
-    from soundstar.api.app import database_url
+    from soundstar.store.database import database_url
     from soundstar.config import load_settings
     from soundstar.store import Database
 

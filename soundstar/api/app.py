@@ -24,7 +24,7 @@ from soundstar.aurora.builders import build_aurora
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
 from soundstar.store import Database, Store
-from soundstar.store.database import sqlite_url
+from soundstar.store.database import database_url
 
 log = logging.getLogger("soundstar.api")
 
@@ -34,13 +34,6 @@ Every endpoint except `/health` needs an API key: `Authorization: Bearer <key>`
 (create one with `soundstar keys create NAME`). Errors are always
 `{"error": {"code", "message"}}` with the specification's codes.
 """
-
-
-def database_url(settings: Settings) -> str:
-    if settings.database_url:
-        return settings.database_url
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return sqlite_url(settings.data_dir / "soundstar.db")
 
 
 def _build_queue(settings: Settings, store: Store) -> Any:

@@ -31,9 +31,8 @@ from celery.signals import worker_ready
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings, get_settings
 from soundstar.errors import ConfigError
-from soundstar.jobs.queue import default_aurora_factory
 from soundstar.jobs.request import execute
-from soundstar.jobs.runtime import open_store, worker_id
+from soundstar.jobs.runtime import default_aurora_factory, open_store, worker_id
 from soundstar.models import GenerationStatus
 from soundstar.store.repository import Store
 from soundstar.store.types import utc_now

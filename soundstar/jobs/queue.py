@@ -28,19 +28,17 @@ import queue as queue_mod
 import signal
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
 from soundstar.errors import ConfigError
 from soundstar.jobs.request import execute
-from soundstar.jobs.runtime import open_store, worker_id
+from soundstar.jobs.runtime import AuroraFactory, default_aurora_factory, open_store, worker_id
 from soundstar.store.repository import Store
 
 log = logging.getLogger(__name__)
 
-AuroraFactory = Callable[[Settings], Aurora]
 PoolMode = Literal["process", "thread"]
 POLL_S = 1.0
 STOP_GRACE_S = 30.0
@@ -66,13 +64,6 @@ class _Waiter(Protocol):
 
 class _Flag(Protocol):
     def is_set(self) -> bool: ...
-
-
-def default_aurora_factory(settings: Settings) -> Aurora:
-    """Aurora from the configuration (importable by name, so spawned workers can use it)."""
-    from soundstar.aurora.builders import build_aurora
-
-    return build_aurora(settings)
 
 
 def claim_loop(

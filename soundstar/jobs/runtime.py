@@ -1,22 +1,25 @@
-"""What every job worker needs from the settings: the database, a store, an id."""
+"""What every job worker needs from the settings: the database, a store, Aurora, an id."""
 
 from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
+from collections.abc import Callable
 
+from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
-from soundstar.store.database import Database, sqlite_url
+from soundstar.store.database import Database, database_url
 from soundstar.store.repository import Store
 
-DEFAULT_DB_NAME = "soundstar.db"
 _WORKER_ID_MAX = 128
+AuroraFactory = Callable[[Settings], Aurora]
 
 
-def database_url(settings: Settings) -> str:
-    """`settings.database_url`, else the SQLite file `<data_dir>/soundstar.db`."""
-    return settings.database_url or sqlite_url(Path(settings.data_dir) / DEFAULT_DB_NAME)
+def default_aurora_factory(settings: Settings) -> Aurora:
+    """Aurora from the configuration (importable by name, so spawned workers can use it)."""
+    from soundstar.aurora.builders import build_aurora
+
+    return build_aurora(settings)
 
 
 def open_store(settings: Settings, url: str | None = None) -> Store:
