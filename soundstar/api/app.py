@@ -15,8 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from soundstar import __version__
 from soundstar.api.auth import Authenticator
 from soundstar.api.errors import install_error_handlers
+from soundstar.api.guards import RequestGuard
 from soundstar.api.metrics import Metrics
 from soundstar.api.ratelimit import RateLimiter
+from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
 from soundstar.api.routes import codex, embeddings, generations, stream, system
 from soundstar.api.state import AppState
@@ -81,6 +83,7 @@ def create_app(
     start_queue: bool = True,
 ) -> FastAPI:
     """Build the app; the database is migrated and the queue started when the app starts."""
+    install_log_redaction()
     db = Database(database_url(settings))
     store = Store(db, max_job_attempts=settings.jobs.max_attempts)
     aurora = aurora or build_aurora(settings)
@@ -130,6 +133,7 @@ def create_app(
     app.state.soundstar = state
     install_error_handlers(app)
 
+    app.add_middleware(RequestGuard, metrics=metrics, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(_MeasureRequests, metrics=metrics)
 
     for router in (

@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from soundstar.errors import RateLimitedError, SoundstarError
+from soundstar.errors import InvalidPromptError, RateLimitedError, SoundstarError
+from soundstar.store.faults import storage_fault
 
 log = logging.getLogger("soundstar.api")
 
@@ -33,6 +34,8 @@ _HTTP_CODES = {
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
 }
+_PROMPT_FIELDS = frozenset({"prompt", "partial_prompt"})
+WWW_AUTHENTICATE = 'Bearer realm="soundstar"'
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -57,6 +60,10 @@ def soundstar_error_response(exc: SoundstarError) -> JSONResponse:
     headers = None
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    elif exc.http_status == 401:
+        headers = {"WWW-Authenticate": WWW_AUTHENTICATE}
+    elif exc.http_status == 503:
+        headers = {"Retry-After": "5"}
     if exc.http_status >= 500:
         log.warning("request failed: %s: %s", exc.code, exc.message)
     return error_response(exc.http_status, exc.code, exc.message, field=exc.field, headers=headers)
@@ -88,19 +95,45 @@ def validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
     return f"request body: {msg}{more}", None
 
 
+def _too_long_prompt(errors: Sequence[Any]) -> InvalidPromptError | None:
+    """A prompt over its length limit is INVALID_PROMPT (400, spec v1 Appendix B), not a 422."""
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "string_too_long" and loc and loc[-1] in _PROMPT_FIELDS:
+            limit = (error.get("ctx") or {}).get("max_length")
+            return InvalidPromptError(
+                f"the prompt is too long: at most {limit} characters", field=str(loc[-1])
+            )
+    return None
+
+
+def _count(request: Request, code: str) -> None:
+    state = getattr(request.app.state, "soundstar", None)
+    if state is not None:
+        state.metrics.observe_error(code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SoundstarError)
-    async def _soundstar(_: Request, exc: SoundstarError) -> JSONResponse:
+    async def _soundstar(request: Request, exc: SoundstarError) -> JSONResponse:
+        _count(request, exc.code)
         return soundstar_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        message, field = validation_message(list(exc.errors()))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        prompt_error = _too_long_prompt(errors)
+        if prompt_error is not None:
+            _count(request, prompt_error.code)
+            return soundstar_error_response(prompt_error)
+        message, field = validation_message(errors)
+        _count(request, "VALIDATION_ERROR")
         return error_response(422, "VALIDATION_ERROR", message, field=field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        _count(request, code)
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such endpoint"
@@ -108,6 +141,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        fault = storage_fault(exc)
+        if fault is not None:
+            log.warning(
+                "storage fault on %s %s: %s", request.method, request.url.path, type(exc).__name__
+            )
+            _count(request, fault.code)
+            return soundstar_error_response(fault)
+        _count(request, "INTERNAL_ERROR")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(
             500, "INTERNAL_ERROR", "something went wrong on our side; it has been logged"

@@ -7,6 +7,7 @@ behind a balancer, point SOUNDSTAR_REDIS_URL at Redis and the buckets are shared
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -81,8 +82,9 @@ class RateLimiter:
         if wait_s is None:
             wait_s = self._take_local(key, cost)
         if wait_s > 0:
+            seconds = max(1, math.ceil(wait_s))
             raise RateLimitedError(
-                f"too many requests; try again in {wait_s:.1f} s", retry_after_s=wait_s
+                f"too many requests; try again in {seconds} s", retry_after_s=seconds
             )
 
     def _take_local(self, key: str, cost: float) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from soundstar.models import (
     DURATION_MAX_S,
@@ -30,8 +30,35 @@ FeedbackType = Literal["positive", "negative", "neutral"]
 PROMPT_FIELD_MAX = 5000  # the 10–500 rule is checked after normalization, with the spec's error
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a JSON value (keys included); iterative,
+    so a deeply nested body cannot exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields, loose types (`false` for a number) and NUL
+    characters are refused, as the OpenAPI schema says (no store can keep a NUL)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class _Open(BaseModel):

@@ -28,6 +28,32 @@ def open_store(settings: Settings, url: str | None = None) -> Store:
     return Store(db, max_job_attempts=settings.jobs.max_attempts)
 
 
+def local_pid(owner: str, kind: str) -> int | None:
+    """The process id in a lease owner id of `kind` on this host, else None."""
+    prefix = f"{kind}@{socket.gethostname()}:"
+    if not owner.startswith(prefix):
+        return None
+    digits = owner[len(prefix) :].split("/", 1)[0]
+    return int(digits) if digits.isdigit() else None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
 def worker_id(kind: str, index: int | None = None) -> str:
     """A lease owner id naming the host and process, e.g. `celery@host:1234`."""
     suffix = f"/{index}" if index is not None else ""

@@ -126,6 +126,13 @@ class Database:
         finally:
             session.close()
 
+    def check_writable(self) -> None:
+        """Raise what the database raises when it cannot take a write (read-only,
+        unreachable): a no-op update of the migration table, rolled back."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            transaction.rollback()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from soundstar.errors import NotFoundError, ParameterError, RenderError
@@ -132,6 +132,17 @@ class JobRepository:
                 )
                 s.flush()
             return job_id
+
+    def withdraw(self, job_id: str) -> bool:
+        """Remove a job that was never handed to a queue (its broker refused it), so
+        a refused generation leaves no row behind; False if it had already started."""
+        with self._db.session() as s:
+            result = s.connection().execute(
+                delete(GenerationJob).where(
+                    GenerationJob.id == job_id, GenerationJob.status == "queued"
+                )
+            )
+            return result.rowcount == 1
 
     # ------------------------------------------------------------------ worker side
 
@@ -318,6 +329,58 @@ class JobRepository:
             lease_owner=None,
             lease_expires_at=None,
             completed_at=utc_now(),
+        )
+
+    def undelivered(self, older_than_s: float, now: datetime | None = None) -> list[str]:
+        """Queued jobs untouched for `older_than_s` (their message may be lost with the
+        broker), oldest first; each is marked as dispatched now, so the next sweep
+        waits another `older_than_s` before sending it again."""
+        now = now or utc_now()
+        stale = and_(
+            GenerationJob.status == "queued",
+            GenerationJob.updated_at < now - timedelta(seconds=older_than_s),
+        )
+        picked: list[str] = []
+        with self._db.session() as s:
+            pick = (
+                select(GenerationJob.id)
+                .where(stale)
+                .order_by(GenerationJob.created_at, GenerationJob.id)
+            )
+            if self._db.dialect == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            for job_id in s.scalars(pick).all():
+                touched = s.connection().execute(
+                    update(GenerationJob)
+                    .where(GenerationJob.id == job_id, stale)
+                    .values(updated_at=now)
+                )
+                if touched.rowcount == 1:
+                    picked.append(job_id)
+        return picked
+
+    def held(self) -> list[tuple[str, str]]:
+        """(job id, lease owner) of every processing job, for reaping dead owners."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(GenerationJob.id, GenerationJob.lease_owner).where(
+                    GenerationJob.status == "processing", GenerationJob.lease_owner.is_not(None)
+                )
+            ).all()
+            return [(job_id, str(owner)) for job_id, owner in rows]
+
+    def release(self, job_id: str, worker_id: str) -> bool:
+        """Put a job held by `worker_id`, known to be dead, back in the queue at once
+        (its attempt stays counted) instead of waiting for its lease to run out."""
+        return self._owned_update(
+            job_id,
+            worker_id,
+            ("processing",),
+            status="queued",
+            progress=0.0,
+            stage=None,
+            lease_owner=None,
+            lease_expires_at=None,
         )
 
     def requeue_expired(self, now: datetime | None = None) -> RequeueReport:

@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from soundstar.api import service
 from soundstar.api.schemas import (
@@ -154,10 +155,12 @@ def plan(body: PlanRequest, state: State, caller: Caller) -> PlanResponse:
 
 
 @router.post("/generate", response_model=Generation)
-def generate(body: GenerateRequest, request: Request, state: State, caller: Caller) -> Generation:
+async def generate(
+    body: GenerateRequest, request: Request, state: State, caller: Caller
+) -> Generation:
     """Queue the whole pipeline; answers at once ('queued') or after `options.wait_seconds`."""
-    job_id = service.submit_generation(state, caller, body)
-    job = service.wait_for_job(state, caller, job_id, body.options.wait_seconds)
+    job_id = await run_in_threadpool(service.submit_generation, state, caller, body)
+    job = await service.wait_for_job(state, caller, job_id, body.options.wait_seconds)
     return generation_view(job, str(request.base_url))
 
 
