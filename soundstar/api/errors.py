@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from soundstar.errors import InvalidPromptError, RateLimitedError, SoundstarError
@@ -139,17 +140,29 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "no such endpoint"
         return error_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
 
+    async def _storage(request: Request, exc: Exception) -> JSONResponse:
+        """Database and file-system faults, answered here (not by the server-error
+        middleware, which would log a traceback and re-raise)."""
+        fault = storage_fault(exc)
+        if fault is None:
+            return _unexpected(request, exc)
+        log.warning(
+            "storage fault on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        _count(request, fault.code)
+        return soundstar_error_response(fault)
+
+    app.add_exception_handler(DBAPIError, _storage)
+    app.add_exception_handler(OSError, _storage)
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        fault = storage_fault(exc)
-        if fault is not None:
-            log.warning(
-                "storage fault on %s %s: %s", request.method, request.url.path, type(exc).__name__
-            )
-            _count(request, fault.code)
-            return soundstar_error_response(fault)
-        _count(request, "INTERNAL_ERROR")
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(
-            500, "INTERNAL_ERROR", "something went wrong on our side; it has been logged"
-        )
+        return _unexpected(request, exc)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    _count(request, "INTERNAL_ERROR")
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, "INTERNAL_ERROR", "something went wrong on our side; it has been logged"
+    )

@@ -12,7 +12,7 @@ MASK = "[redacted]"
 _SECRETS = re.compile(
     r"(?P<token>\bss_[A-Za-z0-9_-]{8,})"
     r"|(?P<param>(?<![A-Za-z0-9_])api_key=)[^&\s'\"]+"
-    r"|(?P<bearer>\b[Bb]earer[ .])[A-Za-z0-9._~+/=-]+",
+    r"|(?P<bearer>\b[Bb]earer[ .])[A-Za-z0-9._~+/=-]{8,}",
 )
 
 
