@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,8 +26,10 @@ from soundstar.api.state import AppState
 from soundstar.aurora.builders import build_aurora
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
+from soundstar.errors import StorageUnavailableError
 from soundstar.store import Database, Store
 from soundstar.store.database import database_url
+from soundstar.store.faults import storage_fault
 
 log = logging.getLogger("soundstar.api")
 
@@ -36,6 +39,34 @@ Every endpoint except `/health` needs an API key: `Authorization: Bearer <key>`
 (create one with `soundstar keys create NAME`). Errors are always
 `{"error": {"code", "message"}}` with the specification's codes.
 """
+
+
+def prepare_storage(settings: Settings) -> Database:
+    """The database, migrated, once the data directory is known to take files: checked
+    before the server starts, so a read-only or missing place is one clear error (the
+    CLI prints one line), not a traceback."""
+    data_dir = settings.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as exc:
+        raise StorageUnavailableError(
+            f"the data directory {data_dir} is not writable ({exc.strerror or exc}); "
+            "set SOUNDSTAR_DATA_DIR to a directory this user can write"
+        ) from None
+    db = Database(database_url(settings))
+    try:
+        db.upgrade()
+    except Exception as exc:
+        db.dispose()
+        fault = storage_fault(exc)
+        reason = fault.message if fault is not None else type(exc).__name__
+        raise StorageUnavailableError(
+            f"the database at {db.url.render_as_string(hide_password=True)} cannot be "
+            f"prepared: {reason}"
+        ) from None
+    return db
 
 
 def _build_queue(settings: Settings, store: Store) -> Any:
@@ -84,7 +115,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the database is migrated and the queue started when the app starts."""
     install_log_redaction()
-    db = Database(database_url(settings))
+    db = prepare_storage(settings)
     store = Store(db, max_job_attempts=settings.jobs.max_attempts)
     aurora = aurora or build_aurora(settings)
     cache = getattr(aurora, "cache", None)
@@ -106,7 +137,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db.upgrade()
         if state.queue is None:
             state.queue = _build_queue(settings, store)
         warm_up = getattr(aurora, "warm_up", None)

@@ -153,3 +153,26 @@ def test_read_only_url_is_really_read_only(api: Api) -> None:
     finally:
         db.dispose()
     assert make_url(_read_only_url(api)).get_backend_name() == api.backend
+
+
+def test_a_data_dir_that_cannot_be_written_is_one_line_at_start(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {**os.environ, "SOUNDSTAR_DATA_DIR": str(blocker / "data")}
+    env.pop("SOUNDSTAR_DATABASE_URL", None)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "soundstar"), "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    errors = [line for line in run.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "STORAGE_UNAVAILABLE" in errors[0], run.stderr
+    assert "Traceback" not in run.stderr
