@@ -22,6 +22,7 @@ from soundstar.api.ratelimit import RateLimiter
 from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
 from soundstar.api.routes import codex, embeddings, generations, stream, system
+from soundstar.api.service import FEEDBACK_THROTTLE_S
 from soundstar.api.state import AppState
 from soundstar.aurora.builders import build_aurora
 from soundstar.aurora.pipeline import Aurora
@@ -120,7 +121,8 @@ def create_app(
     aurora = aurora or build_aurora(settings)
     cache = getattr(aurora, "cache", None)
     metrics = Metrics(
-        cache_stats=cache.stats if cache is not None and hasattr(cache, "stats") else None
+        cache_stats=cache.stats if cache is not None and hasattr(cache, "stats") else None,
+        worker_totals=store.counters.totals,
     )
     redis_url = settings.redis_url
     state = AppState(
@@ -130,9 +132,28 @@ def create_app(
         queue=queue,
         metrics=metrics,
         limiter=RateLimiter(
-            settings.api.rate_limit_per_minute, settings.api.rate_limit_burst, redis_url=redis_url
+            settings.api.rate_limit_per_minute,
+            settings.api.rate_limit_burst,
+            redis_url=redis_url,
+            counters=store.counters,
         ),
         auth=Authenticator(store),
+        auth_failures=RateLimiter(
+            settings.api.wrong_keys_per_minute,
+            settings.api.wrong_keys_burst,
+            redis_url=redis_url,
+            counters=store.counters,
+            name="wrongkey",
+            what="too many requests with a wrong API key",
+        ),
+        feedback_throttle=RateLimiter(
+            60.0 / FEEDBACK_THROTTLE_S,
+            1,
+            redis_url=redis_url,
+            counters=store.counters,
+            name="feedback",
+            what="feedback was just given",
+        ),
     )
 
     @asynccontextmanager

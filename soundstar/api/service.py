@@ -7,10 +7,7 @@ the job queue through their library APIs, and records metrics.
 from __future__ import annotations
 
 import asyncio
-import math
-import threading
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +26,6 @@ from soundstar.errors import (
     NotFoundError,
     ParameterError,
     QueueUnavailableError,
-    RateLimitedError,
 )
 from soundstar.knowledge import load_knowledge
 from soundstar.models import (
@@ -54,7 +50,6 @@ from soundstar.theory import parse_chord
 FEEDBACK_THROTTLE_S = 5.0  # spec v1 §7.3
 WAIT_FIRST_POLL_S = 0.05
 WAIT_MAX_POLL_S = 0.5
-_feedback_lock = threading.Lock()
 
 
 def understand(state: AppState, prompt: str, **kwargs: Any) -> Understanding:
@@ -292,34 +287,23 @@ async def wait_for_job(
 
 
 def give_feedback(state: AppState, principal: Principal, body: FeedbackRequest) -> None:
-    """Store feedback, at most one per 5 s per person (spec v1 §7.3)."""
+    """Store feedback, at most one per 5 s per person (spec v1 §7.3), across processes."""
     if body.generation_id is None and body.session_id is None:
         raise ParameterError("give a generation_id or a session_id", field="generation_id")
     details = body.feedback_details
-    with _feedback_lock:
-        last = state.store.feedback.last_feedback_at(principal.user.id)
-        if last is not None:
-            if last.tzinfo is None:
-                last = last.replace(tzinfo=UTC)
-            since = datetime.now(UTC) - last
-            if since < timedelta(seconds=FEEDBACK_THROTTLE_S):
-                wait = FEEDBACK_THROTTLE_S - since.total_seconds()
-                raise RateLimitedError(
-                    f"feedback was just given; wait {math.ceil(wait)} s before giving more",
-                    retry_after_s=wait,
-                )
-        state.store.feedback.create(
-            principal.user.id,
-            FeedbackCreate(
-                session_id=body.session_id,
-                result_id=body.generation_id,
-                feedback_type=body.feedback_type,
-                prompt_quality_rating=details.prompt_quality if details else None,
-                suggestion_relevance_rating=details.suggestion_relevance if details else None,
-                audio_quality_rating=details.audio_quality if details else None,
-                comments=details.comments if details else None,
-            ),
-        )
+    state.feedback_throttle.check(str(principal.user.id))  # shared by every process
+    state.store.feedback.create(
+        principal.user.id,
+        FeedbackCreate(
+            session_id=body.session_id,
+            result_id=body.generation_id,
+            feedback_type=body.feedback_type,
+            prompt_quality_rating=details.prompt_quality if details else None,
+            suggestion_relevance_rating=details.suggestion_relevance if details else None,
+            audio_quality_rating=details.audio_quality if details else None,
+            comments=details.comments if details else None,
+        ),
+    )
 
 
 def plan_for(state: AppState, params: MusicalParameters) -> tuple[StructuralPlan, Any]:

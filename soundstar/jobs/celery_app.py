@@ -33,7 +33,12 @@ from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings, get_settings
 from soundstar.errors import ConfigError
 from soundstar.jobs.request import execute
-from soundstar.jobs.runtime import default_aurora_factory, open_store, worker_id
+from soundstar.jobs.runtime import (
+    default_aurora_factory,
+    open_store,
+    record_cache_counters,
+    worker_id,
+)
 from soundstar.models import GenerationStatus
 from soundstar.store.repository import Store
 from soundstar.store.types import utc_now
@@ -96,6 +101,7 @@ def run_job(task: Task, settings: Settings, job_id: str) -> str:
     job = store.jobs.claim_job(job_id, owner, settings.jobs.lease_s)
     if job is not None:
         execute(store, settings, job, owner, aurora)
+        record_cache_counters(store, owner, aurora)
         return "ran"
     current = store.jobs.lookup(job_id)
     if current is None:

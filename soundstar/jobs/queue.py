@@ -41,6 +41,7 @@ from soundstar.jobs.runtime import (
     local_pid,
     open_store,
     process_alive,
+    record_cache_counters,
     worker_id,
 )
 from soundstar.store.repository import Store
@@ -101,6 +102,7 @@ def claim_loop(
             job = None
         if job is not None:
             execute(store, settings, job, owner, aurora)
+            record_cache_counters(store, owner, aurora)
             continue
         if time.monotonic() - last_sweep >= lease_s:
             last_sweep = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from soundstar.store.database import Database, database_url
 from soundstar.store.repository import Store
 
 _WORKER_ID_MAX = 128
+log = logging.getLogger(__name__)
 AuroraFactory = Callable[[Settings], Aurora]
 
 
@@ -58,3 +60,21 @@ def worker_id(kind: str, index: int | None = None) -> str:
     """A lease owner id naming the host and process, e.g. `celery@host:1234`."""
     suffix = f"/{index}" if index is not None else ""
     return f"{kind}@{socket.gethostname()}:{os.getpid()}{suffix}"[-_WORKER_ID_MAX:]
+
+
+def record_cache_counters(store: Store, owner: str, aurora: Aurora | None) -> None:
+    """Publish this worker's cumulative Aurora cache counts for /metrics (best effort)."""
+    stats = getattr(getattr(aurora, "cache", None), "stats", None)
+    if not callable(stats):
+        return
+    try:
+        counts = stats()
+        store.counters.record(
+            owner,
+            {
+                "aurora_cache_hits": float(counts.get("hits", 0)),
+                "aurora_cache_misses": float(counts.get("misses", 0)),
+            },
+        )
+    except Exception as exc:
+        log.warning("could not record cache counters for %s: %s", owner, type(exc).__name__)

@@ -26,6 +26,7 @@ from soundstar.store.database import Database
 from soundstar.store.schemas import (
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
+    FinishedJob,
     HistoryItem,
     HistoryPage,
     HistorySort,
@@ -423,6 +424,44 @@ class JobRepository:
         return report
 
     # ------------------------------------------------------------------ reading
+
+    def finished_since(
+        self, after: datetime, after_id: str = "", limit: int = 1000
+    ) -> list[FinishedJob]:
+        """Jobs that ended after (`after`, `after_id`), in that order: every process's
+        results, for /metrics to count once each whoever ran them."""
+        later = or_(
+            GenerationJob.completed_at > after,
+            and_(GenerationJob.completed_at == after, GenerationJob.id > after_id),
+        )
+        with self._db.session() as s:
+            rows = s.execute(
+                select(
+                    GenerationJob.id,
+                    GenerationJob.status,
+                    GenerationJob.error_code,
+                    GenerationJob.completed_at,
+                    GenerationJob.result,
+                )
+                .where(GenerationJob.status.in_(("completed", "failed")), later)
+                .order_by(GenerationJob.completed_at, GenerationJob.id)
+                .limit(limit)
+            ).all()
+        finished = []
+        for job_id, status, code, completed_at, result in rows:
+            timings = (result or {}).get("timings_ms") or {}
+            finished.append(
+                FinishedJob(
+                    id=job_id,
+                    status=status,
+                    error_code=code,
+                    completed_at=completed_at,
+                    timings_ms={
+                        str(k): float(v) for k, v in timings.items() if isinstance(v, int | float)
+                    },
+                )
+            )
+        return finished
 
     def get(self, job_id: str, user_id: int) -> JobRecord | None:
         """The job if it exists and belongs to `user_id`; another user's id gives None."""

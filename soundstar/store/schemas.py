@@ -150,6 +150,16 @@ class FeedbackRecord(FeedbackCreate):
     created_at: datetime
 
 
+class FinishedJob(_Record):
+    """A job that ended: what /metrics counts (status, error code, stage timings)."""
+
+    id: str
+    status: str
+    error_code: str | None = None
+    completed_at: datetime
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
 class JobRecord(_Record):
     """A generation job: the queue's view and the stored result in one row."""
 

@@ -196,7 +196,8 @@ async def _authenticate(ws: WebSocket, state: AppState) -> tuple[Principal, dict
     token, pending = _offered_key(ws), None
     if token is None:
         token, pending = await _first_message(ws)
-    principal = await run_in_threadpool(authenticate, state, token)
+    client = ws.client.host if ws.client is not None else None
+    principal = await run_in_threadpool(authenticate, state, token, client)
     return principal, pending
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -13,10 +14,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from soundstar import __version__
 from soundstar.api.schemas import ERROR_RESPONSES, MeResponse
-from soundstar.api.state import AppState, Caller, State, authenticate
+from soundstar.api.state import AppState, Caller, State, authenticate, client_address
 from soundstar.store.faults import storage_fault
 
 router = APIRouter()
+log = logging.getLogger("soundstar.api")
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "web" / "static"
 
 
@@ -85,7 +87,13 @@ def metrics(request: Request, state: State) -> Response:
     """Prometheus text format (spec v1 §9.8). Needs an API key like every endpoint but /health."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    authenticate(state, token.strip() if scheme.lower() == "bearer" else None)
+    authenticate(
+        state, token.strip() if scheme.lower() == "bearer" else None, client_address(request)
+    )
+    try:
+        state.metrics.follow(state.store.jobs.finished_since)
+    except Exception as exc:  # the job counters catch up at the next scrape
+        log.warning("following finished jobs failed: %s", type(exc).__name__)
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
