@@ -154,11 +154,40 @@ class FeedbackRequest(_Body):
 
 
 class RefinementRequest(_Body):
+    """A change the person made, in spec v2's words (`field`, `old_value`, `new_value`,
+    `source`) or spec v1 §6's (`parameter_name`, `original_value`, `refined_value`,
+    `refinement_source`); a v1 source implies the v2 one (suggestion_accepted: accepted,
+    the others: edited)."""
+
     session_id: str = Field(min_length=1, max_length=64)
-    field: str = Field(min_length=1, max_length=64)
+    field: str | None = Field(default=None, min_length=1, max_length=64)
+    parameter_name: str | None = Field(default=None, min_length=1, max_length=64)
     old_value: str | None = Field(default=None, max_length=2000)
+    original_value: str | None = Field(default=None, max_length=2000)
     new_value: str | None = Field(default=None, max_length=2000)
-    source: Literal["accepted", "edited", "rejected"]
+    refined_value: str | None = Field(default=None, max_length=2000)
+    source: Literal["accepted", "edited", "rejected"] | None = None
+    refinement_source: Literal["manual", "suggestion_accepted", "slider", "preset"] | None = None
+
+    @model_validator(mode="after")
+    def _one_vocabulary_is_enough(self) -> RefinementRequest:
+        if self.field is None and self.parameter_name is None:
+            raise ValueError("give the field (or parameter_name) that was changed")
+        if self.source is None and self.refinement_source is None:
+            raise ValueError("give the source (or refinement_source) of the change")
+        return self
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored refinement: v2 names, with the v1 source kept beside."""
+        implied = "accepted" if self.refinement_source == "suggestion_accepted" else "edited"
+        return {
+            "session_id": self.session_id,
+            "field": self.field or self.parameter_name,
+            "old_value": self.old_value if self.old_value is not None else self.original_value,
+            "new_value": self.new_value if self.new_value is not None else self.refined_value,
+            "source": self.source or implied,
+            "refinement_source": self.refinement_source,
+        }
 
 
 class EmbeddingItem(_Body):
@@ -297,6 +326,7 @@ class Generation(BaseModel):
 
 class HistoryEntry(BaseModel):
     id: str
+    kind: Literal["generation", "enhancement"] = "generation"
     original_prompt: str
     enhanced_prompt: str | None
     parameters: dict[str, Any] | None
@@ -321,6 +351,9 @@ class FeedbackResponse(BaseModel):
 class RefinementResponse(BaseModel):
     id: str
     created_at: datetime
+    field: str | None = None
+    source: str | None = None
+    refinement_source: str | None = None
 
 
 class EmbeddingResult(_Open):

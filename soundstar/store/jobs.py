@@ -16,7 +16,18 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from soundstar.errors import NotFoundError, ParameterError, RenderError
@@ -26,6 +37,7 @@ from soundstar.store.database import Database
 from soundstar.store.schemas import (
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
+    EnhancementItem,
     FinishedJob,
     HistoryItem,
     HistoryPage,
@@ -33,12 +45,14 @@ from soundstar.store.schemas import (
     JobRecord,
     RequeueReport,
 )
-from soundstar.store.tables import Feedback, GenerationJob, User
+from soundstar.store.tables import AuroraSession, Feedback, GenerationJob, User
 from soundstar.store.types import utc_now
 
 DEFAULT_MAX_ATTEMPTS = 3
 LEASE_LOST_CODE = RenderError.code
 _CLAIM_RETRIES = 8
+_GENERATION = "generation"
+_ENHANCEMENT = "enhancement"
 
 
 def _job_dict(row: GenerationJob) -> dict[str, Any]:
@@ -480,8 +494,9 @@ class JobRepository:
         offset: int = 0,
         sort: HistorySort = "newest",
     ) -> HistoryPage:
-        """One page of the user's generations (spec v1 §3.2.5: limit 1–100, default 20;
-        offset ≥ 0; sort newest|oldest) with the total count."""
+        """One page of the user's history (spec v1 §3.2.5: limit 1–100, default 20;
+        offset ≥ 0; sort newest|oldest) with the total count: generations, and sessions
+        whose prompt was enhanced but never generated."""
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -495,30 +510,82 @@ class JobRepository:
             raise ParameterError(f"offset must be an integer ≥ 0, got {offset!r}", field="offset")
         if sort not in ("newest", "oldest"):
             raise ParameterError(f"sort must be 'newest' or 'oldest', got {sort!r}", field="sort")
+        entries = union_all(
+            select(
+                GenerationJob.id.label("id"),
+                GenerationJob.created_at.label("created_at"),
+                literal(_GENERATION).label("kind"),
+            ).where(GenerationJob.user_id == user_id),
+            select(
+                AuroraSession.id.label("id"),
+                AuroraSession.created_at.label("created_at"),
+                literal(_ENHANCEMENT).label("kind"),
+            ).where(
+                AuroraSession.user_id == user_id,
+                AuroraSession.enhanced_prompt.is_not(None),
+                ~exists().where(GenerationJob.session_id == AuroraSession.id),
+            ),
+        ).subquery()
         order = (
-            (GenerationJob.created_at.desc(), GenerationJob.id.desc())
+            (entries.c.created_at.desc(), entries.c.id.desc())
             if sort == "newest"
-            else (GenerationJob.created_at.asc(), GenerationJob.id.asc())
+            else (entries.c.created_at.asc(), entries.c.id.asc())
         )
         with self._db.session() as s:
-            total = s.scalar(
-                select(func.count())
-                .select_from(GenerationJob)
-                .where(GenerationJob.user_id == user_id)
-            )
-            rows = s.scalars(
-                select(GenerationJob)
-                .where(GenerationJob.user_id == user_id)
-                .order_by(*order)
-                .limit(limit)
-                .offset(offset)
+            total = s.scalar(select(func.count()).select_from(entries))
+            page = s.execute(
+                select(entries.c.id, entries.c.kind).order_by(*order).limit(limit).offset(offset)
             ).all()
-            latest = self._latest_feedback(s, user_id, [r.id for r in rows])
-            items = [
-                HistoryItem.model_validate({**_job_dict(r), "user_feedback": latest.get(r.id)})
-                for r in rows
-            ]
+            job_ids = [i for i, kind in page if kind == _GENERATION]
+            session_ids = [i for i, kind in page if kind == _ENHANCEMENT]
+            jobs = {
+                r.id: r
+                for r in s.scalars(select(GenerationJob).where(GenerationJob.id.in_(job_ids)))
+            }
+            sessions = {
+                r.id: r
+                for r in s.scalars(select(AuroraSession).where(AuroraSession.id.in_(session_ids)))
+            }
+            latest = self._latest_feedback(s, user_id, job_ids)
+            on_sessions = self._latest_session_feedback(s, user_id, session_ids)
+            items: list[HistoryItem | EnhancementItem] = []
+            for entry_id, kind in page:
+                if kind == _GENERATION:
+                    row = jobs[entry_id]
+                    items.append(
+                        HistoryItem.model_validate(
+                            {**_job_dict(row), "user_feedback": latest.get(row.id)}
+                        )
+                    )
+                else:
+                    session = sessions[entry_id]
+                    items.append(
+                        EnhancementItem(
+                            id=session.id,
+                            original_prompt=session.original_prompt,
+                            enhanced_prompt=session.enhanced_prompt,
+                            created_at=session.created_at,
+                            user_feedback=on_sessions.get(session.id),
+                        )
+                    )
             return HistoryPage(total_count=total or 0, items=items)
+
+    @staticmethod
+    def _latest_session_feedback(
+        s: Session, user_id: int, session_ids: list[str]
+    ) -> dict[str, str]:
+        if not session_ids:
+            return {}
+        rows = s.execute(
+            select(Feedback.session_id, Feedback.feedback_type)
+            .where(
+                Feedback.user_id == user_id,
+                Feedback.session_id.in_(session_ids),
+                Feedback.result_id.is_(None),
+            )
+            .order_by(Feedback.created_at, Feedback.id)
+        ).all()
+        return {sid: kind for sid, kind in rows if sid is not None}
 
     @staticmethod
     def _latest_feedback(s: Session, user_id: int, job_ids: list[str]) -> dict[str, str]:

@@ -45,3 +45,24 @@ def test_release_requeues_a_dead_owners_job_keeping_its_attempt(store: Store) ->
     job = store.jobs.lookup(job_id)
     assert job is not None and job.status == "queued" and job.attempts == 1
     assert job.lease_owner is None and store.jobs.held() == []
+
+
+def test_history_holds_enhance_only_sessions_beside_generations(store: Store) -> None:
+    from soundstar.store.schemas import EnhancementItem, HistoryItem, SessionCreate
+
+    ann = store.users.create("ann")
+    enhanced = store.sessions.create(
+        ann.id, SessionCreate(original_prompt="jazz", enhanced_prompt="smoky late-night jazz")
+    ).id
+    generated_from = store.sessions.create(
+        ann.id, SessionCreate(original_prompt="rock", enhanced_prompt="driving rock")
+    ).id
+    store.jobs.enqueue(ann.id, {"prompt": "rock"}, session_id=generated_from)
+    store.sessions.create(ann.id, SessionCreate(original_prompt="parsed only"))
+    page = store.jobs.history(ann.id)
+    assert page.total_count == 2
+    kinds = {type(item): item for item in page.items}
+    assert set(kinds) == {HistoryItem, EnhancementItem}
+    assert kinds[EnhancementItem].id == enhanced
+    assert kinds[EnhancementItem].enhanced_prompt == "smoky late-night jazz"
+    assert store.jobs.history(ann.id, sort="oldest").items[0].id == enhanced
