@@ -18,6 +18,7 @@ from soundstar.api.auth import Authenticator
 from soundstar.api.errors import install_error_handlers
 from soundstar.api.guards import RequestGuard
 from soundstar.api.metrics import Metrics
+from soundstar.api.openapi import install_strict_openapi
 from soundstar.api.ratelimit import RateLimiter
 from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
@@ -183,6 +184,7 @@ def create_app(
     )
     app.state.soundstar = state
     install_error_handlers(app)
+    install_strict_openapi(app)
 
     app.add_middleware(RequestGuard, metrics=metrics, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(_MeasureRequests, metrics=metrics)

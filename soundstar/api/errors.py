@@ -96,15 +96,20 @@ def validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
     return f"request body: {msg}{more}", None
 
 
-def _too_long_prompt(errors: Sequence[Any]) -> InvalidPromptError | None:
-    """A prompt over its length limit is INVALID_PROMPT (400, spec v1 Appendix B), not a 422."""
+def _bad_prompt_length(errors: Sequence[Any]) -> InvalidPromptError | None:
+    """A prompt empty or over its length limit is INVALID_PROMPT (400, spec v1 Appendix B),
+    not a 422."""
     for error in errors:
         loc = tuple(error.get("loc", ()))
-        if error.get("type") == "string_too_long" and loc and loc[-1] in _PROMPT_FIELDS:
+        if not loc or loc[-1] not in _PROMPT_FIELDS:
+            continue
+        if error.get("type") == "string_too_long":
             limit = (error.get("ctx") or {}).get("max_length")
             return InvalidPromptError(
                 f"the prompt is too long: at most {limit} characters", field=str(loc[-1])
             )
+        if error.get("type") == "string_too_short":
+            return InvalidPromptError("the prompt is empty: describe the music", field=str(loc[-1]))
     return None
 
 
@@ -123,7 +128,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
-        prompt_error = _too_long_prompt(errors)
+        prompt_error = _bad_prompt_length(errors)
         if prompt_error is not None:
             _count(request, prompt_error.code)
             return soundstar_error_response(prompt_error)

@@ -75,7 +75,7 @@ class EnhanceContext(_Body):
 
 
 class EnhanceRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     context: EnhanceContext | None = None
     enhancement_level: EnhancementLevel = "moderate"
 
@@ -87,11 +87,11 @@ class SuggestRequest(_Body):
 
 
 class ParseRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
 
 
 class TranslateRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     target_format: Literal["control_encoder", "midi_params", "full"] = "control_encoder"
 
 
@@ -130,7 +130,7 @@ class GenerateOptions(_Body):
 
 
 class GenerateRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     options: GenerateOptions = GenerateOptions()
     parameters: MusicalParameters | None = Field(
         default=None, description="the parameters to generate with, as adjusted by the person"
@@ -147,6 +147,10 @@ class FeedbackDetails(_Body):
 
 
 class FeedbackRequest(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["generation_id"]}, {"required": ["session_id"]}]}
+    )
+
     generation_id: str | None = Field(default=None, max_length=64)
     session_id: str | None = Field(default=None, max_length=64)
     feedback_type: FeedbackType
@@ -158,6 +162,15 @@ class RefinementRequest(_Body):
     `source`) or spec v1 §6's (`parameter_name`, `original_value`, `refined_value`,
     `refinement_source`); a v1 source implies the v2 one (suggestion_accepted: accepted,
     the others: edited)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [{"required": ["field"]}, {"required": ["parameter_name"]}]},
+                {"anyOf": [{"required": ["source"]}, {"required": ["refinement_source"]}]},
+            ]
+        }
+    )
 
     session_id: str = Field(min_length=1, max_length=64)
     field: str | None = Field(default=None, min_length=1, max_length=64)

@@ -151,3 +151,28 @@ def test_401_names_the_scheme(api: Api) -> None:
     response = api.client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_openapi_says_what_validation_refuses(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    prompt = components["ParseRequest"]["properties"]["prompt"]
+    assert prompt["pattern"] == r"^[^\x00]*$" and prompt["minLength"] == 1
+    assert {"required": ["session_id"]} in components["FeedbackRequest"]["anyOf"]
+    cursor = components["SuggestRequest"]["properties"]["cursor_position"]
+    assert {"type": "integer", "maximum": 500, "minimum": 0} in cursor["anyOf"]
+    path_id = schema["paths"]["/api/v1/generations/{generation_id}"]["get"]["parameters"][0]
+    assert path_id["schema"]["pattern"] == r"^[^\x00]*$"
+
+
+def test_an_empty_prompt_is_invalid_prompt(api: Api) -> None:
+    response = api.client.post("/api/v1/aurora/parse", json={"prompt": ""}, headers=api.alice)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "INVALID_PROMPT"
+
+
+def test_feedback_needs_a_generation_or_a_session(api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/aurora/feedback", json={"feedback_type": "positive"}, headers=api.alice
+    )
+    assert response.status_code == 422
