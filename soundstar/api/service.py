@@ -227,6 +227,7 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
     session_id = body.session_id
     if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:
         raise NotFoundError(f"no session {session_id}")
+    opened = session_id is None
     if session_id is None:
         session_id = open_session(state, principal, body.prompt)
     options = body.options
@@ -251,7 +252,7 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
     try:
         state.queue.submit(job_id)
     except Exception as exc:
-        state.store.jobs.withdraw(job_id)
+        state.store.jobs.withdraw(job_id, with_session=opened)
         raise QueueUnavailableError(
             "generations cannot be queued right now; nothing was started, try again shortly"
         ) from exc

@@ -148,16 +148,29 @@ class JobRepository:
                 s.flush()
             return job_id
 
-    def withdraw(self, job_id: str) -> bool:
-        """Remove a job that was never handed to a queue (its broker refused it), so
-        a refused generation leaves no row behind; False if it had already started."""
+    def withdraw(self, job_id: str, *, with_session: bool = False) -> bool:
+        """Remove a job that was never handed to a queue (its broker refused it), and
+        with `with_session` the session opened for it, so a refused generation leaves
+        no row behind; False if the job had already started."""
         with self._db.session() as s:
+            session_id = s.scalar(
+                select(GenerationJob.session_id).where(GenerationJob.id == job_id)
+            )
             result = s.connection().execute(
                 delete(GenerationJob).where(
                     GenerationJob.id == job_id, GenerationJob.status == "queued"
                 )
             )
-            return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            if with_session and session_id is not None:
+                s.connection().execute(
+                    delete(AuroraSession).where(
+                        AuroraSession.id == session_id,
+                        ~exists().where(GenerationJob.session_id == session_id),
+                    )
+                )
+            return True
 
     # ------------------------------------------------------------------ worker side
 
