@@ -219,6 +219,16 @@ async def _dispatch(session: _Stream, message: dict[str, Any]) -> None:
         )
 
 
+async def _answer(session: _Stream, message: dict[str, Any]) -> None:
+    """Handle one message; whatever it raises becomes an error frame."""
+    try:
+        await _dispatch(session, message)
+    except (WebSocketDisconnect, asyncio.CancelledError):
+        raise
+    except Exception as exc:
+        await session.send(_failure(exc))
+
+
 async def _serve(ws: WebSocket) -> None:
     state: AppState = ws.app.state.soundstar
     offered = ws.scope.get("subprotocols") or []
@@ -238,7 +248,7 @@ async def _serve(ws: WebSocket) -> None:
     try:
         await session.send({"type": "ready", "user": principal.user.name})
         if pending is not None:
-            await _dispatch(session, pending)
+            await _answer(session, pending)
         while True:
             frame = await ws.receive()
             if frame.get("type") == "websocket.disconnect":
@@ -247,12 +257,7 @@ async def _serve(ws: WebSocket) -> None:
             if isinstance(message, str):
                 await session.send(_error("VALIDATION_ERROR", message))
                 continue
-            try:
-                await _dispatch(session, message)
-            except (WebSocketDisconnect, asyncio.CancelledError):
-                raise
-            except Exception as exc:
-                await session.send(_failure(exc))
+            await _answer(session, message)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away (a send on a closed socket raises one of these)
     finally:
