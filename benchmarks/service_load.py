@@ -1,6 +1,11 @@
 """HTTP latency under load: parse, suggest and enhance against `soundstar serve` (rule-based).
 
 Run: python -m benchmarks.service_load  →  benchmarks/results/service_load.json
+     python -m benchmarks.service_load --scenario waiters  →  benchmarks/results/service_waiters.json
+
+The `waiters` scenario posts 100 generates that each wait (`options.wait_seconds`) for
+a result that cannot come in time (one pool worker), and meanwhile measures /health
+and another user's /api/v1/me and suggest, against the same probes before the waiters.
 
 Starts the real server (`soundstar serve`, one uvicorn process, SQLite, embedded
 pool) and, in the same run, a minimal FastAPI app under the same uvicorn
@@ -109,13 +114,104 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+async def _probe(
+    base: str, headers: dict[str, str], seconds: float, interval_s: float = 0.1
+) -> dict[str, dict[str, Any]]:
+    """Latency of /health, /api/v1/me and suggest, one request at a time, for `seconds`."""
+    probes = {
+        "health": ("GET", "/health", None, {}),
+        "me": ("GET", "/api/v1/me", None, headers),
+        "suggest": (
+            "POST",
+            "/api/v1/aurora/suggest",
+            {"partial_prompt": "a dreamy synth"},
+            headers,
+        ),
+    }
+    seen: dict[str, list[float]] = {name: [] for name in probes}
+    failures = {name: 0 for name in probes}
+    stop_at = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while time.perf_counter() < stop_at:
+            for name, (method, path, body, hdrs) in probes.items():
+                start = time.perf_counter()
+                response = await client.request(method, path, json=body, headers=hdrs)
+                seen[name].append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    failures[name] += 1
+            await asyncio.sleep(interval_s)
+    return {
+        name: {
+            "requests": len(values),
+            "non_200": failures[name],
+            "p50_ms": round(statistics.median(values), 2),
+            "p99_ms": round(_percentile(values, 0.99), 2),
+            "max_ms": round(max(values), 2),
+        }
+        for name, values in seen.items()
+    }
+
+
+async def _waiters(
+    base: str,
+    waiter_headers: dict[str, str],
+    probe_headers: dict[str, str],
+    count: int,
+    wait_s: float,
+) -> dict[str, Any]:
+    """`count` generates that each wait `wait_s`, with probes from another user meanwhile."""
+    body = {
+        "prompt": "a calm piano piece with soft strings",
+        "options": {
+            "duration_seconds": 60,
+            "sample_rate": 22050,
+            "stems": False,
+            "wait_seconds": wait_s,
+        },
+    }
+    limits = httpx.Limits(max_connections=count + 4, max_keepalive_connections=count)
+    async with httpx.AsyncClient(
+        base_url=base, headers=waiter_headers, limits=limits, timeout=wait_s + 60
+    ) as client:
+        started = time.perf_counter()
+        posts = [
+            asyncio.create_task(client.post("/api/v1/aurora/generate", json=body))
+            for _ in range(count)
+        ]
+        await asyncio.sleep(1.0)  # let every waiter be accepted and start waiting
+        during = await _probe(base, probe_headers, max(1.0, wait_s - 4.0))
+        answers = await asyncio.gather(*posts)
+        elapsed = time.perf_counter() - started
+    statuses: dict[str, int] = {}
+    for answer in answers:
+        key = f"{answer.status_code} {answer.json().get('status', '')}".strip()
+        statuses[key] = statuses.get(key, 0) + 1
+    return {
+        "waiters": count,
+        "wait_seconds": wait_s,
+        "answers": statuses,
+        "elapsed_s": round(elapsed, 1),
+        "probes": during,
+    }
+
+
+def _run_waiters(
+    base: str, auth: dict[str, str], other: dict[str, str], count: int, wait_s: float
+) -> dict[str, Any]:
+    baseline = asyncio.run(_probe(base, other, 5.0))
+    loaded = asyncio.run(_waiters(base, auth, other, count, wait_s))
+    return {"baseline": baseline, "while_waiting": loaded}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="load time per endpoint")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--scenario", choices=["endpoints", "waiters"], default="endpoints")
+    parser.add_argument("--waiters", type=int, default=100, help="waiting generate callers")
+    parser.add_argument("--wait-seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
 
-    prompts = [row["prompt"] for row in read_jsonl(eval_dir() / "prompts.jsonl")]
     work = Path(tempfile.mkdtemp(prefix="soundstar-load-"))
     env = {
         **os.environ,
@@ -131,7 +227,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     if made.returncode != 0:
         raise SystemExit(f"could not create an API key: {made.stderr.strip()}")
-    token = made.stdout.strip()
+    token = made.stdout.strip().splitlines()[0]
+    if args.scenario == "waiters":
+        _main_waiters(args, env, work, token)
+        return
+    prompts = [row["prompt"] for row in read_jsonl(eval_dir() / "prompts.jsonl")]
     ours_port, ref_port = _port(), _port()
     ours = _start(
         [str(BIN / "soundstar"), "serve", "--port", str(ours_port), "--log-level", "warning"],
@@ -227,6 +327,61 @@ def main(argv: list[str] | None = None) -> None:
                 f"  {f['rps']:7.1f} rps  errors {f['errors']}"
             )
     print(f"suggest rps / minimal FastAPI rps = {ratio:.3f}")
+    print(f"wrote {path}")
+
+
+def _main_waiters(args: argparse.Namespace, env: dict[str, str], work: Path, token: str) -> None:
+    other = (
+        subprocess.run(
+            [str(BIN / "soundstar"), "keys", "create", "someone-else"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[0]
+    )
+    port = _port()
+    server = _start(
+        [str(BIN / "soundstar"), "serve", "--port", str(port), "--log-level", "warning"],
+        env,
+        work / "soundstar.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(f"{base}/health", server)
+        result = _run_waiters(
+            base,
+            {"Authorization": f"Bearer {token}"},
+            {"Authorization": f"Bearer {other}"},
+            args.waiters,
+            args.wait_seconds,
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    path = write_results(
+        "service_waiters",
+        {
+            **result,
+            "note": (
+                "one soundstar serve process (SQLite, one pool worker rendering the queued jobs "
+                "meanwhile); probes are sequential requests from another user; client, server "
+                "and worker share the machine's cores"
+            ),
+        },
+    )
+    for phase in ("baseline", "while_waiting"):
+        probes = result[phase] if phase == "baseline" else result[phase]["probes"]
+        for name, f in probes.items():
+            print(
+                f"{phase:14s} {name:8s} p50 {f['p50_ms']:8.2f} ms  p99 {f['p99_ms']:8.2f} ms"
+                f"  max {f['max_ms']:8.2f} ms  n {f['requests']}  non-200 {f['non_200']}"
+            )
+    print("waiters answered:", result["while_waiting"]["answers"])
     print(f"wrote {path}")
 
 

@@ -16,9 +16,9 @@ db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
 
 def _store() -> Store:
-    from soundstar.api.app import database_url
     from soundstar.config import load_settings
     from soundstar.store import Database, Store
+    from soundstar.store.database import database_url
 
     db = Database(database_url(load_settings()))
     db.upgrade()
@@ -79,9 +79,9 @@ def revoke_key(
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Apply the database migrations (SQLite by default, PostgreSQL via SOUNDSTAR_DATABASE_URL)."""
-    from soundstar.api.app import database_url
     from soundstar.config import load_settings
     from soundstar.store import Database
+    from soundstar.store.database import database_url
 
     url = database_url(load_settings())
     db = Database(url)

@@ -134,7 +134,15 @@ class ApiConfig(_Section):
 
     rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     rate_limit_burst: int = Field(default=120, ge=1, le=100_000)
+    wrong_keys_per_minute: int = Field(default=30, ge=1, le=1_000_000)
+    wrong_keys_burst: int = Field(default=20, ge=1, le=100_000)
     generate_wait_max_s: float = Field(default=60.0, ge=0.0, le=600.0)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1_073_741_824, description="larger bodies get 413"
+    )
+    min_free_disk_mb: int = Field(
+        default=200, ge=0, description="/health reports the disk full below this much free space"
+    )
     cors_origins: list[str] = Field(default_factory=list)
 
 

@@ -110,3 +110,33 @@ class RateLimitedError(SoundstarError):
     def __init__(self, message: str, *, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class UnavailableError(SoundstarError):
+    """The service cannot do this now (a dependency is down); retrying later may work."""
+
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+
+
+class StorageUnavailableError(UnavailableError):
+    """The database or the data directory refuses writes (read-only, locked, unreachable)."""
+
+    code = "STORAGE_UNAVAILABLE"
+
+
+class StorageFullError(UnavailableError):
+    """The database or the data directory has no space left."""
+
+    code = "STORAGE_FULL"
+
+
+class QueueUnavailableError(UnavailableError):
+    """The job broker cannot be reached, so a generation cannot be queued."""
+
+    code = "QUEUE_UNAVAILABLE"
+
+
+class PayloadTooLargeError(SoundstarError):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413

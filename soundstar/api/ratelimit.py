@@ -1,12 +1,13 @@
-"""Per-key rate limiting: a token bucket per API key (in-process, or shared through Redis).
-
-In-process buckets are exact for one server process; with several processes
-behind a balancer, point SOUNDSTAR_REDIS_URL at Redis and the buckets are shared.
+"""Rate limits and throttles as token buckets shared by every process: in Redis when
+SOUNDSTAR_REDIS_URL is set, else in the database (`rate_buckets`), so limits hold
+across server processes. A failing Redis or database falls back to in-process
+buckets for that request: a limit is never an outage.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from soundstar.errors import RateLimitedError
+from soundstar.store.counters import CounterRepository
 
 log = logging.getLogger("soundstar.api")
 
@@ -39,12 +41,15 @@ class RateLimiter:
 
     def __init__(
         self,
-        per_minute: int,
-        burst: int,
+        per_minute: float,
+        burst: float,
         *,
         redis_url: str | None = None,
+        counters: CounterRepository | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
+        name: str = "ratelimit",
+        what: str = "too many requests",
     ) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
@@ -54,6 +59,9 @@ class RateLimiter:
         self._max_keys = max_keys
         self._redis: Any = None
         self._script: Any = None
+        self._counters = counters
+        self._name = name
+        self._what = what
         if redis_url:
             try:
                 import redis
@@ -73,17 +81,28 @@ class RateLimiter:
 
     @property
     def shared(self) -> bool:
-        return self._redis is not None
+        return self._redis is not None or self._counters is not None
 
     def check(self, key: str, cost: float = 1.0) -> None:
         """Take `cost` tokens from `key`'s bucket or raise RateLimitedError with Retry-After."""
         wait_s = self._take_redis(key, cost) if self._redis is not None else None
+        if wait_s is None and self._counters is not None:
+            wait_s = self._take_db(key, cost)
         if wait_s is None:
             wait_s = self._take_local(key, cost)
         if wait_s > 0:
-            raise RateLimitedError(
-                f"too many requests; try again in {wait_s:.1f} s", retry_after_s=wait_s
+            seconds = max(1, math.ceil(wait_s)) if math.isfinite(wait_s) else 60
+            raise RateLimitedError(f"{self._what}; try again in {seconds} s", retry_after_s=seconds)
+
+    def _take_db(self, key: str, cost: float) -> float | None:
+        assert self._counters is not None
+        try:
+            return self._counters.take(
+                f"{self._name}:{key}"[:160], self.rate, self.burst, cost, time.time()
             )
+        except Exception as exc:
+            log.warning("rate limiter: database failed (%s); limiting per process", exc)
+            return None
 
     def _take_local(self, key: str, cost: float) -> float:
         now = self._clock()
@@ -103,7 +122,7 @@ class RateLimiter:
     def _take_redis(self, key: str, cost: float) -> float | None:
         try:
             allowed, wait_ms = self._script(
-                keys=[f"soundstar:ratelimit:{key}"],
+                keys=[f"soundstar:{self._name}:{key}"],
                 args=[self.rate, self.burst, time.time(), cost],
             )
         except Exception as exc:

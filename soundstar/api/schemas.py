@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from soundstar.models import (
     DURATION_MAX_S,
@@ -30,8 +30,35 @@ FeedbackType = Literal["positive", "negative", "neutral"]
 PROMPT_FIELD_MAX = 5000  # the 10–500 rule is checked after normalization, with the spec's error
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a JSON value (keys included); iterative,
+    so a deeply nested body cannot exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields, loose types (`false` for a number) and NUL
+    characters are refused, as the OpenAPI schema says (no store can keep a NUL)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class _Open(BaseModel):
@@ -48,7 +75,7 @@ class EnhanceContext(_Body):
 
 
 class EnhanceRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     context: EnhanceContext | None = None
     enhancement_level: EnhancementLevel = "moderate"
 
@@ -60,11 +87,11 @@ class SuggestRequest(_Body):
 
 
 class ParseRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
 
 
 class TranslateRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     target_format: Literal["control_encoder", "midi_params", "full"] = "control_encoder"
 
 
@@ -103,7 +130,7 @@ class GenerateOptions(_Body):
 
 
 class GenerateRequest(_Body):
-    prompt: str = Field(max_length=PROMPT_FIELD_MAX)
+    prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     options: GenerateOptions = GenerateOptions()
     parameters: MusicalParameters | None = Field(
         default=None, description="the parameters to generate with, as adjusted by the person"
@@ -120,6 +147,10 @@ class FeedbackDetails(_Body):
 
 
 class FeedbackRequest(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["generation_id"]}, {"required": ["session_id"]}]}
+    )
+
     generation_id: str | None = Field(default=None, max_length=64)
     session_id: str | None = Field(default=None, max_length=64)
     feedback_type: FeedbackType
@@ -127,11 +158,49 @@ class FeedbackRequest(_Body):
 
 
 class RefinementRequest(_Body):
+    """A change the person made, in spec v2's words (`field`, `old_value`, `new_value`,
+    `source`) or spec v1 §6's (`parameter_name`, `original_value`, `refined_value`,
+    `refinement_source`); a v1 source implies the v2 one (suggestion_accepted: accepted,
+    the others: edited)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [{"required": ["field"]}, {"required": ["parameter_name"]}]},
+                {"anyOf": [{"required": ["source"]}, {"required": ["refinement_source"]}]},
+            ]
+        }
+    )
+
     session_id: str = Field(min_length=1, max_length=64)
-    field: str = Field(min_length=1, max_length=64)
+    field: str | None = Field(default=None, min_length=1, max_length=64)
+    parameter_name: str | None = Field(default=None, min_length=1, max_length=64)
     old_value: str | None = Field(default=None, max_length=2000)
+    original_value: str | None = Field(default=None, max_length=2000)
     new_value: str | None = Field(default=None, max_length=2000)
-    source: Literal["accepted", "edited", "rejected"]
+    refined_value: str | None = Field(default=None, max_length=2000)
+    source: Literal["accepted", "edited", "rejected"] | None = None
+    refinement_source: Literal["manual", "suggestion_accepted", "slider", "preset"] | None = None
+
+    @model_validator(mode="after")
+    def _one_vocabulary_is_enough(self) -> RefinementRequest:
+        if self.field is None and self.parameter_name is None:
+            raise ValueError("give the field (or parameter_name) that was changed")
+        if self.source is None and self.refinement_source is None:
+            raise ValueError("give the source (or refinement_source) of the change")
+        return self
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored refinement: v2 names, with the v1 source kept beside."""
+        implied = "accepted" if self.refinement_source == "suggestion_accepted" else "edited"
+        return {
+            "session_id": self.session_id,
+            "field": self.field or self.parameter_name,
+            "old_value": self.old_value if self.old_value is not None else self.original_value,
+            "new_value": self.new_value if self.new_value is not None else self.refined_value,
+            "source": self.source or implied,
+            "refinement_source": self.refinement_source,
+        }
 
 
 class EmbeddingItem(_Body):
@@ -270,6 +339,7 @@ class Generation(BaseModel):
 
 class HistoryEntry(BaseModel):
     id: str
+    kind: Literal["generation", "enhancement"] = "generation"
     original_prompt: str
     enhanced_prompt: str | None
     parameters: dict[str, Any] | None
@@ -294,6 +364,9 @@ class FeedbackResponse(BaseModel):
 class RefinementResponse(BaseModel):
     id: str
     created_at: datetime
+    field: str | None = None
+    source: str | None = None
+    refinement_source: str | None = None
 
 
 class EmbeddingResult(_Open):

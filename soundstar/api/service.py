@@ -6,11 +6,11 @@ the job queue through their library APIs, and records metrics.
 
 from __future__ import annotations
 
-import math
-import threading
+import asyncio
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from soundstar.api.auth import Principal
 from soundstar.api.schemas import (
@@ -22,7 +22,11 @@ from soundstar.api.state import AppState
 from soundstar.aurora.mapper import map_parameters
 from soundstar.aurora.pipeline import Understanding
 from soundstar.encoder.embedding import encode
-from soundstar.errors import NotFoundError, ParameterError, RateLimitedError
+from soundstar.errors import (
+    NotFoundError,
+    ParameterError,
+    QueueUnavailableError,
+)
 from soundstar.knowledge import load_knowledge
 from soundstar.models import (
     ControlEmbedding,
@@ -41,9 +45,11 @@ from soundstar.store.schemas import (
     SessionCreate,
     SuggestionCreate,
 )
+from soundstar.theory import parse_chord
 
 FEEDBACK_THROTTLE_S = 5.0  # spec v1 §7.3
-_feedback_lock = threading.Lock()
+WAIT_FIRST_POLL_S = 0.05
+WAIT_MAX_POLL_S = 0.5
 
 
 def understand(state: AppState, prompt: str, **kwargs: Any) -> Understanding:
@@ -178,14 +184,46 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
 # --------------------------------------------------------------------------- generation
 
 
+def check_generation_inputs(params: MusicalParameters | None, plan: StructuralPlan | None) -> None:
+    """Refuse now what a worker would refuse later: an instrument the knowledge base does
+    not know, a chord symbol that does not parse (ParameterError naming the field)."""
+    kb = load_knowledge()
+    if params is not None:
+        for index, inst in enumerate(params.instrumentation):
+            if (kb.instruments.get(inst.name) or kb.find_instrument(inst.name)) is None:
+                raise ParameterError(
+                    f"unknown instrument {inst.name!r}",
+                    field=f"parameters.instrumentation.{index}.name",
+                )
+        _check_chords(params.chord_progression or [], "parameters.chord_progression")
+    if plan is not None:
+        _check_chords(plan.chord_progression.chords, "plan.chord_progression.chords")
+        for index, section in enumerate(plan.sections):
+            _check_chords(section.chords or [], f"plan.sections.{index}.chords")
+
+
+def _check_chords(symbols: list[str], field: str) -> None:
+    for index, symbol in enumerate(symbols):
+        try:
+            parse_chord(symbol)
+        except ParameterError as exc:
+            raise ParameterError(exc.message, field=f"{field}.{index}") from None
+
+
 def submit_generation(state: AppState, principal: Principal, body: GenerateRequest) -> str:
-    """Validate, store the job and hand it to the queue; the job id is the generation id."""
+    """Validate, store the job and hand it to the queue; the job id is the generation id.
+
+    A queue that cannot take the job (the broker is down) gets the job row removed
+    again and a 503, so a generation is either refused or on its way, never stranded.
+    """
     from soundstar.aurora.preprocess import preprocess
 
     preprocess(body.prompt)  # bad prompts are refused now, not discovered by a worker
+    check_generation_inputs(body.parameters, body.plan)
     session_id = body.session_id
     if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:
         raise NotFoundError(f"no session {session_id}")
+    opened = session_id is None
     if session_id is None:
         session_id = open_session(state, principal, body.prompt)
     options = body.options
@@ -207,7 +245,13 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
         "plan": body.plan.model_dump(mode="json", by_alias=True) if body.plan else None,
     }
     job_id = state.store.jobs.enqueue(principal.user.id, request, session_id=session_id)
-    state.queue.submit(job_id)
+    try:
+        state.queue.submit(job_id)
+    except Exception as exc:
+        state.store.jobs.withdraw(job_id, with_session=opened)
+        raise QueueUnavailableError(
+            "generations cannot be queued right now; nothing was started, try again shortly"
+        ) from exc
     return job_id
 
 
@@ -218,52 +262,45 @@ def get_job(state: AppState, principal: Principal, job_id: str) -> JobRecord:
     return job
 
 
-def wait_for_job(state: AppState, principal: Principal, job_id: str, wait_s: float) -> JobRecord:
-    """Poll the job until it ends or `wait_s` passes (the client asked to wait that long)."""
-    deadline = time.monotonic() + wait_s
-    delay = 0.05
+async def wait_for_job(
+    state: AppState, principal: Principal, job_id: str, wait_s: float
+) -> JobRecord:
+    """Poll the job until it ends or `wait_s` passes (the client asked to wait that long).
+
+    The wait is asynchronous: a waiting caller holds no thread (only each short lookup
+    runs in the threadpool), so many waiters cannot stall other people or /health.
+    """
+    deadline = time.monotonic() + min(wait_s, state.settings.api.generate_wait_max_s)
+    delay = WAIT_FIRST_POLL_S
     while True:
-        job = get_job(state, principal, job_id)
+        job = await run_in_threadpool(get_job, state, principal, job_id)
         if job.status in ("completed", "failed") or time.monotonic() >= deadline:
-            if job.status in ("completed", "failed") and job.result is not None:
-                state.metrics.observe_stages(job.result.timings_ms)
             return job
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 1.5, 0.5)
+        await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, WAIT_MAX_POLL_S)
 
 
 # --------------------------------------------------------------------------- feedback
 
 
 def give_feedback(state: AppState, principal: Principal, body: FeedbackRequest) -> None:
-    """Store feedback, at most one per 5 s per person (spec v1 §7.3)."""
+    """Store feedback, at most one per 5 s per person (spec v1 §7.3), across processes."""
     if body.generation_id is None and body.session_id is None:
         raise ParameterError("give a generation_id or a session_id", field="generation_id")
     details = body.feedback_details
-    with _feedback_lock:
-        last = state.store.feedback.last_feedback_at(principal.user.id)
-        if last is not None:
-            if last.tzinfo is None:
-                last = last.replace(tzinfo=UTC)
-            since = datetime.now(UTC) - last
-            if since < timedelta(seconds=FEEDBACK_THROTTLE_S):
-                wait = FEEDBACK_THROTTLE_S - since.total_seconds()
-                raise RateLimitedError(
-                    f"feedback was just given; wait {math.ceil(wait)} s before giving more",
-                    retry_after_s=wait,
-                )
-        state.store.feedback.create(
-            principal.user.id,
-            FeedbackCreate(
-                session_id=body.session_id,
-                result_id=body.generation_id,
-                feedback_type=body.feedback_type,
-                prompt_quality_rating=details.prompt_quality if details else None,
-                suggestion_relevance_rating=details.suggestion_relevance if details else None,
-                audio_quality_rating=details.audio_quality if details else None,
-                comments=details.comments if details else None,
-            ),
-        )
+    state.feedback_throttle.check(str(principal.user.id))  # shared by every process
+    state.store.feedback.create(
+        principal.user.id,
+        FeedbackCreate(
+            session_id=body.session_id,
+            result_id=body.generation_id,
+            feedback_type=body.feedback_type,
+            prompt_quality_rating=details.prompt_quality if details else None,
+            suggestion_relevance_rating=details.suggestion_relevance if details else None,
+            audio_quality_rating=details.audio_quality if details else None,
+            comments=details.comments if details else None,
+        ),
+    )
 
 
 def plan_for(state: AppState, params: MusicalParameters) -> tuple[StructuralPlan, Any]:

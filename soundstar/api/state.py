@@ -27,6 +27,8 @@ class AppState:
     metrics: Metrics
     limiter: RateLimiter
     auth: Authenticator
+    auth_failures: RateLimiter
+    feedback_throttle: RateLimiter
     started_at: float = field(default_factory=time.time)
 
 
@@ -38,15 +40,25 @@ def app_state(request: Request) -> AppState:
 _bearer = HTTPBearer(auto_error=False, description="An API key from `soundstar keys create`")
 
 
-def authenticate(state: AppState, token: str | None) -> Principal:
-    """Verify a token and charge one request to its rate-limit bucket."""
+def authenticate(state: AppState, token: str | None, client: str | None = None) -> Principal:
+    """Verify a token and charge one request to its rate-limit bucket. Wrong keys are
+    charged to the caller's address (`client`), so guessing keys is rate-limited too."""
     if not token:
         raise UnauthorizedError(
             "send your API key as 'Authorization: Bearer <key>' (create one with `soundstar keys create`)"
         )
-    principal = state.auth.verify(token)
+    try:
+        principal = state.auth.verify(token)
+    except UnauthorizedError:
+        state.auth_failures.check(client or "unknown")
+        raise
     state.limiter.check(principal.key_fingerprint)
     return principal
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address, for limiting wrong keys."""
+    return request.client.host if request.client is not None else None
 
 
 def current_principal(
@@ -57,7 +69,7 @@ def current_principal(
     token = credentials.credentials if credentials is not None else None
     if credentials is not None and credentials.scheme.lower() != "bearer":
         token = None
-    return authenticate(state, token)
+    return authenticate(state, token, client_address(request))
 
 
 State = Annotated[AppState, Depends(app_state)]

@@ -27,13 +27,18 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_ready
+from kombu.exceptions import ChannelError
 
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings, get_settings
 from soundstar.errors import ConfigError
-from soundstar.jobs.queue import default_aurora_factory
 from soundstar.jobs.request import execute
-from soundstar.jobs.runtime import open_store, worker_id
+from soundstar.jobs.runtime import (
+    default_aurora_factory,
+    open_store,
+    record_cache_counters,
+    worker_id,
+)
 from soundstar.models import GenerationStatus
 from soundstar.store.repository import Store
 from soundstar.store.types import utc_now
@@ -47,6 +52,7 @@ LONGEST_RENDER_S = 300.0
 QUEUE_ENV = "SOUNDSTAR_CELERY_QUEUE"
 VISIBILITY_ENV = "SOUNDSTAR_CELERY_VISIBILITY_TIMEOUT_S"
 MIN_RETRY_S = 0.5
+PUBLISH_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ def run_job(task: Task, settings: Settings, job_id: str) -> str:
     job = store.jobs.claim_job(job_id, owner, settings.jobs.lease_s)
     if job is not None:
         execute(store, settings, job, owner, aurora)
+        record_cache_counters(store, owner, aurora)
         return "ran"
     current = store.jobs.lookup(job_id)
     if current is None:
@@ -112,14 +119,35 @@ def run_job(task: Task, settings: Settings, job_id: str) -> str:
     raise task.retry(countdown=MIN_RETRY_S, max_retries=None)
 
 
-def sweep_and_resend(app: Celery, store: Store, queue: str) -> list[str]:
-    """Requeue jobs whose lease expired and send a task for each; returns their ids."""
+def broker_backlog(app: Celery, queue: str) -> int:
+    """How many messages wait in the broker's queue (0 when the queue does not exist)."""
+    with app.connection_for_write() as conn:
+        try:
+            declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+        except ChannelError:  # Redis drops an empty list: no queue is an empty queue
+            return 0
+        return int(declared.message_count)
+
+
+def sweep_and_resend(
+    app: Celery, store: Store, queue: str, *, resend_after_s: float | None = None
+) -> list[str]:
+    """Requeue jobs whose lease expired and send a task for each; with `resend_after_s`,
+    also re-send queued jobs older than that whose message the broker lost (it holds
+    fewer messages than the table holds queued jobs: Redis restarted without its data,
+    or a send failed). The job table is the outbox: a queued row is sent until run.
+    Returns the ids sent."""
     report = store.jobs.requeue_expired()
-    for job_id in report.requeued:
+    sent = list(report.requeued)
+    if resend_after_s is not None:
+        queued = store.jobs.status_counts().get("queued", 0)
+        if queued > len(sent) + broker_backlog(app, queue):
+            sent += [j for j in store.jobs.undelivered(resend_after_s) if j not in sent]
+    for job_id in sent:
         app.send_task(TASK_NAME, args=[job_id], queue=queue)
-    if report.requeued or report.failed:
-        log.info("swept %d expired job(s), failed %d", len(report.requeued), len(report.failed))
-    return list(report.requeued)
+    if sent or report.failed:
+        log.info("swept %d job(s) back to the broker, failed %d", len(sent), len(report.failed))
+    return sent
 
 
 def create_app(settings: Settings) -> Celery:
@@ -135,9 +163,17 @@ def create_app(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=PUBLISH_TIMEOUT_S,
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0.0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
         worker_hijack_root_logger=False,
         broker_transport_options={
             "visibility_timeout": options.visibility_timeout_s,
+            "socket_connect_timeout": PUBLISH_TIMEOUT_S,
             "global_keyprefix": f"{options.queue}:",
         },
     )
@@ -158,9 +194,14 @@ def _sweeper(celery_app: Celery, settings: Settings) -> None:
     try:
         while True:
             try:
-                sweep_and_resend(celery_app, store, celery_app.conf.soundstar_queue)
-            except Exception:
-                log.exception("sweeping expired jobs failed")
+                sweep_and_resend(
+                    celery_app,
+                    store,
+                    celery_app.conf.soundstar_queue,
+                    resend_after_s=settings.jobs.lease_s,
+                )
+            except Exception as exc:
+                log.warning("sweeping jobs failed (%s); trying again in one lease", exc)
             time.sleep(settings.jobs.lease_s)
     finally:
         store.db.dispose()

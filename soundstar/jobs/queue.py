@@ -24,27 +24,37 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import queue as queue_mod
 import signal
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
 from soundstar.errors import ConfigError
 from soundstar.jobs.request import execute
-from soundstar.jobs.runtime import open_store, worker_id
+from soundstar.jobs.runtime import (
+    AuroraFactory,
+    default_aurora_factory,
+    local_pid,
+    open_store,
+    process_alive,
+    record_cache_counters,
+    worker_id,
+)
 from soundstar.store.repository import Store
 
 log = logging.getLogger(__name__)
 
-AuroraFactory = Callable[[Settings], Aurora]
 PoolMode = Literal["process", "thread"]
 POLL_S = 1.0
 STOP_GRACE_S = 30.0
 SUPERVISE_S = 1.0
+PARENT_CHECK_S = 0.5
+PARENT_GONE_EXIT = 3
+EMBEDDED_KIND = "embedded"
 
 
 @runtime_checkable
@@ -66,13 +76,6 @@ class _Waiter(Protocol):
 
 class _Flag(Protocol):
     def is_set(self) -> bool: ...
-
-
-def default_aurora_factory(settings: Settings) -> Aurora:
-    """Aurora from the configuration (importable by name, so spawned workers can use it)."""
-    from soundstar.aurora.builders import build_aurora
-
-    return build_aurora(settings)
 
 
 def claim_loop(
@@ -99,6 +102,7 @@ def claim_loop(
             job = None
         if job is not None:
             execute(store, settings, job, owner, aurora)
+            record_cache_counters(store, owner, aurora)
             continue
         if time.monotonic() - last_sweep >= lease_s:
             last_sweep = time.monotonic()
@@ -110,7 +114,22 @@ def claim_loop(
             wake.get(timeout=poll_s)
 
 
+def _die_with_parent(parent_pid: int, interval_s: float = PARENT_CHECK_S) -> None:
+    """End this process the moment its server is gone (even by SIGKILL, which runs no
+    clean-up): a worker orphaned to init would go on claiming jobs with dead settings.
+    The job it held is run again when its lease expires."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(PARENT_GONE_EXIT)
+            time.sleep(interval_s)
+
+    threading.Thread(target=watch, name="soundstar-parent-watch", daemon=True).start()
+
+
 def _process_main(
+    parent_pid: int,
     db_url: str,
     settings: Settings,
     aurora_factory: AuroraFactory,
@@ -120,6 +139,7 @@ def _process_main(
     poll_s: float,
 ) -> None:
     """A spawned pool process: its own database engine and Aurora, then the claim loop."""
+    _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop
     logging.basicConfig(level=logging.INFO)
     store = open_store(settings, db_url)
@@ -128,7 +148,7 @@ def _process_main(
             store,
             settings,
             aurora_factory(settings),
-            worker_id("embedded", index),
+            worker_id(EMBEDDED_KIND, index),
             wake,
             stopping,
             poll_s,
@@ -173,7 +193,7 @@ class EmbeddedQueue:
             if self._members:
                 return
             report = self._store.jobs.requeue_expired()
-            self.requeued_on_start = list(report.requeued)
+            self.requeued_on_start = list(report.requeued) + self._reap_orphans()
             if report.requeued or report.failed:
                 log.info(
                     "requeued %d job(s), failed %d, whose lease expired",
@@ -239,17 +259,31 @@ class EmbeddedQueue:
             "workers": self.workers,
             "alive": alive,
             "restarts": self.restarts,
-            "status": "ok" if self._members and alive == self.workers else "degraded",
+            "status": "ok" if self._members and alive > 0 else "unavailable",
             "jobs": jobs,
         }
 
     # ------------------------------------------------------------------ internals
+
+    def _reap_orphans(self) -> list[str]:
+        """Requeue now the jobs held by pool workers of this host whose process is gone
+        (a server killed with its workers), rather than one lease later."""
+        released = []
+        for job_id, owner in self._store.jobs.held():
+            pid = local_pid(owner, EMBEDDED_KIND)
+            dead = pid is not None and pid != os.getpid() and not process_alive(pid)
+            if dead and self._store.jobs.release(job_id, owner):
+                released.append(job_id)
+        if released:
+            log.info("requeued %d job(s) whose pool worker is gone", len(released))
+        return released
 
     def _spawn(self, index: int) -> Any:
         if self.mode == "process":
             process = self._ctx.Process(
                 target=_process_main,
                 args=(
+                    os.getpid(),
                     self._store.db.url.render_as_string(hide_password=False),
                     self._settings,
                     self._factory,
@@ -302,8 +336,9 @@ class EmbeddedQueue:
 class CeleryQueue:
     """Sends `soundstar.jobs.run(job_id)` to the Redis broker; Celery workers run it.
 
-    With a store, `start()` also sweeps expired leases and re-sends those jobs,
-    so a job whose worker died is run again even if its message was lost.
+    With a store, the server also relays: at start and then every lease it requeues
+    expired leases and re-sends queued jobs the broker lost (`sweep_and_resend`), so
+    a job accepted while Redis restarts without persistence still runs once.
     """
 
     def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
@@ -312,20 +347,50 @@ class CeleryQueue:
         self._settings, self._store = settings, store
         self.options = CeleryOptions.from_settings(settings)
         self.app = create_app(settings)
+        self._stopping = threading.Event()
+        self._relay: threading.Thread | None = None
 
     def start(self) -> None:
-        """Sweep expired leases (when a store is given) and re-send their jobs."""
-        if self._store is not None:
-            from soundstar.jobs.celery_app import sweep_and_resend
+        """Sweep once now, then keep relaying from a daemon thread (when a store is given)."""
+        if self._store is None or self._relay is not None:
+            return
+        self._stopping.clear()
+        self.sweep()
+        self._relay = threading.Thread(target=self._run_relay, name="soundstar-relay", daemon=True)
+        self._relay.start()
 
-            sweep_and_resend(self.app, self._store, self.options.queue)
+    def sweep(self) -> list[str]:
+        """One relay pass; a broker or database that is down is tried again next time."""
+        from soundstar.jobs.celery_app import sweep_and_resend
+
+        if self._store is None:
+            return []
+        try:
+            return sweep_and_resend(
+                self.app,
+                self._store,
+                self.options.queue,
+                resend_after_s=self._settings.jobs.lease_s,
+            )
+        except Exception as exc:
+            log.warning("relaying jobs to the broker failed (%s); trying again later", exc)
+            return []
+
+    def _run_relay(self) -> None:
+        while not self._stopping.wait(self._settings.jobs.lease_s):
+            self.sweep()
 
     def stop(self) -> None:
-        """Close the broker connections of this producer."""
+        """Stop relaying and close the broker connections of this producer."""
+        self._stopping.set()
+        if self._relay is not None:
+            self._relay.join(timeout=5)
+            self._relay = None
         self.app.close()
 
     def submit(self, job_id: str) -> None:
-        """Send the job's id to the queue (the job itself is already in the table)."""
+        """Send the job's id to the queue (the job itself is already in the table);
+        raises when the broker cannot be reached within a second or so."""
         from soundstar.jobs.celery_app import TASK_NAME
 
         self.app.send_task(TASK_NAME, args=[job_id], queue=self.options.queue)
@@ -336,7 +401,7 @@ class CeleryQueue:
 
         try:
             with self.app.connection_for_write() as conn:
-                conn.ensure_connection(max_retries=1, timeout=1)
+                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
             broker = "ok"
         except Exception as exc:
             broker = f"unreachable: {type(exc).__name__}"
@@ -345,7 +410,7 @@ class CeleryQueue:
             "broker": maybe_sanitize_url(self.options.broker_url),
             "queue": self.options.queue,
             "broker_status": broker,
-            "status": "ok" if broker == "ok" else "degraded",
+            "status": "ok" if broker == "ok" else "unavailable",
         }
         if self._store is not None:
             try:

@@ -34,6 +34,7 @@ from soundstar.models import (
     StructuralPlan,
 )
 from soundstar.pipeline import GenerateRequest, generate
+from soundstar.store.faults import storage_fault
 from soundstar.store.repository import Store
 from soundstar.store.schemas import JobRecord
 
@@ -211,6 +212,13 @@ def _files_json(files: OutputFiles) -> dict[str, Any]:
     return {"audio": files.audio, "midi": files.midi, "plan": files.plan, "stems": files.stems}
 
 
+def _without_paths(message: str, settings: Settings) -> str:
+    """A failure message for the person: the server's own directories left out."""
+    for root in {str(Path(settings.data_dir)), str(Path(settings.data_dir).resolve())}:
+        message = message.replace(root + "/", "").replace(root, "the data directory")
+    return message
+
+
 def execute(
     store: Store, settings: Settings, job: JobRecord, worker_id: str, aurora: Aurora | None
 ) -> None:
@@ -247,7 +255,15 @@ def execute(
         log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
     except SoundstarError as exc:
         log.info("job %s failed: %s: %s", job.id, exc.code, exc.message)
-        store.jobs.fail(job.id, exc.code, exc.message, worker_id=worker_id)
+        message = _without_paths(exc.message, settings)
+        store.jobs.fail(job.id, exc.code, message, worker_id=worker_id)
+    except OSError as exc:
+        fault = storage_fault(exc)
+        if fault is None:
+            log.exception("job %s failed with an internal error", job.id)
+            fault = OutputError(f"the files of generation {job.id} could not be written")
+        log.warning("job %s failed: %s (%s)", job.id, fault.code, exc)
+        store.jobs.fail(job.id, fault.code, fault.message, worker_id=worker_id)
     except Exception:
         log.exception("job %s failed with an internal error", job.id)
         store.jobs.fail(

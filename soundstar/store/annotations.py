@@ -44,6 +44,7 @@ def _refinement(row: Refinement) -> RefinementRecord:
             "old_value": row.old_value,
             "new_value": row.new_value,
             "source": row.source,
+            "refinement_source": row.refinement_source,
             "created_at": row.created_at,
         }
     )

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-from datetime import timedelta
+import string
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from soundstar.errors import NotFoundError, ParameterError
 from soundstar.store._common import rejecting_bad_rows
@@ -25,6 +28,8 @@ TOKEN_MARK = "ss_"
 TOKEN_BYTES = 32
 PREFIX_CHARS = len(TOKEN_MARK) + 8
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
+log = logging.getLogger(__name__)
 
 
 def hash_token(token: str) -> str:
@@ -67,8 +72,16 @@ class ApiKeyRepository:
             return NewApiKey(token=token, key=_record(row))
 
     def verify(self, token: str) -> UserRecord | None:
-        """The user a live token belongs to, or None (unknown, malformed or revoked)."""
-        if not token.startswith(TOKEN_MARK) or len(token) < PREFIX_CHARS + 8 or len(token) > 256:
+        """The user a live token belongs to, or None (unknown, malformed or revoked).
+
+        Recording `last_used_at` is best effort, in its own transaction: a store that
+        refuses writes (read-only, full) must not stop a valid key from reading.
+        """
+        if (
+            not token.startswith(TOKEN_MARK)
+            or not PREFIX_CHARS + 8 <= len(token) <= 256
+            or not _TOKEN_CHARS.issuperset(token[len(TOKEN_MARK) :])
+        ):
             return None
         digest = hash_token(token)
         now = utc_now()
@@ -82,14 +95,24 @@ class ApiKeyRepository:
                     match = row
             if match is None or match.revoked_at is not None:
                 return None
-            if match.last_used_at is None or now - match.last_used_at > LAST_USED_RESOLUTION:
-                match.last_used_at = now
+            stale = match.last_used_at is None or now - match.last_used_at > LAST_USED_RESOLUTION
+            key_id = match.id
             user = s.get(User, match.user_id)
             if user is None:
                 return None
-            return UserRecord(
+            record = UserRecord(
                 id=user.id, name=user.name, email=user.email, created_at=user.created_at
             )
+        if stale:
+            self._touch(key_id, now)
+        return record
+
+    def _touch(self, key_id: int, now: datetime) -> None:
+        try:
+            with self._db.session() as s:
+                s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+        except SQLAlchemyError as exc:
+            log.warning("could not record when API key %d was used: %s", key_id, type(exc).__name__)
 
     def revoke(self, key_id: int, user_id: int) -> bool:
         """Revoke one of `user_id`'s keys; False if there is no such key of theirs."""

@@ -19,16 +19,24 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from soundstar.config import Settings
 from soundstar.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x50554E44
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_DB_NAME = "soundstar.db"
 
 
 def sqlite_url(path: str | Path) -> str:
     """The SQLAlchemy URL of a SQLite database file (absolute, pysqlite driver)."""
     return f"sqlite+pysqlite:///{Path(path).expanduser().resolve()}"
+
+
+def database_url(settings: Settings) -> str:
+    """The one place that says where the database is: `settings.database_url`, else the
+    SQLite file `<data_dir>/soundstar.db` (the server, workers and CLI all ask here)."""
+    return settings.database_url or sqlite_url(Path(settings.data_dir) / DEFAULT_DB_NAME)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -117,6 +125,13 @@ class Database:
             raise
         finally:
             session.close()
+
+    def check_writable(self) -> None:
+        """Raise what the database raises when it cannot take a write (read-only,
+        unreachable): a no-op update of the migration table, rolled back."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            transaction.rollback()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

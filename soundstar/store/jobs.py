@@ -16,7 +16,18 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from soundstar.errors import NotFoundError, ParameterError, RenderError
@@ -26,18 +37,22 @@ from soundstar.store.database import Database
 from soundstar.store.schemas import (
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
+    EnhancementItem,
+    FinishedJob,
     HistoryItem,
     HistoryPage,
     HistorySort,
     JobRecord,
     RequeueReport,
 )
-from soundstar.store.tables import Feedback, GenerationJob, User
+from soundstar.store.tables import AuroraSession, Feedback, GenerationJob, User
 from soundstar.store.types import utc_now
 
 DEFAULT_MAX_ATTEMPTS = 3
 LEASE_LOST_CODE = RenderError.code
 _CLAIM_RETRIES = 8
+_GENERATION = "generation"
+_ENHANCEMENT = "enhancement"
 
 
 def _job_dict(row: GenerationJob) -> dict[str, Any]:
@@ -132,6 +147,30 @@ class JobRepository:
                 )
                 s.flush()
             return job_id
+
+    def withdraw(self, job_id: str, *, with_session: bool = False) -> bool:
+        """Remove a job that was never handed to a queue (its broker refused it), and
+        with `with_session` the session opened for it, so a refused generation leaves
+        no row behind; False if the job had already started."""
+        with self._db.session() as s:
+            session_id = s.scalar(
+                select(GenerationJob.session_id).where(GenerationJob.id == job_id)
+            )
+            result = s.connection().execute(
+                delete(GenerationJob).where(
+                    GenerationJob.id == job_id, GenerationJob.status == "queued"
+                )
+            )
+            if result.rowcount != 1:
+                return False
+            if with_session and session_id is not None:
+                s.connection().execute(
+                    delete(AuroraSession).where(
+                        AuroraSession.id == session_id,
+                        ~exists().where(GenerationJob.session_id == session_id),
+                    )
+                )
+            return True
 
     # ------------------------------------------------------------------ worker side
 
@@ -320,6 +359,58 @@ class JobRepository:
             completed_at=utc_now(),
         )
 
+    def undelivered(self, older_than_s: float, now: datetime | None = None) -> list[str]:
+        """Queued jobs untouched for `older_than_s` (their message may be lost with the
+        broker), oldest first; each is marked as dispatched now, so the next sweep
+        waits another `older_than_s` before sending it again."""
+        now = now or utc_now()
+        stale = and_(
+            GenerationJob.status == "queued",
+            GenerationJob.updated_at < now - timedelta(seconds=older_than_s),
+        )
+        picked: list[str] = []
+        with self._db.session() as s:
+            pick = (
+                select(GenerationJob.id)
+                .where(stale)
+                .order_by(GenerationJob.created_at, GenerationJob.id)
+            )
+            if self._db.dialect == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            for job_id in s.scalars(pick).all():
+                touched = s.connection().execute(
+                    update(GenerationJob)
+                    .where(GenerationJob.id == job_id, stale)
+                    .values(updated_at=now)
+                )
+                if touched.rowcount == 1:
+                    picked.append(job_id)
+        return picked
+
+    def held(self) -> list[tuple[str, str]]:
+        """(job id, lease owner) of every processing job, for reaping dead owners."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(GenerationJob.id, GenerationJob.lease_owner).where(
+                    GenerationJob.status == "processing", GenerationJob.lease_owner.is_not(None)
+                )
+            ).all()
+            return [(job_id, str(owner)) for job_id, owner in rows]
+
+    def release(self, job_id: str, worker_id: str) -> bool:
+        """Put a job held by `worker_id`, known to be dead, back in the queue at once
+        (its attempt stays counted) instead of waiting for its lease to run out."""
+        return self._owned_update(
+            job_id,
+            worker_id,
+            ("processing",),
+            status="queued",
+            progress=0.0,
+            stage=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
     def requeue_expired(self, now: datetime | None = None) -> RequeueReport:
         """Put processing jobs whose lease ran out back in the queue, or fail them when
         they have had `max_attempts` claims already."""
@@ -361,6 +452,44 @@ class JobRepository:
 
     # ------------------------------------------------------------------ reading
 
+    def finished_since(
+        self, after: datetime, after_id: str = "", limit: int = 1000
+    ) -> list[FinishedJob]:
+        """Jobs that ended after (`after`, `after_id`), in that order: every process's
+        results, for /metrics to count once each whoever ran them."""
+        later = or_(
+            GenerationJob.completed_at > after,
+            and_(GenerationJob.completed_at == after, GenerationJob.id > after_id),
+        )
+        with self._db.session() as s:
+            rows = s.execute(
+                select(
+                    GenerationJob.id,
+                    GenerationJob.status,
+                    GenerationJob.error_code,
+                    GenerationJob.completed_at,
+                    GenerationJob.result,
+                )
+                .where(GenerationJob.status.in_(("completed", "failed")), later)
+                .order_by(GenerationJob.completed_at, GenerationJob.id)
+                .limit(limit)
+            ).all()
+        finished = []
+        for job_id, status, code, completed_at, result in rows:
+            timings = (result or {}).get("timings_ms") or {}
+            finished.append(
+                FinishedJob(
+                    id=job_id,
+                    status=status,
+                    error_code=code,
+                    completed_at=completed_at,
+                    timings_ms={
+                        str(k): float(v) for k, v in timings.items() if isinstance(v, int | float)
+                    },
+                )
+            )
+        return finished
+
     def get(self, job_id: str, user_id: int) -> JobRecord | None:
         """The job if it exists and belongs to `user_id`; another user's id gives None."""
         with self._db.session() as s:
@@ -378,8 +507,9 @@ class JobRepository:
         offset: int = 0,
         sort: HistorySort = "newest",
     ) -> HistoryPage:
-        """One page of the user's generations (spec v1 §3.2.5: limit 1–100, default 20;
-        offset ≥ 0; sort newest|oldest) with the total count."""
+        """One page of the user's history (spec v1 §3.2.5: limit 1–100, default 20;
+        offset ≥ 0; sort newest|oldest) with the total count: generations, and sessions
+        whose prompt was enhanced but never generated."""
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -393,30 +523,82 @@ class JobRepository:
             raise ParameterError(f"offset must be an integer ≥ 0, got {offset!r}", field="offset")
         if sort not in ("newest", "oldest"):
             raise ParameterError(f"sort must be 'newest' or 'oldest', got {sort!r}", field="sort")
+        entries = union_all(
+            select(
+                GenerationJob.id.label("id"),
+                GenerationJob.created_at.label("created_at"),
+                literal(_GENERATION).label("kind"),
+            ).where(GenerationJob.user_id == user_id),
+            select(
+                AuroraSession.id.label("id"),
+                AuroraSession.created_at.label("created_at"),
+                literal(_ENHANCEMENT).label("kind"),
+            ).where(
+                AuroraSession.user_id == user_id,
+                AuroraSession.enhanced_prompt.is_not(None),
+                ~exists().where(GenerationJob.session_id == AuroraSession.id),
+            ),
+        ).subquery()
         order = (
-            (GenerationJob.created_at.desc(), GenerationJob.id.desc())
+            (entries.c.created_at.desc(), entries.c.id.desc())
             if sort == "newest"
-            else (GenerationJob.created_at.asc(), GenerationJob.id.asc())
+            else (entries.c.created_at.asc(), entries.c.id.asc())
         )
         with self._db.session() as s:
-            total = s.scalar(
-                select(func.count())
-                .select_from(GenerationJob)
-                .where(GenerationJob.user_id == user_id)
-            )
-            rows = s.scalars(
-                select(GenerationJob)
-                .where(GenerationJob.user_id == user_id)
-                .order_by(*order)
-                .limit(limit)
-                .offset(offset)
+            total = s.scalar(select(func.count()).select_from(entries))
+            page = s.execute(
+                select(entries.c.id, entries.c.kind).order_by(*order).limit(limit).offset(offset)
             ).all()
-            latest = self._latest_feedback(s, user_id, [r.id for r in rows])
-            items = [
-                HistoryItem.model_validate({**_job_dict(r), "user_feedback": latest.get(r.id)})
-                for r in rows
-            ]
+            job_ids = [i for i, kind in page if kind == _GENERATION]
+            session_ids = [i for i, kind in page if kind == _ENHANCEMENT]
+            jobs = {
+                r.id: r
+                for r in s.scalars(select(GenerationJob).where(GenerationJob.id.in_(job_ids)))
+            }
+            sessions = {
+                r.id: r
+                for r in s.scalars(select(AuroraSession).where(AuroraSession.id.in_(session_ids)))
+            }
+            latest = self._latest_feedback(s, user_id, job_ids)
+            on_sessions = self._latest_session_feedback(s, user_id, session_ids)
+            items: list[HistoryItem | EnhancementItem] = []
+            for entry_id, kind in page:
+                if kind == _GENERATION:
+                    row = jobs[entry_id]
+                    items.append(
+                        HistoryItem.model_validate(
+                            {**_job_dict(row), "user_feedback": latest.get(row.id)}
+                        )
+                    )
+                else:
+                    session = sessions[entry_id]
+                    items.append(
+                        EnhancementItem(
+                            id=session.id,
+                            original_prompt=session.original_prompt,
+                            enhanced_prompt=session.enhanced_prompt,
+                            created_at=session.created_at,
+                            user_feedback=on_sessions.get(session.id),
+                        )
+                    )
             return HistoryPage(total_count=total or 0, items=items)
+
+    @staticmethod
+    def _latest_session_feedback(
+        s: Session, user_id: int, session_ids: list[str]
+    ) -> dict[str, str]:
+        if not session_ids:
+            return {}
+        rows = s.execute(
+            select(Feedback.session_id, Feedback.feedback_type)
+            .where(
+                Feedback.user_id == user_id,
+                Feedback.session_id.in_(session_ids),
+                Feedback.result_id.is_(None),
+            )
+            .order_by(Feedback.created_at, Feedback.id)
+        ).all()
+        return {sid: kind for sid, kind in rows if sid is not None}
 
     @staticmethod
     def _latest_feedback(s: Session, user_id: int, job_ids: list[str]) -> dict[str, str]:

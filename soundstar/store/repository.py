@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from soundstar.store.annotations import RefinementRepository, SuggestionRepository
 from soundstar.store.api_keys import ApiKeyRepository
+from soundstar.store.counters import CounterRepository
 from soundstar.store.database import Database
 from soundstar.store.feedback import FeedbackRepository
 from soundstar.store.jobs import DEFAULT_MAX_ATTEMPTS, JobRepository
@@ -21,3 +22,4 @@ class Store:
         self.refinements = RefinementRepository(db)
         self.feedback = FeedbackRepository(db)
         self.jobs = JobRepository(db, max_attempts=max_job_attempts)
+        self.counters = CounterRepository(db)

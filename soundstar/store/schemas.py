@@ -25,6 +25,7 @@ SuggestionModule = Literal[
     "prompt_enhancer", "semantic_parser", "parameter_mapper", "structural_planner"
 ]
 RefinementSource = Literal["accepted", "edited", "rejected"]
+RefinementOrigin = Literal["manual", "suggestion_accepted", "slider", "preset"]  # spec v1 §6
 FeedbackType = Literal["positive", "negative", "neutral"]
 HistorySort = Literal["newest", "oldest"]
 
@@ -119,6 +120,7 @@ class RefinementCreate(_Record):
     old_value: str | None = None
     new_value: str | None = None
     source: RefinementSource
+    refinement_source: RefinementOrigin | None = None
 
 
 class RefinementRecord(RefinementCreate):
@@ -148,6 +150,16 @@ class FeedbackRecord(FeedbackCreate):
     id: str
     user_id: int
     created_at: datetime
+
+
+class FinishedJob(_Record):
+    """A job that ended: what /metrics counts (status, error code, stage timings)."""
+
+    id: str
+    status: str
+    error_code: str | None = None
+    completed_at: datetime
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class JobRecord(_Record):
@@ -186,9 +198,20 @@ class HistoryItem(JobRecord):
     )
 
 
+class EnhancementItem(_Record):
+    """An enhance-only session in the history (spec v1 §3.2.5): a prompt that was
+    enhanced and never generated."""
+
+    id: str
+    original_prompt: str
+    enhanced_prompt: str | None
+    created_at: datetime
+    user_feedback: FeedbackType | None = None
+
+
 class HistoryPage(_Record):
     total_count: int
-    items: list[HistoryItem]
+    items: list[HistoryItem | EnhancementItem]
 
 
 class RequeueReport(_Record):

@@ -140,6 +140,7 @@ class Refinement(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
+    refinement_source: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
@@ -153,6 +154,7 @@ class GenerationJob(Base):
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_generation_results_user_id_created_at", "user_id", "created_at"),
         Index("ix_generation_results_status_created_at", "status", "created_at"),
+        Index("ix_generation_results_completed_at", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -211,3 +213,24 @@ class Feedback(Base):
     audio_quality_rating: Mapped[int | None] = mapped_column(Integer)
     comments: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class RateBucket(Base):
+    """A rate limiter's token bucket, shared by every process on the database."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class WorkerCounter(Base):
+    """One worker process's cumulative count of something (cache hits, misses)."""
+
+    __tablename__ = "worker_counters"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

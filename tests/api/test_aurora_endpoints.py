@@ -254,3 +254,49 @@ def test_plan_fields_naming_generic_instruments_get_the_genres_kinds() -> None:
 
     assert lineup(["piano", "bass", "drums"])[:3] == ["piano", "double_bass", "jazz_kit"]
     assert lineup(["piano", "electric bass"])[:2] == ["piano", "electric_bass"]
+
+
+def test_refinements_take_spec_v1_fields(api: Any) -> None:
+    session_id = api.client.post(
+        "/api/v1/aurora/parse", json={"prompt": "a mellow jazz trio"}, headers=api.alice
+    ).json()["session_id"]
+    for origin, implied in [("slider", "edited"), ("suggestion_accepted", "accepted")]:
+        response = api.client.post(
+            "/api/v1/aurora/refinements",
+            json={
+                "session_id": session_id,
+                "parameter_name": "tempo_bpm",
+                "original_value": "90",
+                "refined_value": "96",
+                "refinement_source": origin,
+            },
+            headers=api.alice,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["field"], body["source"], body["refinement_source"]) == (
+            "tempo_bpm",
+            implied,
+            origin,
+        )
+    stored = api.store.refinements.list_for_session(session_id, api.alice_id)
+    assert [(r.new_value, r.refinement_source) for r in stored[-2:]] == [
+        ("96", "slider"),
+        ("96", "suggestion_accepted"),
+    ]
+    missing = api.client.post(
+        "/api/v1/aurora/refinements",
+        json={"session_id": session_id, "refinement_source": "preset"},
+        headers=api.alice,
+    )
+    assert missing.status_code == 422
+
+
+def test_history_lists_enhance_only_sessions(api: Any) -> None:
+    enhanced = api.client.post(
+        "/api/v1/aurora/enhance", json={"prompt": "a sunny ukulele tune"}, headers=api.bob
+    ).json()
+    history = api.client.get("/api/v1/codex/history", headers=api.bob).json()
+    entry = next(i for i in history["items"] if i["id"] == enhanced["session_id"])
+    assert entry["kind"] == "enhancement" and entry["audio_url"] is None
+    assert entry["enhanced_prompt"] == enhanced["enhanced_prompt"]

@@ -44,7 +44,7 @@ def _wait_all(api: Any, headers: dict[str, str], ids: list[str], timeout_s: floa
 def test_the_app_runs_on_the_backend_it_was_given(api: Any, api_database_url: str | None) -> None:
     expected = "sqlite" if api_database_url is None else "postgresql"
     assert api.backend == expected
-    assert api.client.get("/health").json()["database"] == "ok"
+    assert api.client.get("/health").json()["database"]["status"] == "ok"
     with api.store.db.session() as s:
         if expected == "postgresql":
             schema = s.scalar(text("SELECT current_schema()"))

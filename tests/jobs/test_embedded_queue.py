@@ -125,3 +125,16 @@ def test_build_queue_follows_the_backend_setting(store: Store, settings: Setting
     assert isinstance(embedded, EmbeddedQueue) and embedded.workers == 2
     with pytest.raises(Exception, match="not started"):
         embedded.submit("x")
+
+
+def test_owner_ids_name_a_local_process_that_can_be_checked() -> None:
+    import os
+    import socket
+
+    from soundstar.jobs.runtime import local_pid, process_alive, worker_id
+
+    mine = worker_id("embedded", 0)
+    assert local_pid(mine, "embedded") == os.getpid() and process_alive(os.getpid())
+    assert local_pid(mine, "celery") is None
+    assert local_pid(f"embedded@not-{socket.gethostname()}:12/0", "embedded") is None
+    assert not process_alive(2**22 + 12345)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from soundstar.config import Settings
-from soundstar.errors import ParameterError, RenderError
+from soundstar.errors import OutputError, ParameterError, RenderError
 from soundstar.jobs import request as job_request
 from soundstar.jobs.request import JobRequest, execute, job_dir, parse_request
 from soundstar.models import GenerationStatus
@@ -237,3 +238,32 @@ def test_job_request_validates_and_round_trips() -> None:
         with pytest.raises(ParameterError) as info:
             parse_request(bad)
         assert getattr(info.value, "field", None) == field
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [
+        (lambda work: OSError(errno.ENOSPC, "No space left on device", str(work)), "STORAGE_FULL"),
+        (lambda work: OutputError(f"cannot write {work}/audio.wav: disk full"), "OUTPUT_ERROR"),
+    ],
+)
+def test_a_full_disk_fails_the_job_without_a_server_path(
+    store: Store,
+    settings: Settings,
+    user_id: int,
+    enqueue_short: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+    raised: Callable[[Path], Exception],
+    code: str,
+) -> None:
+    def full(request: GenerateRequest, **kwargs: Any) -> Any:
+        raise raised(request.output_path.parent)
+
+    monkeypatch.setattr(job_request, "generate", full)
+    job_id = enqueue_short()
+    _run(store, settings, job_id)
+    job = store.jobs.get(job_id, user_id)
+    assert job is not None and job.status is GenerationStatus.FAILED
+    assert job.error_code == code and job.error_message
+    assert str(settings.data_dir) not in job.error_message
+    assert str(settings.data_dir.resolve()) not in job.error_message

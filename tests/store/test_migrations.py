@@ -19,6 +19,8 @@ TABLES = {
     "refinements",
     "generation_results",
     "user_feedback",
+    "rate_buckets",
+    "worker_counters",
 }
 
 
@@ -31,9 +33,9 @@ def test_upgrade_from_empty_creates_every_table_and_is_idempotent(empty_db: Data
     assert empty_db.current_revision() is None
     empty_db.upgrade()
     assert _tables(empty_db) == TABLES | {"alembic_version"}
-    assert empty_db.current_revision() == "0001"
+    assert empty_db.current_revision() == "0002"
     empty_db.upgrade()
-    assert empty_db.current_revision() == "0001"
+    assert empty_db.current_revision() == "0002"
     assert _tables(empty_db) == TABLES | {"alembic_version"}
 
 
@@ -127,4 +129,4 @@ def test_concurrent_upgrades_from_empty_all_succeed(empty_db: Database) -> None:
     for t in threads:
         t.join(timeout=30)
     assert errors == []
-    assert empty_db.current_revision() == "0001"
+    assert empty_db.current_revision() == "0002"

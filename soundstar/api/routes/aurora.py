@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from soundstar.api import service
 from soundstar.api.schemas import (
@@ -34,7 +35,7 @@ from soundstar.api.schemas import (
 from soundstar.api.shapes import control_encoder_params, file_url, generation_view
 from soundstar.api.state import Caller, State
 from soundstar.errors import NotFoundError
-from soundstar.store.schemas import RefinementCreate
+from soundstar.store.schemas import EnhancementItem, RefinementCreate
 
 router = APIRouter(prefix="/api/v1/aurora", tags=["aurora"], responses=ERROR_RESPONSES)
 
@@ -154,10 +155,12 @@ def plan(body: PlanRequest, state: State, caller: Caller) -> PlanResponse:
 
 
 @router.post("/generate", response_model=Generation)
-def generate(body: GenerateRequest, request: Request, state: State, caller: Caller) -> Generation:
+async def generate(
+    body: GenerateRequest, request: Request, state: State, caller: Caller
+) -> Generation:
     """Queue the whole pipeline; answers at once ('queued') or after `options.wait_seconds`."""
-    job_id = service.submit_generation(state, caller, body)
-    job = service.wait_for_job(state, caller, job_id, body.options.wait_seconds)
+    job_id = await run_in_threadpool(service.submit_generation, state, caller, body)
+    job = await service.wait_for_job(state, caller, job_id, body.options.wait_seconds)
     return generation_view(job, str(request.base_url))
 
 
@@ -170,12 +173,28 @@ def history(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     sort: Literal["newest", "oldest"] = "newest",
 ) -> HistoryResponse:
-    """The caller's generations, newest first by default (spec v1 §3.2.5)."""
+    """The caller's generations and enhance-only sessions, newest first by default
+    (spec v1 §3.2.5); `kind` says which an entry is."""
     page = state.store.jobs.history(caller.user.id, limit=limit, offset=offset, sort=sort)
     base = str(request.base_url)
     items = []
-    for job in page.items:
-        result = job.result
+    for item in page.items:
+        if isinstance(item, EnhancementItem):
+            items.append(
+                HistoryEntry(
+                    id=item.id,
+                    kind="enhancement",
+                    original_prompt=item.original_prompt,
+                    enhanced_prompt=item.enhanced_prompt,
+                    parameters=None,
+                    audio_url=None,
+                    created_at=item.created_at,
+                    user_feedback=item.user_feedback,
+                    status="enhanced",
+                )
+            )
+            continue
+        job, result = item, item.result
         items.append(
             HistoryEntry(
                 id=job.id,
@@ -206,8 +225,17 @@ def feedback(body: FeedbackRequest, state: State, caller: Caller) -> FeedbackRes
 
 @router.post("/refinements", response_model=RefinementResponse)
 def refinement(body: RefinementRequest, state: State, caller: Caller) -> RefinementResponse:
-    """Record a value the person accepted, edited or rejected (spec v2 §7.1 refinements)."""
+    """Record a value the person accepted, edited or rejected (spec v2 §7.1 refinements;
+    spec v1 §6's parameter_name / refinement_source are accepted too)."""
     if state.store.sessions.get(body.session_id, caller.user.id) is None:
         raise NotFoundError(f"no session {body.session_id}")
-    record = state.store.refinements.create(caller.user.id, RefinementCreate(**body.model_dump()))
-    return RefinementResponse(id=record.id, created_at=record.created_at)
+    record = state.store.refinements.create(
+        caller.user.id, RefinementCreate.model_validate(body.to_record())
+    )
+    return RefinementResponse(
+        id=record.id,
+        created_at=record.created_at,
+        field=record.field,
+        source=record.source,
+        refinement_source=record.refinement_source,
+    )

@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from soundstar import __version__
 from soundstar.api import service
@@ -186,12 +187,12 @@ def translate(body: TranslateRequest, state: State, caller: Caller) -> Translate
 
 
 @router.post("/generate", response_model=CodexGeneration)
-def generate(
+async def generate(
     body: GenerateRequest, request: Request, state: State, caller: Caller
 ) -> CodexGeneration:
     """Enhance, translate and generate (spec v1 §3.2.4); a job, like the aurora endpoint."""
-    job_id = service.submit_generation(state, caller, body)
-    job = service.wait_for_job(state, caller, job_id, body.options.wait_seconds)
+    job_id = await run_in_threadpool(service.submit_generation, state, caller, body)
+    job = await service.wait_for_job(state, caller, job_id, body.options.wait_seconds)
     view = generation_view(job, str(request.base_url))
     meta = view.generation_metadata
     aurora_ms = None

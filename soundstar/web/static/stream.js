@@ -2,7 +2,8 @@
  * The WebSocket /api/v1/aurora/stream (spec v1 §7.4): live suggestions and job progress.
  *
  * One connection, opened on first use. Browsers cannot set headers on a
- * WebSocket, so the key travels as the `api_key` query parameter. When the
+ * WebSocket and a URL lands in access logs, so the key travels as a
+ * `bearer.<key>` subprotocol beside `soundstar`. When the
  * socket cannot be opened, callers fall back to HTTP (suggest endpoint, polling).
  */
 
@@ -28,7 +29,12 @@ export class AuroraStream {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/api/v1/aurora/stream?api_key=${encodeURIComponent(apiKey.get())}`;
+    return `${scheme}//${location.host}/api/v1/aurora/stream`;
+  }
+
+  /** The subprotocols that authenticate the socket (the server answers "soundstar"). */
+  protocols() {
+    return ["soundstar", `bearer.${apiKey.get()}`];
   }
 
   /** The open socket; rejects when it cannot be opened and authenticated in time. */
@@ -39,7 +45,7 @@ export class AuroraStream {
       let settled = false;
       let ws;
       try {
-        ws = new WebSocket(this.url());
+        ws = new WebSocket(this.url(), this.protocols());
       } catch (exc) {
         this.failed();
         reject(exc);
