@@ -13,9 +13,16 @@ from sqlalchemy import text
 from soundstar import __version__
 from soundstar.api.schemas import ERROR_RESPONSES, MeResponse
 from soundstar.api.state import Caller, State, authenticate
+from soundstar.aurora.chain import HEALTH
 
 router = APIRouter()
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "web" / "static"
+
+
+def _backend_view(backend: Any) -> dict[str, Any]:
+    """A backend's breaker as the chain keeps it: closed, open (skipped) or half-open."""
+    status = HEALTH.status(backend)
+    return {"name": status.name, "state": status.state.value, "retry_in_s": status.retry_in_s}
 
 
 @router.get("/health", tags=["system"])
@@ -35,8 +42,10 @@ def health(state: State) -> JSONResponse:
         healthy = False
     describe = getattr(state.queue, "describe", None)
     checks["queue"] = describe() if callable(describe) else {"backend": type(state.queue).__name__}
+    configured = [b for b in state.aurora.backends if b.configured]
     checks["aurora"] = {
-        "implementations": [b.name.value for b in state.aurora.backends if b.configured],
+        "implementations": [b.name.value for b in configured],
+        "backends": [_backend_view(b) for b in configured],
     }
     checks["status"] = "ok" if healthy else "degraded"
     return JSONResponse(checks, status_code=200 if healthy else 503)
