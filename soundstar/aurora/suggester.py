@@ -44,6 +44,11 @@ _BREAK = re.compile(r"[.,;:!?()]")
 _SCAN_LIMIT = 400
 CONNECTORS = frozenset({"with", "at", "and", "plus", "featuring"})
 """A prompt ending in one of these wants what follows it, not another connector."""
+FUNCTION_WORDS = CONNECTORS | frozenset({"the", "in", "of", "for", "on", "by", "to"})
+"""Whole words a prompt is continued after, not finished as the prefix of a music term
+('a calm piece in' wants what comes next, not 'indie'); the first word may still be one."""
+PHRASE_INSTRUMENTS = 2
+"""Instruments an addition names together: 'with synth bass and drum machine'."""
 
 
 @dataclass(frozen=True)
@@ -301,10 +306,12 @@ def _additions(ctx: SuggestContext, head: str, cursor: int) -> list[Suggestion]:
             present_roles=[i[1] for i in reading.instrument_ids],
             present_ids=[i[0] for i in reading.instrument_ids],
             excluded=reading.parsed.excluded,
-            limit=1,
+            limit=PHRASE_INSTRUMENTS,
             kb=kb,
         )
-        phrases.extend((f"with {inst.name.lower()}", 0.45) for inst, _ in picks)
+        names = [inst.name.lower() for inst, _ in picks]
+        if names:
+            phrases.append(("with " + " and ".join(names), 0.45))
     if not reading.mood_ids and ctx.likely_mood:
         phrases.append((ctx.likely_mood, 0.4))
     words = _WORDS.findall(head)
@@ -346,6 +353,9 @@ def suggest_rules(
     index = suggest_index()
     ctx = infer_context(head)
     typing = bool(head) and bool(_WORD_CHARS.match(head[-1]))
+    words = _WORDS.findall(head)
+    if typing and len(words) > 1 and words[-1] in FUNCTION_WORDS:
+        typing = False  # a finished function word: continue the phrase after it
     completions = _completions(index, head, cursor, ctx.genre) if typing else []
     replacements = _replacements(index, head, partial_word=typing and bool(completions))
     additions = [] if completions else _additions(ctx, head, cursor)
