@@ -23,9 +23,8 @@ from soundstar.store import Database, Store, sqlite_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(
-    os.environ.get("SOUNDSTAR_SCREENSHOTS_DIR") or REPO / "benchmarks" / "results" / "screenshots"
-)
+SCREENSHOTS = Path(os.environ.get("SOUNDSTAR_SCREENSHOTS_DIR") or REPO / "out" / "screenshots")
+"""Where the test run saves its pictures of the page: untracked (out/ is ignored)."""
 START_TIMEOUT_S = 30.0
 
 try:

@@ -3,27 +3,38 @@
  *
  * One connection, opened on first use. Browsers cannot set headers on a
  * WebSocket, so the key travels as the `api_key` query parameter. When the
- * socket cannot be opened, callers fall back to HTTP (suggest endpoint, polling).
+ * socket cannot be opened, callers fall back to HTTP (suggest endpoint, polling);
+ * after a failure it is tried again with a growing wait, or at once after
+ * `retryNow()` (the service answered again), so a job's progress resumes on it.
  */
 
 import { apiKey, ApiError } from "./api.js";
 
 const OPEN_TIMEOUT_MS = 3000;
 const SUGGEST_TIMEOUT_MS = 5000;
-const RETRY_AFTER_FAILURE_MS = 30000;
+/** After a failure the socket is tried again after 1, 2, 4 … up to 30 s (a restarting server is back soon). */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
 
 export class AuroraStream {
   constructor() {
     this.ws = null;
     this.ready = null; // Promise<WebSocket> while connecting/open
     this.failedAt = -Infinity;
+    this.retryMs = 0; // how long after failedAt the socket is tried again
     this.suggestQueue = []; // FIFO of {resolve, reject, timer}
     this.watchers = new Map(); // generation_id -> {onProgress, onComplete, onError}
   }
 
   /** True when the socket is not to be tried now (it failed recently). */
   get unavailable() {
-    return Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS;
+    return Date.now() - this.failedAt < this.retryMs;
+  }
+
+  /** Try the socket at the next use (the service answered again after an outage). */
+  retryNow() {
+    this.failedAt = -Infinity;
+    this.retryMs = 0;
   }
 
   url() {
@@ -65,6 +76,7 @@ export class AuroraStream {
           clearTimeout(timer);
           if (message.type === "ready") {
             this.ws = ws;
+            this.retryMs = 0;
             resolve(ws);
           } else {
             this.failed();
@@ -91,6 +103,7 @@ export class AuroraStream {
 
   failed() {
     this.failedAt = Date.now();
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs ? this.retryMs * 2 : RETRY_FIRST_MS);
     this.ready = null;
     this.ws = null;
   }
@@ -177,7 +190,9 @@ export class AuroraStream {
     const ws = this.ws;
     this.ready = null;
     this.ws = null;
-    this.failedAt = -Infinity;
+    this.retryNow();
+    for (const pending of this.suggestQueue.splice(0)) clearTimeout(pending.timer);
+    this.watchers.clear(); // the next person hears nothing of this one's jobs
     if (ws) ws.close();
   }
 }
