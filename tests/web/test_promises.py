@@ -111,6 +111,13 @@ def test_the_plan_follows_the_parameters_or_says_it_is_stale(
         page.select_option("#p-tonic", "E")
     assert asked.value.post_data_json["parameters"]["key"].startswith("E ")
     expect(page.locator("#chords .chords-key")).to_contain_text("E ")
+    with page.expect_request("**/api/v1/aurora/plan") as asked:
+        page.focus("#p-energy")
+        page.keyboard.press("End")
+    assert asked.value.post_data_json["parameters"]["energy_level"] == 1.0
+    expect(page.locator("#plan-card")).to_have_attribute("data-fresh", "fresh")
+    # the sliders the composer does not hear yet say so
+    expect(page.locator("#p-valence-note")).to_contain_text("does not change the music")
     # an edited plan is not replaced behind the person's back: it is marked stale
     page.locator("#plan-editor .sec-btn").first.focus()
     page.keyboard.press("ArrowUp")
