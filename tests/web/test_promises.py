@@ -195,6 +195,25 @@ def test_progress_resumes_after_the_service_comes_back(page: Page, live_server: 
     expect(page.locator("#progress-pct")).to_have_text("100%")
 
 
+def test_a_generation_resumes_on_the_page_after_a_real_server_restart(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_in(page, live_server.token)
+    type_prompt(page, "a gentle piano piece with soft strings")
+    page.eval_on_selector(
+        "#g-duration", "el => { el.value = '6'; el.dispatchEvent(new Event('input')); }"
+    )
+    page.select_option("#g-rate", "22050")
+    with page.expect_response("**/api/v1/aurora/generate") as queued:
+        page.click("#generate-btn")
+    generation_id = queued.value.json()["generation_id"]
+    live_server.restart(2.0)  # the running generation finishes, then the server is away 2 s
+    expect(page.locator("#result")).to_have_attribute("data-ready", "true", timeout=120_000)
+    expect(page.locator("#result")).to_have_attribute("data-generation-id", generation_id)
+    expect(page.locator("#progress")).to_have_attribute("data-resumed", "true")
+    expect(page.locator("#generate-error")).to_have_text("")
+
+
 def test_red_banner_for_a_prompt_that_could_not_be_understood(
     page: Page, live_server: LiveServer
 ) -> None:

@@ -256,6 +256,7 @@ async function poll(id) {
     if (misses) {
       misses = 0;
       byId("progress").dataset.connection = "resumed";
+      byId("progress").dataset.resumed = "true";
       byId("generate-status").textContent = "Back in contact with Soundstar; following your track again.";
       stream.retryNow();
     }
@@ -315,6 +316,8 @@ export async function generate(prompt) {
     return;
   }
   byId("generate-error").textContent = "";
+  delete byId("progress").dataset.resumed;
+  delete byId("progress").dataset.connection;
   setBusy(true);
   showProgress(0, null, "queued");
   const body = generateBody(prompt);
