@@ -6,7 +6,7 @@
 import { post } from "./api.js";
 import { byId, el } from "./dom.js";
 import { implementationName, showHonesty, toast } from "./notify.js";
-import { applyOverride } from "./params.js";
+import { applyOverride, catalogueReady, usable } from "./params.js";
 import { on, state } from "./state.js";
 import { setPrompt } from "./suggest.js";
 
@@ -127,7 +127,7 @@ function outcome(addition, source, value) {
   return "Accepted";
 }
 
-function decide(card, addition, source, value) {
+async function decide(card, addition, source, value) {
   const old = currentValue(addition.type);
   addition.decision = source;
   addition.chosen = value;
@@ -149,6 +149,14 @@ function decide(card, addition, source, value) {
   const next = card.nextElementSibling?.querySelector("button:not([disabled])");
   if (next) next.focus();
   else byId("use-enhanced").focus();
+  await catalogueReady();
+  if (source !== "rejected" && !usable(addition.type, value)) {
+    // said, not silently dropped: the prompt takes the words, the controls cannot
+    card.dataset.fits = "false";
+    card.querySelector(".state").textContent +=
+      ` — not a ${additionLabel(addition.type).toLowerCase()} the controls can set, so ` +
+      (old === null ? "the parameters will not take it" : `they keep ${old}`);
+  }
 }
 
 function startEdit(card, addition) {

@@ -171,6 +171,29 @@ function instrumentsIn(text) {
     .filter(Boolean);
 }
 
+/**
+ * Whether a chip's value can be used for its field (a tempo in range, a key with a known mode,
+ * a meter the controls offer, an instrument Soundstar knows); other fields take any text.
+ * Call after catalogueReady() for instruments.
+ */
+export function usable(field, value) {
+  const text = String(value).trim();
+  if (field === "tempo") {
+    const bpm = Number((/(\d+(?:\.\d+)?)/.exec(text) || [])[1]);
+    return bpm >= 40 && bpm <= 240;
+  }
+  if (field === "key") {
+    const match = /^([A-G][#b]?)\s*(.*)$/.exec(text);
+    return Boolean(match) && MODES.includes((match[2] || "major").toLowerCase().trim());
+  }
+  if (field === "time_signature") {
+    const meter = /(\d{1,2})\s*\/\s*(\d{1,2})/.exec(text);
+    return Boolean(meter) && METERS.includes(`${meter[1]}/${meter[2]}`);
+  }
+  if (field === "instrumentation" || field === "instruments") return instrumentsIn(text).length > 0;
+  return text.length > 0;
+}
+
 /** A structure's id as the knowledge base writes it ("verse chorus" → "verse_chorus"). */
 const structureId = (text) => text.toLowerCase().trim().replace(/[\s-]+/g, "_");
 

@@ -3,9 +3,7 @@
  *
  * One connection, opened on first use. Browsers cannot set headers on a
  * WebSocket, so the key travels as the `api_key` query parameter. When the
- * socket cannot be opened, callers fall back to HTTP (suggest endpoint, polling);
- * after a failure it is tried again with a growing wait, or at once after
- * `retryNow()` (the service answered again), so a job's progress resumes on it.
+ * socket cannot be opened, callers fall back to HTTP (suggest endpoint, polling).
  */
 
 import { apiKey, ApiError } from "./api.js";
@@ -31,7 +29,10 @@ export class AuroraStream {
     return Date.now() - this.failedAt < this.retryMs;
   }
 
-  /** Try the socket at the next use (the service answered again after an outage). */
+  /**
+   * Try the socket at the next use (the service answered again after an outage). After a
+   * failure it is otherwise tried again with a growing wait, so a job's progress resumes on it.
+   */
   retryNow() {
     this.failedAt = -Infinity;
     this.retryMs = 0;
@@ -76,7 +77,6 @@ export class AuroraStream {
           clearTimeout(timer);
           if (message.type === "ready") {
             this.ws = ws;
-            this.retryMs = 0;
             resolve(ws);
           } else {
             this.failed();
@@ -159,6 +159,7 @@ export class AuroraStream {
    */
   async suggest(partialPrompt, cursorPosition, count = 3, onPartial) {
     const ws = await this.connect();
+    this.retryMs = 0;
     return new Promise((resolve, reject) => {
       const pending = { resolve, reject, onPartial, timer: 0 };
       pending.timer = setTimeout(() => {
@@ -181,6 +182,7 @@ export class AuroraStream {
    */
   async subscribe(generationId, watcher) {
     const ws = await this.connect();
+    this.retryMs = 0;
     this.watchers.set(generationId, watcher);
     ws.send(JSON.stringify({ type: "subscribe", generation_id: generationId }));
   }
