@@ -252,6 +252,11 @@ def test_generate_play_download_feedback_and_history(page: Page, live_server: Li
     with page.expect_request("**/api/v1/aurora/generate") as sent:
         page.click("#generate-btn")
     body = sent.value.post_data_json
+    # the plan sent was made from the parameters sent (remade after the tempo and length moved)
+    progression = body["plan"]["chord_progression"]
+    assert f"{progression['key']} {progression['mode']}" == body["parameters"]["key"]
+    assert len(body["plan"]["sections"]) == page.locator("#plan-editor .sec-btn").count()
+    assert f"{round(body['parameters']['tempo_bpm'])} BPM" in page.inner_text("#params-summary")
     assert body["options"]["duration_seconds"] == 6
     assert body["options"]["sample_rate"] == 22050
     assert body["parameters"]["tempo_bpm"] == float(page.input_value("#p-tempo"))

@@ -9,6 +9,7 @@ import { downloadButtons } from "./downloads.js";
 import { describeError } from "./errors.js";
 import { implementationName, showHonesty } from "./notify.js";
 import { flushSliders } from "./params.js";
+import { planInStep } from "./plan.js";
 import { loadTrack } from "./player.js";
 import { emit, on, state } from "./state.js";
 import { stream } from "./stream.js";
@@ -320,6 +321,13 @@ export async function generate(prompt) {
   delete byId("progress").dataset.connection;
   setBusy(true);
   showProgress(0, null, "queued");
+  flushSliders();
+  try {
+    await planInStep();
+  } catch (exc) {
+    byId("generate-status").textContent = `The plan could not be made again from the parameters (${exc.message}); the service plans it instead.`;
+    state.plan = null;
+  }
   const body = generateBody(prompt);
   const done = sayWhileWaiting(
     "generate-status",

@@ -49,17 +49,24 @@ function committed() {
   emit("parameters-changed", state.parameters);
 }
 
-const commitSliders = debounce(() => {
-  if (!state.parameters) return;
+/** Put the sliders' values in the parameters; true when one changed. */
+function readSliders() {
+  let changed = false;
   for (const [id, [field]] of Object.entries(SLIDERS)) {
     const value = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
+    if (value === state.parameters[field]) continue;
     // A tempo the person sets is stated: the engine makes it the beat heard.
     if (field === "tempo_bpm" && value !== Math.round(state.parameters.tempo_bpm)) {
       state.parameters.tempo_stated = true;
     }
     state.parameters[field] = value;
+    changed = true;
   }
-  committed();
+  return changed;
+}
+
+const commitSliders = debounce(() => {
+  if (state.parameters && readSliders()) committed();
 }, SLIDER_DEBOUNCE_MS);
 
 function renderInstruments() {
@@ -355,9 +362,6 @@ export function initParams() {
 
 /** Commit any slider move still waiting for its debounce (before generating). */
 export function flushSliders() {
-  if (!state.parameters) return;
-  for (const [id, [field]] of Object.entries(SLIDERS)) {
-    state.parameters[field] = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
-  }
   commitSliders.cancel();
+  if (state.parameters && readSliders()) committed();
 }

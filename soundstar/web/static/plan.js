@@ -217,6 +217,17 @@ export async function replan() {
   showPlan(answer.structural_plan, basis);
 }
 
+/**
+ * Before generating: a plan not edited by hand that is behind the parameters is made again
+ * now, so the plan sent is the plan for the parameters sent (an edited one is sent as it is,
+ * marked stale on the page).
+ */
+export async function planInStep() {
+  if (!planIsStale() || state.planEdited) return;
+  replanSoon.cancel();
+  await replan();
+}
+
 let onReplanError = (exc) => console.error(exc);
 const replanSoon = debounce(() => replan().catch((exc) => onReplanError(exc)), REPLAN_DEBOUNCE_MS);
 
