@@ -168,34 +168,38 @@ def test_a_backend_found_down_is_skipped_at_once_and_the_page_says_so(
 
 
 def test_progress_resumes_after_the_service_comes_back(page: Page, live_server: LiveServer) -> None:
-    sockets: list[WebSocketRoute] = []
+    """The service 'goes away' the moment the page subscribes to the job, however fast the
+    machine renders: the socket closes and polling is refused until the test lets it back."""
+
+    def down(route: Route) -> None:
+        route.abort("connectionrefused")
 
     def through(ws: WebSocketRoute) -> None:
-        ws.connect_to_server()
-        sockets.append(ws)
+        server = ws.connect_to_server()
 
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str) and '"subscribe"' in message and outage:
+                ws.close()
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    outage = [True]
     page.route_web_socket(re.compile(r".*/aurora/stream.*"), through)
+    page.route("**/api/v1/generations/**", down)
     sign_in(page, live_server.token)
     type_prompt(page, "a slow ambient drone with a soft synth pad")
     page.eval_on_selector(
         "#g-duration", "el => { el.value = '8'; el.dispatchEvent(new Event('input')); }"
     )
     page.select_option("#g-rate", "22050")
-
-    def down(route: Route) -> None:
-        route.abort("connectionrefused")
-
     with page.expect_response("**/api/v1/aurora/generate"):
         page.click("#generate-btn")
-    expect(page.locator("#progress")).to_be_visible()
-    # The service goes away: the socket drops and requests are refused.
-    page.route("**/api/v1/generations/**", down)
-    wait_for(lambda: bool(sockets))
-    for ws in sockets:
-        ws.close()
     expect(page.locator("#generate-status")).to_contain_text("Lost contact", timeout=10_000)
     expect(page.locator("#progress")).to_have_attribute("data-connection", "lost")
     screenshot(page, "15-reconnecting")
+    outage.clear()
     page.unroute("**/api/v1/generations/**")  # ... and comes back
     expect(page.locator("#result")).to_have_attribute("data-ready", "true", timeout=180_000)
     expect(page.locator("#progress-pct")).to_have_text("100%")
@@ -413,3 +417,17 @@ def test_the_page_s_new_pure_functions(page: Page, live_server: LiveServer) -> N
     # the first goes at once; a track's choice made while waiting replaces its earlier one
     assert result["outcomes"] == ["sent", "replaced", "sent"]
     assert result["sent"] == [["a", 1], ["b", 4]]
+
+
+def test_a_slow_answer_says_what_the_page_waits_for(page: Page, live_server: LiveServer) -> None:
+    held: list[Route] = []
+    page.route("**/api/v1/aurora/enhance", lambda route: held.append(route))  # answered later
+    sign_in(page, live_server.token)
+    type_prompt(page)
+    page.click("#enhance-btn")
+    expect(page.locator("#describe-status")).to_contain_text("Asking the AI service")
+    expect(page.locator("#enhance-btn")).to_have_attribute("aria-busy", "true")
+    held[0].continue_()
+    expect(page.locator("#additions .addition").first).to_be_visible()
+    expect(page.locator("#describe-status")).to_have_text("")
+    expect(page.locator("#enhance-btn")).to_be_focused()
