@@ -342,6 +342,11 @@ def test_sign_out_forgets_everything_of_the_person(page: Page, live_server: Live
     page.click("#analyse-btn")
     expect(page.locator("#plan-figure svg")).to_be_visible()
     page.fill("#g-seed", "77")
+    page.select_option("#g-format", "flac")
+    page.check("#g-enhance")
+    page.eval_on_selector(
+        "#g-duration", "el => { el.value = '9'; el.dispatchEvent(new Event('input')); }"
+    )
     item = page.locator("#history .history-item").first
     item.get_by_role("button", name=re.compile("^Play")).click()
     expect(item.locator("audio")).to_be_visible()
@@ -354,6 +359,9 @@ def test_sign_out_forgets_everything_of_the_person(page: Page, live_server: Live
     expect(page.locator("#account-name")).to_have_text("Grace")
     assert page.input_value("#prompt") == ""
     assert page.input_value("#g-seed") == ""
+    assert page.input_value("#g-format") == "wav" and not page.is_checked("#g-enhance")
+    expect(page.locator("#g-duration-out")).to_have_text("30 s")
+    expect(page.locator("#describe-error")).to_have_text("")
     for hidden in ("#enhanced", "#params", "#plan", "#result", "#progress"):
         expect(page.locator(hidden)).to_be_hidden()
     assert page.locator("#additions .addition").count() == 0

@@ -1,7 +1,7 @@
 /** Sign-in with an API key: checked with GET /api/v1/me, kept in localStorage. */
 
 import { ApiError, apiKey, get, onUnauthorized } from "./api.js";
-import { byId } from "./dom.js";
+import { byId, resetControls } from "./dom.js";
 import { clearHonesty } from "./notify.js";
 import { emit, resetState, state } from "./state.js";
 import { stream } from "./stream.js";
@@ -68,6 +68,7 @@ function forget() {
   stream.close();
   clearHonesty();
   resetState();
+  resetControls(byId("studio"));
   emit("signed-out");
 }
 

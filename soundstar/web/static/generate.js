@@ -400,7 +400,10 @@ export function initGenerate() {
   });
   byId("same-again").addEventListener("click", () => again(true));
   byId("variation").addEventListener("click", () => again(false));
-  on("signed-out", clearResult);
+  on("signed-out", () => {
+    clearResult();
+    show(); // the duration went back to its first value with the other controls
+  });
   on("reuse", (item) => {
     /** @type {HTMLInputElement} */ (byId("g-seed")).value = ""; // another like it, not the same one
     if (item.duration_seconds) {
