@@ -323,6 +323,15 @@ def test_generate_play_download_feedback_and_history(page: Page, live_server: Li
         item.locator('[data-download="history-audio"]').click()
     assert again_info.value.path().read_bytes()[:4] == b"RIFF"
 
+    # "Make another like this" sets that track's prompt and parameters, with a new seed.
+    page.fill("#prompt", "something else entirely, a polka")
+    page.fill("#g-seed", "5")
+    item.locator("[data-reuse]").click()
+    expect(page.locator("#prompt")).to_have_value("calm lo-fi hip hop with warm piano")
+    expect(page.locator("#p-tempo-out")).to_have_text(f"{tempo} BPM")
+    expect(page.locator("#g-seed")).to_have_value("")
+    expect(page.locator("#generate-btn")).to_be_focused()
+
     # "Same again" sends the seed it had; "Variation" a new one (answered here, not rendered).
     bodies: list[dict[str, object]] = []
 
