@@ -124,7 +124,7 @@ function outcome(addition, source, value) {
   if (source === "edited") {
     return isInstrument(addition.type) ? `Edited: ${value} instead of ${addition.value}` : `Edited to “${value}”`;
   }
-  return "Accepted";
+  return state.parameters ? "Accepted: set in the parameters too" : "Accepted: goes in with Use this";
 }
 
 async function decide(card, addition, source, value) {
