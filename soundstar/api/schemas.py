@@ -331,6 +331,9 @@ class Generation(BaseModel):
     duration_seconds: float | None = None
     output_format: str | None = None
     sample_rate: int | None = None
+    seed: int | None = Field(
+        default=None, description="the seed used: the same seed, the same track"
+    )
     attempts: int = 0
     error: ErrorDetail | None = None
     created_at: datetime
@@ -349,6 +352,10 @@ class HistoryEntry(BaseModel):
     status: str
     duration_seconds: float | None = None
     output_format: str | None = None
+    seed: int | None = None
+    user_rating: int | None = Field(
+        default=None, ge=1, le=5, description="the newest 1-5 audio rating the owner gave"
+    )
 
 
 class HistoryResponse(BaseModel):

@@ -157,6 +157,7 @@ def generation_view(job: JobRecord, base_url: str) -> Generation:
             },
             "measured": result.measured,
             "duration_seconds": result.duration_seconds,
+            "seed": result.seed,
         }
     error = None
     if job.status == "failed":

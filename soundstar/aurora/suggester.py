@@ -46,6 +46,11 @@ _BREAK = re.compile(r"[.,;:!?()]")
 _SCAN_LIMIT = 400
 CONNECTORS = frozenset({"with", "at", "and", "plus", "featuring"})
 """A prompt ending in one of these wants what follows it, not another connector."""
+FUNCTION_WORDS = CONNECTORS | frozenset({"the", "in", "of", "for", "on", "by", "to"})
+"""Whole words a prompt is continued after, not finished as the prefix of a music term
+('a calm piece in' wants what comes next, not 'indie'); the first word may still be one."""
+PHRASE_INSTRUMENTS = 2
+"""Instruments an addition names together: 'with synth bass and drum machine'."""
 
 
 @dataclass(frozen=True)
@@ -297,16 +302,21 @@ def _additions(ctx: SuggestContext, head: str, cursor: int) -> list[Suggestion]:
         phrases.append((genre.name.lower(), 0.55))
     if reading.parsed.tempo.type != "explicit" and reading.parsed.tempo.confidence < 0.75:
         phrases.append((f"at {genre.default_bpm} BPM", 0.5))
-    named = [
-        InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=descriptor)
-        for iid, role, descriptor in reading.instrument_ids
-    ]
-    lineup = resolve_lineup(named, genre, reading.parsed.exclusions, limit=1, kb=kb)
-    phrases.extend(
-        (f"with {kb.instruments[spec.name].name.lower()}", 0.45)
-        for spec in lineup.instruments
-        if spec.provenance is not Provenance.STATED
-    )
+    if not reading.solo:
+        named = [
+            InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=descriptor)
+            for iid, role, descriptor in reading.instrument_ids
+        ]
+        lineup = resolve_lineup(
+            named, genre, reading.parsed.exclusions, limit=PHRASE_INSTRUMENTS, kb=kb
+        )
+        names = [
+            kb.instruments[spec.name].name.lower()
+            for spec in lineup.instruments
+            if spec.provenance is not Provenance.STATED
+        ]
+        if names:
+            phrases.append(("with " + " and ".join(names), 0.45))
     if not reading.mood_ids and ctx.likely_mood:
         phrases.append((ctx.likely_mood, 0.4))
     words = _WORDS.findall(head)
@@ -348,6 +358,9 @@ def suggest_rules(
     index = suggest_index()
     ctx = infer_context(head)
     typing = bool(head) and bool(_WORD_CHARS.match(head[-1]))
+    words = _WORDS.findall(head)
+    if typing and len(words) > 1 and words[-1] in FUNCTION_WORDS:
+        typing = False  # a finished function word: continue the phrase after it
     completions = _completions(index, head, cursor, ctx.genre) if typing else []
     replacements = _replacements(index, head, partial_word=typing and bool(completions))
     additions = [] if completions else _additions(ctx, head, cursor)

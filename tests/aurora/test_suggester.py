@@ -69,13 +69,21 @@ def test_additions_fill_what_is_missing_for_the_genre() -> None:
     profile = {
         KB.instruments[i].name.lower() for names in techno.instrumentation.values() for i in names
     }
-    assert instruments and all(t.removeprefix("with ") in profile for t in instruments)
+    named = [n for t in instruments for n in t.removeprefix("with ").split(" and ")]
+    assert named and all(n in profile for n in named)
 
 
 def test_after_with_the_instrument_comes_alone() -> None:
     suggestions = suggest_rules("upbeat jazz with", count=3)
     assert suggestions[0].type == "addition"
     assert not suggestions[0].text.strip().startswith("with")
+
+
+def test_a_finished_function_word_is_continued_with_a_phrase_not_finished() -> None:
+    suggestions = suggest_rules("a calm lo-fi piece with", count=3)
+    assert suggestions and all(s.type == "addition" for s in suggestions)
+    assert any(" and " in s.text for s in suggestions)  # a phrase, not a word
+    assert suggest_rules("indie rock in", count=3)[0].type == "addition"
 
 
 def test_excluded_instruments_are_never_suggested() -> None:

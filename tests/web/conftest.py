@@ -23,10 +23,10 @@ from soundstar.store import Database, Store, sqlite_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(
-    os.environ.get("SOUNDSTAR_SCREENSHOTS_DIR") or REPO / "benchmarks" / "results" / "screenshots"
-)
+SCREENSHOTS = Path(os.environ.get("SOUNDSTAR_SCREENSHOTS_DIR") or REPO / "out" / "screenshots")
+"""Where the test run saves its pictures of the page: untracked (out/ is ignored)."""
 START_TIMEOUT_S = 30.0
+RESTART_WAIT_S = 120.0
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -49,13 +49,36 @@ class LiveServer:
     user_id: int
     store: Store
     settings: Settings
+    restart: Callable[[float], None]
+    """Stop the server (running generations finish first), wait this many seconds, start it
+    again on the same port and database: a restart as a person's page sees it."""
 
 
-def _start(tmp: Path, **overrides: Any) -> tuple[LiveServer, Callable[[], None]]:
+def _serve(settings: Settings, port: int) -> Callable[[float], None]:
+    """Run the app on `port` in a background thread; returns a function that stops it
+    (waiting up to its argument, in seconds, for running generations to finish)."""
     import uvicorn
 
     from soundstar.api.app import create_app
 
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+
+    def stop(wait_s: float = 15.0) -> None:
+        server.should_exit = True
+        thread.join(timeout=wait_s)
+
+    return stop
+
+
+def _start(tmp: Path, **overrides: Any) -> tuple[LiveServer, Callable[[], None]]:
     url = sqlite_url(tmp / "soundstar.db")
     Database(url).upgrade()
     store = Store(Database(url))
@@ -68,22 +91,18 @@ def _start(tmp: Path, **overrides: Any) -> tuple[LiveServer, Callable[[], None]]
         **overrides,
     )
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
+    stopping = [_serve(settings, port)]
+
+    def restart(down_s: float) -> None:
+        stopping[0](RESTART_WAIT_S)
+        time.sleep(down_s)
+        stopping[0] = _serve(settings, port)
 
     def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=15)
+        stopping[0](15.0)
         store.db.dispose()
 
-    live = LiveServer(f"http://127.0.0.1:{port}", token, user.id, store, settings)
+    live = LiveServer(f"http://127.0.0.1:{port}", token, user.id, store, settings, restart)
     return live, stop
 
 

@@ -70,7 +70,7 @@ def test_suggestions_arrive_over_the_socket_and_are_chosen_with_the_keyboard(
     expect(page.locator("#prompt")).to_have_attribute("aria-expanded", "true")
     assert page.get_attribute("#suggestions", "data-via") == "stream"
     screenshot(page, "02-suggestions")
-    first = options.first.locator(".text").inner_text()
+    first = options.first.locator(".text").inner_text().lstrip("…").strip()
     page.keyboard.press("ArrowDown")
     expect(options.first).to_have_attribute("aria-selected", "true")
     expect(page.locator("#prompt")).to_have_attribute("aria-activedescendant", "suggestion-0")
@@ -124,7 +124,8 @@ def test_enhance_then_accept_and_edit_chips_records_refinements(
         page.click("#enhance-btn")
     enhanced = answer.value.json()
     session_id = enhanced["session_id"]
-    expect(page.locator("#enhanced-text")).to_have_text(enhanced["enhanced_prompt"])
+    # Nothing accepted yet: "Use this" would put the person's own words back.
+    expect(page.locator("#enhanced-text")).to_have_text(enhanced["original_prompt"])
     cards = page.locator("#additions .addition")
     assert cards.count() == len(enhanced["additions"]) >= 2
     first, second = enhanced["additions"][0], enhanced["additions"][1]
@@ -152,7 +153,9 @@ def test_enhance_then_accept_and_edit_chips_records_refinements(
     assert (second["type"], "my own value", "edited") in stored()
 
     page.click("#use-enhanced")
-    expect(page.locator("#prompt")).to_have_value(enhanced["enhanced_prompt"])
+    used = page.input_value("#prompt")
+    assert used.startswith(enhanced["original_prompt"]) and "my own value" in used
+    assert used == page.locator("#enhanced-text").inner_text()
     expect(page.locator("#params")).to_be_visible()
 
 
@@ -249,6 +252,11 @@ def test_generate_play_download_feedback_and_history(page: Page, live_server: Li
     with page.expect_request("**/api/v1/aurora/generate") as sent:
         page.click("#generate-btn")
     body = sent.value.post_data_json
+    # the plan sent was made from the parameters sent (remade after the tempo and length moved)
+    progression = body["plan"]["chord_progression"]
+    assert f"{progression['key']} {progression['mode']}" == body["parameters"]["key"]
+    assert len(body["plan"]["sections"]) == page.locator("#plan-editor .sec-btn").count()
+    assert f"{round(body['parameters']['tempo_bpm'])} BPM" in page.inner_text("#params-summary")
     assert body["options"]["duration_seconds"] == 6
     assert body["options"]["sample_rate"] == 22050
     assert body["parameters"]["tempo_bpm"] == float(page.input_value("#p-tempo"))
@@ -260,7 +268,18 @@ def test_generate_play_download_feedback_and_history(page: Page, live_server: Li
     decoded = float(page.get_attribute("#waveform", "data-decoded") or "0")
     assert 5.0 <= decoded <= 7.5
     expect(page.locator("#result-timeline .seg").first).to_be_visible()
-    expect(page.locator("#engine-info")).to_contain_text("compose")
+    # "What ran" is closed by default and in words; the result says key, tempo, meter, seed.
+    expect(page.locator("#engine-details")).not_to_have_attribute("open", "")
+    expect(page.locator("#engine-info")).to_contain_text("composing")
+    facts = page.locator("#result-facts")
+    tempo = round(float(page.input_value("#p-tempo")))
+    expect(facts).to_contain_text(f"{tempo} BPM")
+    expect(facts).to_contain_text(page.locator("#p-meter").input_value())
+    expect(facts).to_contain_text(
+        f"{page.locator('#p-tonic').input_value()} {page.locator('#p-mode').input_value()}"
+    )
+    seed = facts.locator("[data-seed]").get_attribute("data-seed")
+    assert seed is not None and seed.isdigit()
 
     page.click("#play-btn")
     expect(page.locator("#play-btn")).to_have_attribute("aria-label", "Pause")
@@ -285,17 +304,59 @@ def test_generate_play_download_feedback_and_history(page: Page, live_server: Li
     item.locator('[data-feedback="positive"]').click()
     expect(item.locator(".feedback-status")).to_contain_text("Thanks")
     expect(item.locator('[data-feedback="positive"]')).to_have_attribute("aria-pressed", "true")
-    item.locator('[data-rating="4"]').click()  # within 5 s: held back by the page
-    expect(item.locator(".feedback-status")).to_contain_text("Please wait")
+    item.locator('[data-rating="4"]').click()  # within 5 s: queued by the page, not dropped
+    expect(item.locator(".feedback-status")).to_contain_text("saved in")
     records = live_server.store.feedback.list_for_result(generation_id or "", live_server.user_id)
     assert [r.feedback_type for r in records] == ["positive"]
+    expect(item.locator(".feedback-status")).to_contain_text("feedback saved", timeout=10_000)
+    records = live_server.store.feedback.list_for_result(generation_id or "", live_server.user_id)
+    assert [r.audio_quality_rating for r in records] == [None, 4]
 
+    page.click("#play-btn")  # one track at a time: a history track pauses the result's
+    wait_until(page, "!document.getElementById('audio').paused")
     item.get_by_role("button", name=re.compile("^Play")).click()
     expect(item.locator("audio")).to_be_visible()
-    page.click("#history-refresh")
-    expect(
-        page.locator(f'#history [data-id="{generation_id}"] [data-feedback="positive"]')
-    ).to_have_attribute("aria-pressed", "true")
+    wait_until(page, "document.getElementById('audio').paused")
+    # History tells tracks apart, downloads, and makes another like it.
+    expect(item.locator(".facts")).to_contain_text(f"{tempo} BPM")
+    with page.expect_download() as again_info:
+        item.locator('[data-download="history-audio"]').click()
+    assert again_info.value.path().read_bytes()[:4] == b"RIFF"
+
+    # "Make another like this" sets that track's prompt and parameters, with a new seed.
+    page.fill("#prompt", "something else entirely, a polka")
+    page.fill("#g-seed", "5")
+    item.locator("[data-reuse]").click()
+    expect(page.locator("#prompt")).to_have_value("calm lo-fi hip hop with warm piano")
+    expect(page.locator("#p-tempo-out")).to_have_text(f"{tempo} BPM")
+    expect(page.locator("#g-seed")).to_have_value("")
+    expect(page.locator("#generate-btn")).to_be_focused()
+
+    # "Same again" sends the seed it had; "Variation" a new one (answered here, not rendered).
+    bodies: list[dict[str, object]] = []
+
+    def capture(route, request) -> None:  # type: ignore[no-untyped-def]
+        bodies.append(json.loads(request.post_data or "{}"))
+        route.fulfill(status=429, json={"error": {"code": "RATE_LIMITED", "message": "x"}})
+
+    page.route("**/api/v1/aurora/generate", capture)
+    page.click("#same-again")
+    expect(page.locator("#generate-error")).to_contain_text("Too many requests")
+    page.click("#variation")
+    for _ in range(50):
+        if len(bodies) == 2:
+            break
+        page.wait_for_timeout(100)
+    options = [b["options"] for b in bodies]
+    assert options[0]["seed"] == int(seed)  # type: ignore[index]
+    assert "seed" not in options[1]  # type: ignore[operator]
+    page.unroute("**/api/v1/aurora/generate")
+
+    page.reload()  # the rating is shown again after a reload
+    again = page.locator(f'#history [data-id="{generation_id}"]')
+    expect(again.locator('[data-feedback="positive"]')).to_have_attribute("aria-pressed", "true")
+    expect(again.locator('[data-rating="4"]')).to_have_attribute("aria-pressed", "true")
+    expect(again.locator('[data-rating="5"]')).to_have_attribute("aria-pressed", "false")
     screenshot(page, "07-history-feedback")
 
 
@@ -324,8 +385,10 @@ def test_the_service_s_429_on_feedback_is_shown_in_words(
         time.sleep(float(first.headers.get("Retry-After", "1")))
     assert first.status_code == 200
     item.locator('[data-feedback="negative"]').click()
-    expect(item.locator(".feedback-status")).to_contain_text("one every 5 seconds")
-    expect(item.locator(".feedback-status")).to_contain_text("Please wait")
+    # The service's own 5 s gate answers 429: the page waits it out and sends it then.
+    expect(item.locator(".feedback-status")).to_contain_text("feedback saved", timeout=12_000)
+    records = live_server.store.feedback.list_for_result(done[0]["id"], live_server.user_id)
+    assert records[-1].feedback_type == "negative"
 
 
 def test_orange_banner_when_the_llm_backends_are_down(
@@ -377,10 +440,10 @@ def test_red_banner_offers_manual_controls(page: Page, live_server: LiveServer) 
 
 
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, live_server: LiveServer) -> None:
-    page = new_page(browser, live_server, width=375, height=812)
+    page = new_page(browser, live_server, width=390, height=844)
     try:
         page.goto("/")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         screenshot(page, "10-phone-sign-in")
         sign_in(page, live_server.token)
         type_prompt(page)
@@ -389,7 +452,7 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, live_server: Liv
         page.click("#analyse-btn")
         expect(page.locator("#params")).to_be_visible()
         expect(page.locator("#history .history-item").first).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         screenshot(page, "11-phone-studio")
     finally:
         page.context.close()

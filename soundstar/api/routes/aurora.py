@@ -164,6 +164,16 @@ async def generate(
     return generation_view(job, str(request.base_url))
 
 
+def _latest_rating(state: State, user_id: int, job_id: str) -> int | None:
+    """The newest audio rating the person gave this generation, shown again after a reload."""
+    ratings = [
+        r.audio_quality_rating
+        for r in state.store.feedback.list_for_result(job_id, user_id)
+        if r.audio_quality_rating is not None
+    ]
+    return ratings[-1] if ratings else None
+
+
 @router.get("/history", response_model=HistoryResponse)
 def history(
     request: Request,
@@ -211,6 +221,8 @@ def history(
                 status=job.status,
                 duration_seconds=job.audio_duration_seconds,
                 output_format=job.output_format or job.request.get("output_format"),
+                seed=result.seed if result else None,
+                user_rating=_latest_rating(state, caller.user.id, job.id),
             )
         )
     return HistoryResponse(total_count=page.total_count, items=items)

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from soundstar import __version__
 from soundstar.api.schemas import ERROR_RESPONSES, MeResponse
 from soundstar.api.state import AppState, Caller, State, authenticate, client_address
+from soundstar.aurora.chain import HEALTH
 from soundstar.store.faults import storage_fault
 
 router = APIRouter()
@@ -54,11 +55,18 @@ def _queue(state: AppState) -> dict[str, Any]:
     return info
 
 
+def _backend_view(backend: Any) -> dict[str, Any]:
+    """A backend's breaker as the chain keeps it: closed, open (skipped) or half-open."""
+    status = HEALTH.status(backend)
+    return {"name": status.name, "state": status.state.value, "retry_in_s": status.retry_in_s}
+
+
 @router.get("/health", tags=["system"])
 def health(state: State) -> JSONResponse:
     """Whether the service can do its job, component by component (no auth): the
     database takes writes, the data directory has room, the queue has a reachable
     broker or live workers. 503 when any of them cannot work."""
+    configured = [b for b in state.aurora.backends if b.configured]
     components = {"database": _database(state), "disk": _disk(state), "queue": _queue(state)}
     serving = all(c.get("status") == "ok" for c in components.values())
     body: dict[str, Any] = {
@@ -67,7 +75,8 @@ def health(state: State) -> JSONResponse:
         "uptime_s": round(time.time() - state.started_at, 1),
         **components,
         "aurora": {
-            "implementations": [b.name.value for b in state.aurora.backends if b.configured]
+            "implementations": [b.name.value for b in configured],
+            "backends": [_backend_view(b) for b in configured],
         },
     }
     return JSONResponse(body, status_code=200 if serving else 503)

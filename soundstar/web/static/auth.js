@@ -1,12 +1,13 @@
 /** Sign-in with an API key: checked with GET /api/v1/me, kept in localStorage. */
 
 import { ApiError, apiKey, get, onUnauthorized } from "./api.js";
-import { byId } from "./dom.js";
+import { byId, resetControls } from "./dom.js";
 import { clearHonesty } from "./notify.js";
-import { emit, state } from "./state.js";
+import { emit, resetState, state } from "./state.js";
 import { stream } from "./stream.js";
 
 function showSignIn(message = "") {
+  document.body.classList.remove("signed-in");
   byId("studio").hidden = true;
   byId("account").hidden = true;
   byId("signin").hidden = false;
@@ -20,6 +21,7 @@ function showStudio(user) {
   byId("account").hidden = false;
   byId("signin").hidden = true;
   byId("studio").hidden = false;
+  document.body.classList.add("signed-in");
   emit("signed-in", user);
 }
 
@@ -60,11 +62,18 @@ async function submit(event) {
   }
 }
 
-function signOut() {
+/** Forget the person: key, socket, banners and every panel's state (the next person starts clean). */
+function forget() {
   apiKey.clear();
   stream.close();
-  state.user = null;
+  clearHonesty();
+  resetState();
+  resetControls(byId("studio"));
   emit("signed-out");
+}
+
+function signOut() {
+  forget();
   showSignIn();
 }
 
@@ -73,8 +82,7 @@ export async function initAuth() {
   byId("signin-form").addEventListener("submit", submit);
   byId("sign-out").addEventListener("click", signOut);
   onUnauthorized(() => {
-    apiKey.clear();
-    stream.close();
+    forget();
     showSignIn("Your API key is no longer accepted. Please sign in again.");
   });
   const stored = apiKey.get();

@@ -49,3 +49,22 @@ export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
+
+/**
+ * Put every control under `root` back to how the page first showed it, and empty its error
+ * and status lines (sign-out: the next person sees none of the last one's choices).
+ * @param {HTMLElement} root
+ */
+export function resetControls(root) {
+  for (const input of root.querySelectorAll("input, textarea")) {
+    const field = /** @type {HTMLInputElement} */ (input);
+    if (field.type === "checkbox" || field.type === "radio") field.checked = field.defaultChecked;
+    else field.value = field.defaultValue;
+  }
+  for (const select of root.querySelectorAll("select")) {
+    for (const option of /** @type {HTMLSelectElement} */ (select).options) option.selected = option.defaultSelected;
+  }
+  for (const line of root.querySelectorAll('[role="alert"], .wait-status, [aria-live="polite"]:not(#banners)')) {
+    if (!line.children.length) line.textContent = "";
+  }
+}

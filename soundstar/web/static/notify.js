@@ -41,17 +41,24 @@ export function implementationName(impl) {
  *          aurora_metadata?: {implementation?: string, fallback_used?: boolean}}} response
  */
 export function showHonesty(response) {
-  const notices = (response.notices || []).filter((n) => n && n.indicator && n.indicator !== "none");
+  const all = (response.notices || []).filter((n) => n && n.message);
+  showNotes(all.filter((n) => !n.indicator || n.indicator === "none"));
+  const notices = all.filter((n) => n.indicator && n.indicator !== "none");
   const impl = response.implementation_used || response.aurora_metadata?.implementation;
   const fallback = response.fallback_used ?? response.aurora_metadata?.fallback_used;
   if (impl === "codex" && !fallback && !notices.length) {
     clearHonesty(); // the primary AI answered again: the earlier warnings no longer hold
     return;
   }
-  if (!notices.length && fallback && LEVELS[impl]) {
+  if (!notices.length && (fallback || impl === "defaults") && LEVELS[impl]) {
     notices.push({ level: "warning", ...LEVELS[impl] });
   }
   for (const notice of notices) raise(notice);
+}
+
+/** Notices that carry no indicator (offline analysis, a value the service adjusted): said in a line. */
+function showNotes(notes) {
+  byId("notes").replaceChildren(...notes.map((n) => el("li", { text: n.message })));
 }
 
 function raise(notice) {
@@ -93,11 +100,46 @@ function raise(notice) {
   actions.append(dismiss);
   dismiss.addEventListener("click", () => banner.remove());
   byId("banners").append(banner);
+  if (colour !== "red") showBackends(banner);
+}
+
+const BACKEND_NAMES = { codex: "The AI service", local_llm: "The local AI model" };
+
+/**
+ * Say which AI backends are being skipped and for how long, from the service's health view
+ * (the chain keeps each backend's breaker across requests), so a fast answer is explained.
+ * @param {HTMLElement} banner
+ */
+export async function showBackends(banner) {
+  let health;
+  try {
+    const response = await fetch("/health", { headers: { Accept: "application/json" } });
+    health = await response.json();
+  } catch {
+    return;
+  }
+  const down = (health?.aurora?.backends || []).filter((b) => b.state !== "closed");
+  if (!down.length || !banner.isConnected) return;
+  const words = down
+    .map((b) =>
+      b.state === "open"
+        ? `${BACKEND_NAMES[b.name] || b.name} is down: Soundstar skips it and answers at once, and tries it again in ${Math.ceil(b.retry_in_s)} s.`
+        : `${BACKEND_NAMES[b.name] || b.name} was down: the next request tries it again.`,
+    )
+    .join(" ");
+  banner.querySelector(".backends")?.remove();
+  banner.querySelector("p").after(el("p", { class: "small backends", "data-backends": down.map((b) => `${b.name}:${b.state}`).join(","), text: words }));
+}
+
+/** The spec's red banner for a prompt nothing could be understood from (INVALID_PROMPT). */
+export function showNotUnderstood() {
+  raise({ level: "error", ...LEVELS.defaults });
 }
 
 /** Remove every fallback indicator (a fresh sign-in). */
 export function clearHonesty() {
   byId("banners").replaceChildren();
+  byId("notes").replaceChildren();
   byId("fallback-badge").hidden = true;
 }
 

@@ -37,9 +37,11 @@ function options(select, values, current) {
   if (current) select.value = current;
 }
 
-const describe = (p) =>
-  `${p.genre}, ${Math.round(p.tempo_bpm)} BPM, ${p.key}, ${p.time_signature}, ` +
-  `${p.instrumentation.length} instrument${p.instrumentation.length === 1 ? "" : "s"}`;
+export const describe = (p) =>
+  `${p.genre.replace(/_/g, " ")}, ${Math.round(p.tempo_bpm)} BPM, ${p.key}, ${p.time_signature}, ` +
+  `${p.instrumentation.length} instrument${p.instrumentation.length === 1 ? "" : "s"}` +
+  (p.structure ? `, ${p.structure.replace(/_/g, " ")}` : "") +
+  (p.era ? `, ${p.era} sound` : "");
 
 /** Tell the rest of the studio the parameters changed (after the debounce). */
 function committed() {
@@ -47,17 +49,24 @@ function committed() {
   emit("parameters-changed", state.parameters);
 }
 
-const commitSliders = debounce(() => {
-  if (!state.parameters) return;
+/** Put the sliders' values in the parameters; true when one changed. */
+function readSliders() {
+  let changed = false;
   for (const [id, [field]] of Object.entries(SLIDERS)) {
     const value = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
+    if (value === state.parameters[field]) continue;
     // A tempo the person sets is stated: the engine makes it the beat heard.
     if (field === "tempo_bpm" && value !== Math.round(state.parameters.tempo_bpm)) {
       state.parameters.tempo_stated = true;
     }
     state.parameters[field] = value;
+    changed = true;
   }
-  committed();
+  return changed;
+}
+
+const commitSliders = debounce(() => {
+  if (state.parameters && readSliders()) committed();
 }, SLIDER_DEBOUNCE_MS);
 
 function renderInstruments() {
@@ -148,24 +157,85 @@ export function showParameters(params) {
   committed();
 }
 
-/** Apply accepted/edited enhancement values (kept in state.overrides) to the parameters. */
-export async function applyOverride(field, value) {
-  state.overrides[field] = value;
+/**
+ * Apply a chip decision to the parameters now and to any read later.
+ * @param {{field: string, value: string, remove?: boolean}} change
+ */
+export async function applyOverride(change) {
+  state.overrides.push(change);
   await catalogueReady();
   if (state.parameters) {
-    applyOverrides(state.parameters, { [field]: value });
+    applyOverrides(state.parameters, [change]);
     showParameters(state.parameters);
   }
 }
 
+/** Instrument ids named in a phrase ("Synth Bass and drum machine"), as the catalogue knows them. */
+function instrumentsIn(text) {
+  return text
+    .split(/\s*(?:,|\band\b)\s*/)
+    .map((word) => word && lookup(word.replace(/^(a|an|the)\s+/i, "")))
+    .filter(Boolean);
+}
+
+/**
+ * Whether a chip's value can be used for its field (a tempo in range, a key with a known mode,
+ * a meter the controls offer, an instrument Soundstar knows); other fields take any text.
+ * Call after catalogueReady() for instruments.
+ */
+export function usable(field, value) {
+  const text = String(value).trim();
+  if (field === "tempo") {
+    const bpm = Number((/(\d+(?:\.\d+)?)/.exec(text) || [])[1]);
+    return bpm >= 40 && bpm <= 240;
+  }
+  if (field === "key") {
+    const match = /^([A-G][#b]?)\s*(.*)$/.exec(text);
+    return Boolean(match) && MODES.includes((match[2] || "major").toLowerCase().trim());
+  }
+  if (field === "time_signature") {
+    const meter = /(\d{1,2})\s*\/\s*(\d{1,2})/.exec(text);
+    return Boolean(meter) && METERS.includes(`${meter[1]}/${meter[2]}`);
+  }
+  if (field === "instrumentation" || field === "instruments") return instrumentsIn(text).length > 0;
+  return text.length > 0;
+}
+
+/** A structure's id as the knowledge base writes it ("verse chorus" → "verse_chorus"). */
+const structureId = (text) => text.toLowerCase().trim().replace(/[\s-]+/g, "_");
+
 /**
  * Put overrides on a parameters object; values that do not fit a field are left out.
+ * A change with `remove` takes the value out (a rejected instrument is gone, and stays
+ * excluded when the prompt is read again).
  * @param {any} p MusicalParameters JSON
- * @param {Record<string, string>} overrides addition type → value
+ * @param {Record<string, string> | {field: string, value: string, remove?: boolean}[]} overrides
  */
 export function applyOverrides(p, overrides) {
-  for (const [field, value] of Object.entries(overrides)) {
+  const changes = Array.isArray(overrides)
+    ? overrides
+    : Object.entries(overrides).map(([field, value]) => ({ field, value }));
+  for (const { field, value, remove } of changes) {
     const text = String(value).trim();
+    if (field === "instrumentation" || field === "instruments") {
+      const found = instrumentsIn(text);
+      if (remove) {
+        const gone = new Set(found.map((f) => f.id));
+        const kept = p.instrumentation.filter((i) => !gone.has(i.name));
+        if (kept.length) p.instrumentation = kept; // at least one player stays
+        const exclusions = (p.exclusions ??= {});
+        exclusions.instruments = [...new Set([...(exclusions.instruments || []), ...gone])];
+        continue;
+      }
+      if (p.exclusions?.instruments) {
+        p.exclusions.instruments = p.exclusions.instruments.filter((id) => !found.some((f) => f.id === id));
+      }
+      for (const inst of found) {
+        if (!p.instrumentation.some((i) => i.name === inst.id)) p.instrumentation.push({ name: inst.id, role: inst.role });
+      }
+      continue;
+    }
+    if (remove) continue; // a rejected tempo, key or mood is simply not added
     if (field === "tempo") {
       const bpm = Number((/(\d+(?:\.\d+)?)/.exec(text) || [])[1]);
       if (bpm >= 40 && bpm <= 240) {
@@ -186,14 +256,12 @@ export function applyOverrides(p, overrides) {
         if (MODES.includes(mode)) p.key = `${match[1]} ${mode}`;
       }
     } else if (field === "structure") {
-      p.structure = text.toLowerCase();
-    } else if (field === "instrumentation" || field === "instruments") {
-      for (const word of text.split(/\s*(?:,|\band\b)\s*/)) {
-        const found = word && lookup(word.replace(/^(a|an|the)\s+/i, ""));
-        if (found && !p.instrumentation.some((i) => i.name === found.id)) {
-          p.instrumentation.push({ name: found.id, role: found.role });
-        }
-      }
+      p.structure = structureId(text);
+    } else if (field === "time_signature") {
+      const meter = /(\d{1,2})\s*\/\s*(\d{1,2})/.exec(text);
+      if (meter && METERS.includes(`${meter[1]}/${meter[2]}`)) p.time_signature = `${meter[1]}/${meter[2]}`;
+    } else if (field === "era") {
+      p.era = text;
     }
   }
   return p;
@@ -210,7 +278,7 @@ export async function analyse(prompt) {
   const asked = answer.parsed_parameters?.duration_seconds;
   if (asked) emit("duration-from-parameters", asked);
   // API.md's parse answer need not carry a plan; ask the planner when it does not.
-  if (answer.structural_plan) emit("plan", answer.structural_plan);
+  if (answer.structural_plan) emit("plan", { plan: answer.structural_plan, madeFrom: answer.musical_parameters });
   else emit("plan-wanted");
   return answer;
 }
@@ -284,18 +352,16 @@ export function initParams() {
     if (state.parameters) state.parameters.duration_seconds = seconds;
   });
   on("signed-out", () => {
-    state.parameters = null;
-    state.overrides = {};
     byId("params").hidden = true;
+    byId("params-stale").hidden = true;
     byId("params-empty").hidden = false;
+    byId("params-summary").textContent = "";
+    byId("p-instruments").replaceChildren();
   });
 }
 
 /** Commit any slider move still waiting for its debounce (before generating). */
 export function flushSliders() {
-  if (!state.parameters) return;
-  for (const [id, [field]] of Object.entries(SLIDERS)) {
-    state.parameters[field] = Number(/** @type {HTMLInputElement} */ (byId(id)).value);
-  }
   commitSliders.cancel();
+  if (state.parameters && readSliders()) committed();
 }

@@ -7,6 +7,7 @@ import { post } from "./api.js";
 import { byId, el, svg } from "./dom.js";
 import { showHonesty } from "./notify.js";
 import { emit, on, state } from "./state.js";
+import { debounce } from "./timing.js";
 
 const DEFAULT_WIDTH = 640;
 const HEIGHT = 150;
@@ -15,6 +16,8 @@ const BAR_HEIGHT = 44;
 const CURVE_TOP = 10;
 const CURVE_BOTTOM = 86;
 const STEP = 0.05;
+/** How long the parameters rest before the plan is made again from them. */
+const REPLAN_DEBOUNCE_MS = 400;
 
 let selected = 0;
 
@@ -90,6 +93,7 @@ function changeEnergy(i, delta) {
   const value = Math.round(Math.min(1, Math.max(0, section.energy_level + delta)) * 100) / 100;
   if (value === section.energy_level) return;
   section.energy_level = value;
+  state.planEdited = true;
   render(true);
   emit("plan-edited", state.plan);
 }
@@ -153,40 +157,110 @@ function render(keepFocus = false) {
   );
 }
 
-/** Show a plan (from parse, plan or generate). */
-export function showPlan(plan) {
+/**
+ * The fields of the parameters a plan is made from (the plan endpoint's body).
+ * @param {any} p MusicalParameters JSON
+ */
+export function planFields(p) {
+  return {
+    genre: p.genre,
+    sub_genre: p.sub_genre || undefined,
+    mood: p.mood.length ? p.mood.join(", ") : "calm",
+    tempo_bpm: p.tempo_bpm,
+    duration_seconds: p.duration_seconds,
+    key: p.key,
+    time_signature: p.time_signature,
+    energy_level: p.energy_level,
+    structure: p.structure,
+    instrumentation: p.instrumentation.map((i) => i.name),
+  };
+}
+
+const basisOf = (p) => (p ? JSON.stringify(planFields(p)) : "");
+
+/** Whether the shown plan was made from other parameters than the controls say now. */
+export function planIsStale() {
+  return Boolean(state.plan && state.parameters && basisOf(state.parameters) !== state.planBasis);
+}
+
+/** Say what the plan is: in step with the parameters, being remade, or stale (edited by hand). */
+function showFreshness(message = "") {
+  const stale = planIsStale() && state.planEdited;
+  byId("plan-stale").hidden = !stale;
+  byId("plan-card").dataset.fresh = planIsStale() ? "stale" : "fresh";
+  byId("plan-status").textContent = message;
+}
+
+/**
+ * Show a plan (from parse, plan or generate).
+ * @param {any} plan StructuralPlan JSON
+ * @param {any} [madeFrom] the parameters it was made from (default: those shown now)
+ */
+export function showPlan(plan, madeFrom) {
   state.plan = structuredClone(plan);
+  state.planBasis = basisOf(madeFrom || state.parameters);
+  state.planEdited = false;
   selected = Math.min(selected, plan.sections.length - 1);
   render();
+  followParameters();
 }
 
 /** POST /aurora/plan from the parameters as they are now. */
 export async function replan() {
   const p = state.parameters;
   if (!p) return;
-  const answer = await post("/api/v1/aurora/plan", {
-    parameters: {
-      genre: p.genre,
-      sub_genre: p.sub_genre || undefined,
-      mood: p.mood.length ? p.mood.join(", ") : "calm",
-      tempo_bpm: p.tempo_bpm,
-      duration_seconds: p.duration_seconds,
-      key: p.key,
-      time_signature: p.time_signature,
-      energy_level: p.energy_level,
-      structure: p.structure,
-      instrumentation: p.instrumentation.map((i) => i.name),
-    },
-  });
+  const basis = structuredClone(p);
+  showFreshness("Making the plan from the parameters…");
+  const answer = await post("/api/v1/aurora/plan", { parameters: planFields(basis) });
+  if (state.parameters === null) return; // signed out meanwhile
   showHonesty(answer);
-  showPlan(answer.structural_plan);
+  showPlan(answer.structural_plan, basis);
+}
+
+/**
+ * Before generating: a plan not edited by hand that is behind the parameters is made again
+ * now, so the plan sent is the plan for the parameters sent (an edited one is sent as it is,
+ * marked stale on the page).
+ */
+export async function planInStep() {
+  if (!planIsStale() || state.planEdited) return;
+  replanSoon.cancel();
+  await replan();
+}
+
+let onReplanError = (exc) => console.error(exc);
+const replanSoon = debounce(() => replan().catch((exc) => onReplanError(exc)), REPLAN_DEBOUNCE_MS);
+
+/** The plan follows the parameters: remade when it was not edited, marked stale when it was. */
+function followParameters() {
+  if (!planIsStale()) {
+    replanSoon.cancel();
+    showFreshness();
+    return;
+  }
+  if (state.planEdited) {
+    showFreshness();
+    return;
+  }
+  showFreshness("The parameters changed: making the plan again…");
+  replanSoon();
 }
 
 /** Wire the plan panel. */
 export function initPlan(onError) {
-  on("plan", showPlan);
-  on("parameters-changed", () => render());
-  on("duration-changed", () => render());
+  onReplanError = (exc) => {
+    showFreshness("");
+    onError(exc);
+  };
+  on("plan", ({ plan, madeFrom }) => showPlan(plan, madeFrom));
+  on("parameters-changed", () => {
+    render();
+    followParameters();
+  });
+  on("duration-changed", () => {
+    render();
+    followParameters();
+  });
   let lastWidth = 0;
   window.addEventListener("resize", () => {
     const width = byId("plan-figure").clientWidth;
@@ -198,8 +272,13 @@ export function initPlan(onError) {
   byId("replan").addEventListener("click", () => replan().catch(onError));
   on("plan-wanted", () => replan().catch(onError));
   on("signed-out", () => {
-    state.plan = null;
+    replanSoon.cancel();
+    selected = 0;
     byId("plan").hidden = true;
     byId("plan-empty").hidden = false;
+    byId("plan-figure").replaceChildren();
+    byId("chords").replaceChildren();
+    byId("plan-editor").replaceChildren();
+    showFreshness("");
   });
 }

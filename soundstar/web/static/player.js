@@ -5,6 +5,7 @@
  */
 
 import { byId, clock, el } from "./dom.js";
+import { on } from "./state.js";
 
 const ACCENT = "#8b7bff";
 const PLAYED = "#c9c1ff";
@@ -149,9 +150,36 @@ function seekTo(fraction) {
   updateTime();
 }
 
+/** Empty the player (sign-out): nothing of the last person's track stays to be played. */
+function unload() {
+  const player = audio();
+  player.pause();
+  player.removeAttribute("src");
+  player.load();
+  if (objectUrl) URL.revokeObjectURL(objectUrl);
+  objectUrl = "";
+  peaks = null;
+  delete canvas().dataset.decoded;
+  timeline(null);
+  syncButton();
+  updateTime();
+}
+
 /** Wire the player controls. */
 export function initPlayer() {
   const player = audio();
+  // One track at a time: starting any player on the page pauses the others.
+  document.addEventListener(
+    "play",
+    (event) => {
+      for (const other of document.querySelectorAll("audio")) if (other !== event.target) other.pause();
+    },
+    true,
+  );
+  on("signed-out", () => {
+    for (const other of document.querySelectorAll("audio")) other.pause();
+    unload();
+  });
   byId("play-btn").addEventListener("click", toggle);
   for (const event of ["play", "pause", "ended"]) player.addEventListener(event, () => { syncButton(); updateTime(); });
   player.addEventListener("timeupdate", updateTime);

@@ -11,20 +11,32 @@ import { apiKey, ApiError } from "./api.js";
 
 const OPEN_TIMEOUT_MS = 3000;
 const SUGGEST_TIMEOUT_MS = 5000;
-const RETRY_AFTER_FAILURE_MS = 30000;
+/** After a failure the socket is tried again after 1, 2, 4 … up to 30 s (a restarting server is back soon). */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
 
 export class AuroraStream {
   constructor() {
     this.ws = null;
     this.ready = null; // Promise<WebSocket> while connecting/open
     this.failedAt = -Infinity;
+    this.retryMs = 0; // how long after failedAt the socket is tried again
     this.suggestQueue = []; // FIFO of {resolve, reject, timer}
     this.watchers = new Map(); // generation_id -> {onProgress, onComplete, onError}
   }
 
   /** True when the socket is not to be tried now (it failed recently). */
   get unavailable() {
-    return Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS;
+    return Date.now() - this.failedAt < this.retryMs;
+  }
+
+  /**
+   * Try the socket at the next use (the service answered again after an outage). After a
+   * failure it is otherwise tried again with a growing wait, so a job's progress resumes on it.
+   */
+  retryNow() {
+    this.failedAt = -Infinity;
+    this.retryMs = 0;
   }
 
   url() {
@@ -97,6 +109,7 @@ export class AuroraStream {
 
   failed() {
     this.failedAt = Date.now();
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs ? this.retryMs * 2 : RETRY_FIRST_MS);
     this.ready = null;
     this.ws = null;
   }
@@ -152,6 +165,7 @@ export class AuroraStream {
    */
   async suggest(partialPrompt, cursorPosition, count = 3, onPartial) {
     const ws = await this.connect();
+    this.retryMs = 0;
     return new Promise((resolve, reject) => {
       const pending = { resolve, reject, onPartial, timer: 0 };
       pending.timer = setTimeout(() => {
@@ -174,6 +188,7 @@ export class AuroraStream {
    */
   async subscribe(generationId, watcher) {
     const ws = await this.connect();
+    this.retryMs = 0;
     this.watchers.set(generationId, watcher);
     ws.send(JSON.stringify({ type: "subscribe", generation_id: generationId }));
   }
@@ -183,7 +198,9 @@ export class AuroraStream {
     const ws = this.ws;
     this.ready = null;
     this.ws = null;
-    this.failedAt = -Infinity;
+    this.retryNow();
+    for (const pending of this.suggestQueue.splice(0)) clearTimeout(pending.timer);
+    this.watchers.clear(); // the next person hears nothing of this one's jobs
     if (ws) ws.close();
   }
 }

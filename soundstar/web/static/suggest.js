@@ -5,13 +5,16 @@
 
 import { post } from "./api.js";
 import { byId, el } from "./dom.js";
-import { emit } from "./state.js";
+import { emit, on } from "./state.js";
 import { stream } from "./stream.js";
 import { debounce, SUGGEST_DEBOUNCE_MS } from "./timing.js";
 
 const MIN_CHARS = 10;
 const MAX_CHARS = 500;
 const COUNT = 3;
+
+/** What each suggestion does, in words (the service's types are jargon). */
+const KINDS = { completion: "finish the word", addition: "continue", replacement: "fix the spelling" };
 
 let items = [];
 let active = -1;
@@ -38,6 +41,28 @@ async function fetchSuggestions(text, cursor) {
   return { ...answer, via: "http" };
 }
 
+/**
+ * How a suggestion reads in the list: a completion shows the whole word it finishes
+ * ("indie rock", not "die rock"), a continuation the phrase after what was typed.
+ * @param {{text: string, type: string, insert_position?: number}} item
+ * @param {string} [before] the prompt before the suggestion's position
+ */
+export function suggestionLabel(item, before = "") {
+  const text = item.text.trim();
+  if (item.type === "completion") {
+    const typed = (/[\p{L}\p{N}'&#+-]+$/u.exec(before) || [""])[0];
+    return { typed, text: item.text };
+  }
+  if (item.type === "replacement") return { typed: "", text };
+  return { typed: "…", text: ` ${text}` };
+}
+
+function label(item) {
+  const before = prompt().value.slice(0, item.insert_position ?? prompt().value.length);
+  const { typed, text } = suggestionLabel(item, before);
+  return el("span", { class: "text" }, typed ? el("span", { class: "typed", text: typed }) : null, text);
+}
+
 function render() {
   const box = list();
   box.replaceChildren(
@@ -52,8 +77,8 @@ function render() {
           onmousedown: (event) => event.preventDefault(), // keep focus in the textarea
           onclick: () => choose(i),
         },
-        el("span", { class: "text", text: item.text }),
-        el("span", { class: "kind", text: item.type }),
+        label(item),
+        el("span", { class: "kind", text: KINDS[item.type] || "suggestion" }),
       ),
     ),
   );
@@ -165,6 +190,28 @@ export function initSuggest() {
     requestSeq++;
     close();
   });
+  initExamples();
+  on("signed-out", () => {
+    setPrompt("");
+    byId("suggest-status").textContent = "";
+  });
+}
+
+/** Wire the example prompts a newcomer can start from (shown while the prompt is empty). */
+function initExamples() {
+  const area = prompt();
+  const examples = byId("examples");
+  const sync = () => { examples.hidden = area.value.trim().length > 0; };
+  for (const button of examples.querySelectorAll(".example")) {
+    button.addEventListener("click", () => {
+      setPrompt(button.textContent.trim());
+      area.focus();
+      area.setSelectionRange(area.value.length, area.value.length);
+    });
+  }
+  area.addEventListener("input", sync);
+  on("prompt-changed", sync);
+  sync();
 }
 
 /** Replace the prompt text (e.g. "Use this"), keeping the counter and listeners in step. */
