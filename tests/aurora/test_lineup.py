@@ -254,3 +254,22 @@ def test_an_exclusion_from_the_llm_server_gives_the_offline_lineup(fake_openai: 
         "only": False,
     }
     assert old_style == _llm_lineup(fake_openai, prompt, typed) == offline
+
+
+def test_an_exclusion_in_api_fields_gives_the_offline_lineup() -> None:
+    """The plan endpoint's fields (genre, instruments, exclusions) resolve by the same rule."""
+    from soundstar.api.schemas import PlanParameters
+    from soundstar.api.service import parameters_from_fields
+
+    prompt = "jazz with piano and bass at 120 bpm, no drums"
+    offline = [(i.name, i.role) for i in Aurora().understand(prompt).parameters.instrumentation]
+    fields = PlanParameters(
+        genre="jazz",
+        mood="calm",
+        tempo_bpm=120,
+        duration_seconds=30,
+        instrumentation=["piano", "bass"],
+        exclusions=Exclusions(roles=[Role.DRUMS]),
+    )
+    api = [(i.name, i.role) for i in parameters_from_fields(fields).instrumentation]
+    assert api == offline
