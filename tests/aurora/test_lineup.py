@@ -282,3 +282,35 @@ def test_an_exclusion_in_api_fields_gives_the_offline_lineup() -> None:
     )
     api = [(i.name, i.role) for i in parameters_from_fields(fields).instrumentation]
     assert api == offline
+
+
+def test_the_contracts_families_are_the_knowledge_bases() -> None:
+    from typing import get_args
+
+    from soundstar.knowledge.vocab import FamilyName
+    from soundstar.models import INSTRUMENT_FAMILIES
+
+    assert set(INSTRUMENT_FAMILIES) == set(get_args(FamilyName))
+
+
+def test_old_style_excluded_words_are_read_once_into_exclusions() -> None:
+    """An older client's `excluded` list on MusicalParameters becomes the typed value; role
+    words are roles, family words families ("drums" and "bass" are both), "mood:" words
+    moods, any other word an instrument."""
+    from soundstar.models import MusicalParameters
+
+    params = MusicalParameters.model_validate(
+        {
+            "genre": "Pop",
+            "tempo_bpm": 100,
+            "instrumentation": [{"name": "piano", "role": "chords"}],
+            "excluded": ["drums", "strings", "bass", "rhodes", "mood:sad"],
+        }
+    )
+    assert params.exclusions == Exclusions(
+        instruments=["rhodes"],
+        families=["drums", "strings", "bass"],
+        roles=[Role.DRUMS, Role.BASS],
+        moods=["sad"],
+    )
+    assert "excluded" not in params.model_dump()
