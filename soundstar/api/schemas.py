@@ -17,6 +17,7 @@ from soundstar.models import (
     DURATION_MIN_S,
     TEMPO_MAX_BPM,
     TEMPO_MIN_BPM,
+    Exclusions,
     MusicalParameters,
     Notice,
     ParsedParameters,
@@ -107,6 +108,7 @@ class PlanParameters(_Body):
     structure: str | None = Field(default=None, max_length=100)
     instrumentation: list[str] | None = Field(default=None, max_length=16)
     chord_progression: list[str] | None = Field(default=None, min_length=1, max_length=32)
+    exclusions: Exclusions | None = Field(default=None, description="what to leave out")
 
 
 class PlanRequest(_Body):

@@ -31,6 +31,7 @@ from soundstar.knowledge import load_knowledge
 from soundstar.models import (
     ControlEmbedding,
     EnergyValue,
+    Exclusions,
     InstrumentMention,
     MusicalParameters,
     OptionalValueWithConfidence,
@@ -173,6 +174,7 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
         ),
         reference_artists=[],
         chord_progression=fields.chord_progression,
+        exclusions=fields.exclusions or Exclusions(),
     )
     try:
         mapped = map_parameters(parsed, duration_seconds=fields.duration_seconds)

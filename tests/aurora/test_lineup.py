@@ -177,12 +177,21 @@ def test_nothing_musical_is_refused(junk: str) -> None:
         Aurora().enhance(junk)
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.text(alphabet="qwrtzpsdfghjklxcvbnm ", min_size=12, max_size=60))
-def test_random_consonant_junk_never_reads_as_music(text: str) -> None:
-    pre = preprocess(text, check_length=False)
-    reading = parse_rules(pre.text, original=pre.original)
-    assert not reading.parsed.instrumentation or reading.understood
+_JUNK_WORDS = st.text(alphabet="qwrtzpsdfghjklxcvbnm", min_size=4, max_size=7)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_JUNK_WORDS, min_size=3, max_size=8))
+def test_random_junk_is_refused_as_nothing_musical(words: list[str]) -> None:
+    """Strings of vowelless made-up words read nothing musical: the offline parse and
+    enhance refuse them."""
+    from soundstar.aurora.backends.rules import RuleBasedBackend
+
+    text = " ".join(words)
+    with pytest.raises(InvalidPromptError, match="nothing musical understood"):
+        RuleBasedBackend().parse(text)
+    with pytest.raises(InvalidPromptError, match="nothing musical understood"):
+        RuleBasedBackend().enhance(text)
 
 
 def test_no_eval_prompt_or_musiccaps_caption_is_refused() -> None:
@@ -254,3 +263,54 @@ def test_an_exclusion_from_the_llm_server_gives_the_offline_lineup(fake_openai: 
         "only": False,
     }
     assert old_style == _llm_lineup(fake_openai, prompt, typed) == offline
+
+
+def test_an_exclusion_in_api_fields_gives_the_offline_lineup() -> None:
+    """The plan endpoint's fields (genre, instruments, exclusions) resolve by the same rule."""
+    from soundstar.api.schemas import PlanParameters
+    from soundstar.api.service import parameters_from_fields
+
+    prompt = "jazz with piano and bass at 120 bpm, no drums"
+    offline = [(i.name, i.role) for i in Aurora().understand(prompt).parameters.instrumentation]
+    fields = PlanParameters(
+        genre="jazz",
+        mood="calm",
+        tempo_bpm=120,
+        duration_seconds=30,
+        instrumentation=["piano", "bass"],
+        exclusions=Exclusions(roles=[Role.DRUMS]),
+    )
+    api = [(i.name, i.role) for i in parameters_from_fields(fields).instrumentation]
+    assert api == offline
+
+
+def test_the_contracts_families_are_the_knowledge_bases() -> None:
+    from typing import get_args
+
+    from soundstar.knowledge.vocab import FamilyName
+    from soundstar.models import INSTRUMENT_FAMILIES
+
+    assert set(INSTRUMENT_FAMILIES) == set(get_args(FamilyName))
+
+
+def test_old_style_excluded_words_are_read_once_into_exclusions() -> None:
+    """An older client's `excluded` list on MusicalParameters becomes the typed value; role
+    words are roles, family words families ("drums" and "bass" are both), "mood:" words
+    moods, any other word an instrument."""
+    from soundstar.models import MusicalParameters
+
+    params = MusicalParameters.model_validate(
+        {
+            "genre": "Pop",
+            "tempo_bpm": 100,
+            "instrumentation": [{"name": "piano", "role": "chords"}],
+            "excluded": ["drums", "strings", "bass", "rhodes", "mood:sad"],
+        }
+    )
+    assert params.exclusions == Exclusions(
+        instruments=["rhodes"],
+        families=["drums", "strings", "bass"],
+        roles=[Role.DRUMS, Role.BASS],
+        moods=["sad"],
+    )
+    assert "excluded" not in params.model_dump()

@@ -262,7 +262,7 @@ def test_an_ensemble_word_with_that_many_instruments_is_the_whole_lineup(
     """ "duet" with two named, "trio" with three: nothing else plays, and an instrument
     negated ("no drums", "without drums") is not one of them."""
     reading = read(prompt)
-    assert reading.solo
+    assert reading.parsed.exclusions.only
     assert {i[0] for i in reading.instrument_ids} == lineup
     assert reading.ensemble_size is None
 
@@ -280,7 +280,7 @@ def test_fewer_instruments_than_the_ensemble_leave_room_up_to_its_size(
     prompt: str, size: int
 ) -> None:
     reading = read(prompt)
-    assert not reading.solo
+    assert not reading.parsed.exclusions.only
     assert reading.ensemble_size == size
 
 
@@ -295,7 +295,7 @@ def test_fewer_instruments_than_the_ensemble_leave_room_up_to_its_size(
 )
 def test_an_ensemble_word_in_an_artist_or_out_of_step_states_no_lineup(prompt: str) -> None:
     reading = read(prompt)
-    assert not reading.solo
+    assert not reading.parsed.exclusions.only
     assert reading.ensemble_size is None
 
 
@@ -313,7 +313,7 @@ def test_an_ensemble_word_inside_a_style_or_an_ensemble_name_still_counts(
     prompt: str, solo: bool, size: int | None
 ) -> None:
     reading = read(prompt)
-    assert reading.solo == solo
+    assert reading.parsed.exclusions.only == solo
     assert reading.ensemble_size == size
 
 
@@ -340,7 +340,7 @@ def test_a_named_ensemble_is_its_members_in_their_parts(prompt: str) -> None:
     reading = read(prompt)
     assert _parts(reading) == _QUARTET
     assert reading.ensemble_ids == ("string_quartet",)
-    assert reading.solo and reading.ensemble_size is None
+    assert reading.parsed.exclusions.only and reading.ensemble_size is None
     assert (reading.genre_id, reading.sub_genre_id) == ("classical", "chamber_music")
     assert reading.parsed.genre.confidence < 0.9  # implied, not stated
 
@@ -360,7 +360,7 @@ def test_a_parent_genre_named_beside_an_ensemble_narrows_to_its_genre() -> None:
 def test_instruments_named_beside_an_ensemble_join_it() -> None:
     reading = read("a string quartet with piano")
     assert [i[0] for i in reading.instrument_ids] == ["violin", "violin", "viola", "cello", "piano"]
-    assert reading.solo and reading.ensemble_size is None
+    assert reading.parsed.exclusions.only and reading.ensemble_size is None
 
 
 @pytest.mark.parametrize(
@@ -450,7 +450,7 @@ def test_the_ensemble_size_against_the_named_count(names: list[str], word: str) 
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
     reading = read(f"a gentle {listed} {word}")
     assert {i[0] for i in reading.instrument_ids} == set(names)
-    assert reading.solo == (len(names) == size)
+    assert reading.parsed.exclusions.only == (len(names) == size)
     assert reading.ensemble_size == (size if len(names) < size else None)
 
 
@@ -487,7 +487,7 @@ def test_a_generic_word_keeps_its_descriptor_and_role() -> None:
     reading = read("a jazz trio with walking bass, piano and brushed drums")
     parts = {iid: (role, desc) for iid, role, desc in reading.instrument_ids}
     assert parts["double_bass"] == ("bass", "walking")
-    assert reading.solo
+    assert reading.parsed.exclusions.only
 
 
 @pytest.mark.parametrize(

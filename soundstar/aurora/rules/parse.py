@@ -194,15 +194,15 @@ class Reading:
     structure_id: str | None
     tempo_multiplier: float | None
     tempo_cap: float | None
-    solo: bool
     mode_hint: str | None
     tonic_hint: str | None = None
     ensemble_size: int | None = None
     """Players an ensemble word states ("a trio") when fewer instruments are named: the genre
-    fills the lineup up to it. None when no size is stated, or the named ones make it (`solo`)."""
+    fills the lineup up to it. None when no size is stated, or the named ones make it
+    (`parsed.exclusions.only`)."""
     ensemble_ids: tuple[str, ...] = ()
     """Named ensembles ("string quartet") the prompt asks for; their members are in
-    `instrument_ids`, and with them the lineup is complete (`solo`)."""
+    `instrument_ids`, and with them the lineup is complete (`parsed.exclusions.only`)."""
     understood: bool = True
     """Whether anything musical was read at all ("asdf qwer" reads nothing)."""
 
@@ -879,7 +879,6 @@ def parse_rules(text: str, *, original: str | None = None) -> Reading:
         structure_id=structure_mention.id if structure_mention else None,
         tempo_multiplier=multiplier,
         tempo_cap=tempo_cap,
-        solo=solo,
         mode_hint=mode,
         tonic_hint=tonic if not key_value else None,
         ensemble_size=ensemble_size,
