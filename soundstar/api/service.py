@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from soundstar import pipeline
 from soundstar.api.auth import Principal
 from soundstar.api.schemas import (
     FeedbackRequest,
@@ -19,9 +20,7 @@ from soundstar.api.schemas import (
     PlanParameters,
 )
 from soundstar.api.state import AppState
-from soundstar.aurora.mapper import MapHints, map_parameters
 from soundstar.aurora.pipeline import Understanding
-from soundstar.encoder.embedding import encode
 from soundstar.errors import NotFoundError, ParameterError, RateLimitedError
 from soundstar.knowledge import load_knowledge
 from soundstar.models import (
@@ -63,10 +62,7 @@ def _first(state: AppState) -> Any:
 
 
 def embedding_of(understanding: Understanding) -> ControlEmbedding:
-    embedding = getattr(understanding, "embedding", None)
-    if isinstance(embedding, ControlEmbedding):
-        return embedding
-    return encode(understanding.parameters, understanding.plan)
+    return understanding.embedding
 
 
 def open_session(
@@ -168,15 +164,7 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
         reference_artists=[],
         chord_progression=fields.chord_progression,
     )
-    try:
-        mapped = map_parameters(
-            parsed,
-            hints=MapHints(repeats_are_players=True),  # "violin" twice: two violins
-            duration_seconds=fields.duration_seconds,
-        )
-    except ValueError as exc:
-        raise ParameterError(str(exc).splitlines()[0], field="parameters") from exc
-    return mapped.parameters
+    return pipeline.parameters_from_fields(parsed, duration_seconds=fields.duration_seconds)
 
 
 # --------------------------------------------------------------------------- generation
@@ -184,9 +172,7 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
 
 def submit_generation(state: AppState, principal: Principal, body: GenerateRequest) -> str:
     """Validate, store the job and hand it to the queue; the job id is the generation id."""
-    from soundstar.aurora.preprocess import preprocess
-
-    preprocess(body.prompt)  # bad prompts are refused now, not discovered by a worker
+    pipeline.check_prompt(body.prompt)  # bad prompts are refused now, not discovered by a worker
     session_id = body.session_id
     if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:
         raise NotFoundError(f"no session {session_id}")

@@ -26,7 +26,6 @@ from soundstar.aurora.mapper import MapHints, Mapped, map_parameters
 from soundstar.aurora.precedence import keep_stated
 from soundstar.aurora.preprocess import Preprocessed, moderate, normalize, preprocess
 from soundstar.aurora.suggester import infer_context
-from soundstar.encoder.embedding import encode
 from soundstar.errors import ContentPolicyError, InvalidPromptError, ParameterError
 from soundstar.models import (
     PROMPT_MAX_CHARS,
@@ -65,8 +64,26 @@ class Understanding:
     notices: list[Notice] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     enhancement: Enhancement | None = None
-    embedding: ControlEmbedding | None = None
     cache_hit: bool = False
+    embedder: Callable[[MusicalParameters, StructuralPlan], ControlEmbedding] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _embedding: ControlEmbedding | None = field(default=None, init=False, repr=False)
+
+    @property
+    def embedding(self) -> ControlEmbedding:
+        """The control embedding of the parameters and plan, computed on first use (most
+        callers never use it) and timed under `embed`."""
+        if self._embedding is None:
+            start = time.perf_counter()
+            if self.embedder is not None:
+                self._embedding = self.embedder(self.parameters, self.plan)
+            else:
+                from soundstar.encoder.embedding import encode
+
+                self._embedding = encode(self.parameters, self.plan)
+            self.timings_ms["embed"] = _ms(start)
+        return self._embedding
 
 
 @dataclass
@@ -334,7 +351,10 @@ class Aurora:
         check_length: bool = True,
         enhance: bool = False,
         enhancement_level: str = "moderate",
+        plan: StructuralPlan | None = None,
     ) -> Understanding:
+        """What the prompt asks for: parameters and a plan (a `plan` given is followed, not
+        made); the control embedding is computed only when it is used."""
         timings: dict[str, float] = {}
         start = time.perf_counter()
         pre = preprocess(prompt, check_length=check_length)
@@ -366,14 +386,12 @@ class Aurora:
         mapped: Mapped = map_parameters(parsed, hints=hints, duration_seconds=duration_seconds)
         timings["map"] = _ms(start)
 
-        start = time.perf_counter()
-        plan_answer = self.plan(mapped.parameters)
-        answers["structural_planner"] = plan_answer
-        timings["plan"] = _ms(start)
-
-        start = time.perf_counter()
-        embedding = self._embed(mapped.parameters, plan_answer.value)
-        timings["embed"] = _ms(start)
+        if plan is None:
+            start = time.perf_counter()
+            plan_answer = self.plan(mapped.parameters)
+            answers["structural_planner"] = plan_answer
+            timings["plan"] = _ms(start)
+            plan = plan_answer.value
 
         implementations = {module: a.implementation for module, a in answers.items()}
         used = max(implementations.values(), key=_LEVEL.index)
@@ -384,7 +402,7 @@ class Aurora:
             preprocessed=pre,
             parsed=parsed,
             parameters=mapped.parameters,
-            plan=plan_answer.value,
+            plan=plan,
             implementations=implementations,
             implementation_used=used,
             fallback_used=any(a.fallback_used for a in answers.values()),
@@ -392,8 +410,8 @@ class Aurora:
             notices=notices,
             timings_ms=timings,
             enhancement=enhancement,
-            embedding=embedding,
             cache_hit=all(a.cache_hit for a in answers.values()),
+            embedder=self._embed,
         )
 
     def _embed(self, params: MusicalParameters, plan: StructuralPlan) -> ControlEmbedding:
@@ -406,6 +424,8 @@ class Aurora:
                 return ControlEmbedding.model_validate(stored)
             except ValueError as exc:
                 log.warning("aurora cache: unreadable embedding entry ignored (%s)", exc)
+        from soundstar.encoder.embedding import encode  # numpy: only when an embedding is used
+
         embedding = encode(params, plan)
         self.cache.set("embedding", key, embedding.model_dump())
         return embedding
