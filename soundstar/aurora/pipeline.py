@@ -51,6 +51,13 @@ MAX_SUGGESTIONS = 5
 _OFFLINE = "Understood offline by the built-in music knowledge base (no LLM configured)."
 
 
+def _encode(params: MusicalParameters, plan: StructuralPlan) -> ControlEmbedding:
+    """The encoder, imported on first use: reading a prompt needs no numpy."""
+    from soundstar.encoder.embedding import encode
+
+    return encode(params, plan)
+
+
 @dataclass
 class Understanding:
     preprocessed: Preprocessed
@@ -65,10 +72,10 @@ class Understanding:
     timings_ms: dict[str, float] = field(default_factory=dict)
     enhancement: Enhancement | None = None
     cache_hit: bool = False
-    embedder: Callable[[MusicalParameters, StructuralPlan], ControlEmbedding] | None = field(
-        default=None, repr=False, compare=False
+    embedder: Callable[[MusicalParameters, StructuralPlan], ControlEmbedding] = field(
+        default=_encode, repr=False, compare=False
     )
-    _embedding: ControlEmbedding | None = field(default=None, init=False, repr=False)
+    _embedding: ControlEmbedding | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def embedding(self) -> ControlEmbedding:
@@ -76,12 +83,7 @@ class Understanding:
         callers never use it) and timed under `embed`."""
         if self._embedding is None:
             start = time.perf_counter()
-            if self.embedder is not None:
-                self._embedding = self.embedder(self.parameters, self.plan)
-            else:
-                from soundstar.encoder.embedding import encode
-
-                self._embedding = encode(self.parameters, self.plan)
+            self._embedding = self.embedder(self.parameters, self.plan)
             self.timings_ms["embed"] = _ms(start)
         return self._embedding
 
@@ -424,9 +426,7 @@ class Aurora:
                 return ControlEmbedding.model_validate(stored)
             except ValueError as exc:
                 log.warning("aurora cache: unreadable embedding entry ignored (%s)", exc)
-        from soundstar.encoder.embedding import encode  # numpy: only when an embedding is used
-
-        embedding = encode(params, plan)
+        embedding = _encode(params, plan)
         self.cache.set("embedding", key, embedding.model_dump())
         return embedding
 
