@@ -33,14 +33,19 @@ KEEP = 8
 _SUFFIX = ".pickle"
 
 
-def cache_dir() -> Path:
-    """The directory compiled files are kept in, from the environment at call time."""
+def cache_dir() -> Path | None:
+    """The directory compiled files are kept in, from the environment at call time; None
+    when there is no home to put it in (then nothing is cached)."""
     configured = os.environ.get(CACHE_DIR_ENV)
     if configured:
         return Path(configured).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "soundstar"
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "soundstar"
+    try:
+        return Path.home() / ".cache" / "soundstar"
+    except RuntimeError:  # no HOME and no password entry: a service account, a bare container
+        return None
 
 
 def content_key(files: Iterable[Path], *, salt: str = "") -> str:
@@ -117,6 +122,8 @@ def load_compiled(name: str, key: str, build: Callable[[], T], kind: type[T]) ->
     build: the value is always returned.
     """
     directory = cache_dir()
+    if directory is None:
+        return build()
     path = directory / f"{name}-{key}{_SUFFIX}"
     try:
         usable = not directory.exists() or _trusted(directory)

@@ -147,6 +147,21 @@ def test_an_unusable_cache_directory_costs_only_the_build(
     load_knowledge.cache_clear()
 
 
+def test_with_no_home_nothing_is_cached_and_the_base_still_loads(
+    data: Path, monkeypatch: pytest.MonkeyPatch, builds: list[Path]
+) -> None:
+    def no_home(cls: type[Path]) -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv(compiled.CACHE_DIR_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    assert compiled.cache_dir() is None
+    assert _fresh_load(data).find_genre("jazz") is not None
+    assert builds == [data]
+    load_knowledge.cache_clear()
+
+
 def test_concurrent_starts_leave_one_whole_cache_file(cache_dir: Path, data: Path) -> None:
     script = (
         "import sys; from soundstar.knowledge import load_knowledge; "
