@@ -48,7 +48,8 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _moderation_rules() -> list[tuple[str, re.Pattern[str]]]:
-    data = yaml.safe_load((_DATA / "moderation.yaml").read_text(encoding="utf-8"))
+    text = (_DATA / "moderation.yaml").read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return [(rule["category"], re.compile(p)) for rule in data["rules"] for p in rule["patterns"]]
 
 
