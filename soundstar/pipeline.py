@@ -20,6 +20,7 @@ from soundstar.audio.export import (
     write_stems,
 )
 from soundstar.audio.midi import write_midi
+from soundstar.aurora.chain import ChainAnswer
 from soundstar.aurora.mapper import MapHints, map_parameters
 from soundstar.aurora.pipeline import Aurora
 from soundstar.aurora.preprocess import check_prompt as check_prompt  # the service refuses early
@@ -181,37 +182,29 @@ def _read(request: GenerateRequest, aurora: Aurora) -> _Reading:
         params = params.model_copy(update={"duration_seconds": request.duration_seconds})
     given = _GIVEN.format("parameters")
     skipped = {"enhance": given, "parse": given, "map": given, "embed": _UNUSED_EMBEDDING}
+    answers: dict[str, ChainAnswer[StructuralPlan]] = {}
     if request.plan is not None:
-        return _Reading(
-            parameters=params,
-            plan=request.plan,
-            parsed=None,
-            enhancement=None,
-            implementations={},
-            implementation_used=Implementation.RULE_BASED,
-            fallback_used=False,
-            fallback_reason=None,
-            notices=[],
-            timings_ms=timings,
-            stages_run=["preprocess"],
-            stages_skipped={**skipped, "plan": _GIVEN.format("plan")},
-        )
-    start = time.perf_counter()
-    planned = aurora.plan(params)
-    timings["plan"] = (time.perf_counter() - start) * 1000
-    notice = planned.notice()
+        plan = request.plan
+        skipped["plan"] = _GIVEN.format("plan")
+    else:
+        start = time.perf_counter()
+        answers["structural_planner"] = aurora.plan(params)
+        timings["plan"] = (time.perf_counter() - start) * 1000
+        plan = answers["structural_planner"].value
+    implementations = {module: a.implementation for module, a in answers.items()}
     return _Reading(
         parameters=params,
-        plan=planned.value,
+        plan=plan,
         parsed=None,
         enhancement=None,
-        implementations={"structural_planner": planned.implementation},
-        implementation_used=planned.implementation,
-        fallback_used=planned.fallback_used,
-        fallback_reason=planned.fallback_reason,
-        notices=[notice] if notice is not None else [],
+        implementations=implementations,
+        implementation_used=next(iter(implementations.values()), Implementation.RULE_BASED),
+        fallback_used=any(a.fallback_used for a in answers.values()),
+        fallback_reason="; ".join(a.fallback_reason for a in answers.values() if a.fallback_reason)
+        or None,
+        notices=[n for a in answers.values() if (n := a.notice()) is not None],
         timings_ms=timings,
-        stages_run=["preprocess", "plan"],
+        stages_run=["preprocess", *(["plan"] if answers else [])],
         stages_skipped=skipped,
     )
 
