@@ -9,6 +9,7 @@ ever sees a whole file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -29,7 +30,8 @@ CACHE_DIR_ENV = "SOUNDSTAR_CACHE_DIR"
 FORMAT = 1
 """Bumped when the layout of a cache file changes."""
 KEEP = 8
-"""Compiled files of one kind kept; older ones (other data or code versions) are removed."""
+"""Compiled files of one kind kept (several checkouts may share the directory); the least
+recently used others are removed."""
 _SUFFIX = ".pickle"
 
 
@@ -101,8 +103,8 @@ def _write(directory: Path, path: Path, key: str, value: object) -> None:
 
 
 def _prune(directory: Path, name: str, keep: Path) -> None:
-    """Leave the newest KEEP compiled files of this kind; a file another process removes
-    first is simply gone."""
+    """Leave the KEEP most recently used compiled files of this kind; a file another
+    process removes first is simply gone."""
     files = []
     for candidate in directory.glob(f"{name}-*{_SUFFIX}"):
         try:
@@ -131,6 +133,8 @@ def load_compiled(name: str, key: str, build: Callable[[], T], kind: type[T]) ->
         usable = False
     found = _read(path, key, kind) if usable else None
     if found is not None:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # in use: pruning removes the least recently used first
         return found
     value = build()
     if usable:

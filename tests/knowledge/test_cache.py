@@ -201,6 +201,20 @@ def test_old_compiled_files_are_pruned(cache_dir: Path, data: Path) -> None:
     assert cache_dir / f"knowledge-{0:032x}.pickle" not in kept
 
 
+def test_a_compiled_file_in_use_outlives_newer_ones(cache_dir: Path, data: Path) -> None:
+    _fresh_load(data)
+    (used,) = _compiled_files(cache_dir)
+    os.utime(used, (1_000_000, 1_000_000))
+    for n in range(compiled.KEEP):
+        newer = cache_dir / f"knowledge-{n:032x}.pickle"
+        newer.write_bytes(b"other checkout")
+        os.utime(newer, (2_000_000 + n, 2_000_000 + n))
+    _fresh_load(data)  # read, so used again
+    compiled._prune(cache_dir, "knowledge", cache_dir / "knowledge-none.pickle")
+    assert used in _compiled_files(cache_dir)
+    assert len(_compiled_files(cache_dir)) == compiled.KEEP
+
+
 def test_the_cache_directory_follows_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
