@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from soundstar.errors import ParameterError
 from soundstar.models import split_key
 from soundstar.theory import parse_chord, pitch_class
 
-FloatArray = NDArray[np.float64]
+if TYPE_CHECKING:  # numpy is imported where a profile is computed: reading a prompt needs none
+    import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
 
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
 KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
@@ -47,6 +49,8 @@ def tonic_name(pc: int, minor: bool) -> str:
 
 @cache
 def _key_templates() -> tuple[tuple[str, ...], FloatArray]:
+    import numpy as np
+
     names: list[str] = []
     rows: list[FloatArray] = []
     modes = (("major", KK_MAJOR, MAJOR_TONICS), ("minor", KK_MINOR, MINOR_TONICS))
@@ -61,6 +65,8 @@ def _key_templates() -> tuple[tuple[str, ...], FloatArray]:
 def key_correlations(pitch_class_weights: Sequence[float] | FloatArray) -> dict[str, float]:
     """Pearson correlation of a 12-bin pitch-class profile (C first) with each of
     the 24 Krumhansl-Kessler key profiles."""
+    import numpy as np
+
     weights = np.asarray(pitch_class_weights, dtype=np.float64)
     if weights.shape != (12,) or not np.all(np.isfinite(weights)):
         raise ParameterError("a pitch-class profile has 12 finite values, C first")
@@ -80,8 +86,10 @@ def best_key(pitch_class_weights: Sequence[float] | FloatArray) -> tuple[str, fl
     return name, correlations[name]
 
 
-def chord_weights(chords: Iterable[tuple[str, float]]) -> np.ndarray:
+def chord_weights(chords: Iterable[tuple[str, float]]) -> FloatArray:
     """Pitch-class weights (C first) of (chord symbol, beats) pairs; bass notes count double."""
+    import numpy as np
+
     weights = np.zeros(12, dtype=np.float64)
     for symbol, beats in chords:
         chord = parse_chord(symbol)
@@ -126,7 +134,7 @@ def keys_of_chords(chords: Sequence[str]) -> dict[str, float]:
     within the stated margin of the best, and the best key's relative (the same chords
     heard from its other home) when it is within the relative margin."""
     weights = chord_weights((symbol, 1.0) for symbol in chords)
-    if not chords or np.ptp(weights) == 0:
+    if not chords or weights.max() == weights.min():
         return {}
     correlations = key_correlations(weights)
     best_name = max(correlations, key=lambda name: correlations[name])

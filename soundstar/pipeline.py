@@ -7,6 +7,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -19,10 +20,12 @@ from soundstar.audio.export import (
     write_stems,
 )
 from soundstar.audio.midi import write_midi
+from soundstar.aurora.chain import ChainAnswer
 from soundstar.aurora.lineup import voice_notice
-from soundstar.aurora.pipeline import Aurora, Understanding
+from soundstar.aurora.mapper import map_parameters
+from soundstar.aurora.pipeline import Aurora
+from soundstar.aurora.preprocess import check_prompt as check_prompt  # the service refuses early
 from soundstar.config import get_settings
-from soundstar.encoder.embedding import encode
 from soundstar.engine.composer import compose
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import ProgressFn, render_score
@@ -31,17 +34,22 @@ from soundstar.knowledge import load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
+    Enhancement,
     ErrorInfo,
     GenerationResult,
     GenerationStatus,
+    Implementation,
     MusicalParameters,
     Notice,
     OutputFiles,
+    ParsedParameters,
     Score,
     StructuralPlan,
 )
 
 AudioFormat = Literal["wav", "flac", "mp3"]
+_GIVEN = "the person gave the {}"
+_UNUSED_EMBEDDING = "the engine composes from the parameters and plan, not the embedding"
 _STAGE_SPAN = {
     "understand": (0.0, 0.05),
     "compose": (0.05, 0.1),
@@ -106,28 +114,100 @@ def _scaled(progress: ProgressFn | None, stage: str) -> Callable[[str, float], N
     return report
 
 
-def _chosen(
-    request: GenerateRequest,
-    understanding: Understanding,
-    aurora: Aurora,
-    timings: dict[str, float],
-) -> tuple[MusicalParameters, StructuralPlan]:
-    """The person's own parameters and plan win over what was understood from the words.
+@dataclass
+class _Reading:
+    """What the engine is given and where it came from: Aurora's understanding of the
+    words, or the person's own parameters and plan taking the place of those stages."""
 
-    Parameters given without a plan are planned afresh, so the sections fit
-    their duration, key and genre.
+    parameters: MusicalParameters
+    plan: StructuralPlan
+    parsed: ParsedParameters | None
+    enhancement: Enhancement | None
+    implementations: dict[str, Implementation]
+    implementation_used: Implementation
+    fallback_used: bool
+    fallback_reason: str | None
+    notices: list[Notice]
+    timings_ms: dict[str, float]
+    stages_run: list[str]
+    stages_skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _read(request: GenerateRequest, aurora: Aurora) -> _Reading:
+    """One pass: each stage runs only when the person did not give its answer.
+
+    Given parameters, the words are only checked (length, content) and neither enhanced
+    nor parsed; given a plan, it is followed, not made. Parameters given without a plan
+    are planned afresh, so the sections fit their duration, key and genre.
     """
-    params = request.parameters or understanding.parameters
-    if request.parameters is not None and request.duration_seconds is not None:
-        params = params.model_copy(update={"duration_seconds": request.duration_seconds})
-    if request.plan is not None:
-        return params, request.plan
-    if params == understanding.parameters:
-        return params, understanding.plan
+    if request.parameters is None:
+        understood = aurora.understand(
+            request.prompt,
+            duration_seconds=request.duration_seconds,
+            check_length=request.check_length,
+            enhance=request.enhance,
+            enhancement_level=request.enhancement_level,
+            plan=request.plan,
+        )
+        enhanced = understood.enhancement is not None
+        return _Reading(
+            parameters=understood.parameters,
+            plan=understood.plan,
+            parsed=understood.parsed,
+            enhancement=understood.enhancement,
+            implementations=understood.implementations,
+            implementation_used=understood.implementation_used,
+            fallback_used=understood.fallback_used,
+            fallback_reason=understood.fallback_reason,
+            notices=understood.notices,
+            timings_ms=dict(understood.timings_ms),
+            stages_run=[
+                "preprocess",
+                *(["enhance"] if enhanced else []),
+                "parse",
+                "map",
+                *([] if request.plan else ["plan"]),
+            ],
+            stages_skipped={
+                "embed": _UNUSED_EMBEDDING,
+                **({} if enhanced else {"enhance": "not asked for (enhance is off)"}),
+                **({"plan": _GIVEN.format("plan")} if request.plan else {}),
+            },
+        )
+    timings: dict[str, float] = {}
     start = time.perf_counter()
-    plan = aurora.plan(params).value
-    timings["plan"] = timings.get("plan", 0.0) + (time.perf_counter() - start) * 1000
-    return params, plan
+    check_prompt(request.prompt, check_length=request.check_length)
+    timings["preprocess"] = (time.perf_counter() - start) * 1000
+    params = request.parameters
+    if request.duration_seconds is not None:
+        params = params.model_copy(update={"duration_seconds": request.duration_seconds})
+    given = _GIVEN.format("parameters")
+    skipped = {"enhance": given, "parse": given, "map": given, "embed": _UNUSED_EMBEDDING}
+    answers: dict[str, ChainAnswer[StructuralPlan]] = {}
+    if request.plan is not None:
+        plan = request.plan
+        skipped["plan"] = _GIVEN.format("plan")
+    else:
+        start = time.perf_counter()
+        answers["structural_planner"] = aurora.plan(params)
+        timings["plan"] = (time.perf_counter() - start) * 1000
+        plan = answers["structural_planner"].value
+    implementations = {module: a.implementation for module, a in answers.items()}
+    return _Reading(
+        parameters=params,
+        plan=plan,
+        parsed=None,
+        enhancement=None,
+        implementations=implementations,
+        implementation_used=next(iter(implementations.values()), Implementation.RULE_BASED),
+        fallback_used=any(a.fallback_used for a in answers.values()),
+        fallback_reason="; ".join(a.fallback_reason for a in answers.values() if a.fallback_reason)
+        or None,
+        notices=[n for a in answers.values() if (n := a.notice()) is not None],
+        timings_ms=timings,
+        stages_run=["preprocess", *(["plan"] if answers else [])],
+        stages_skipped=skipped,
+    )
 
 
 def generate(
@@ -146,27 +226,10 @@ def generate(
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     report = _scaled(progress, "understand")
     report("understand", 0.0)
-
-    understanding: Understanding = aurora.understand(
-        request.prompt,
-        duration_seconds=request.duration_seconds,
-        check_length=request.check_length,
-        enhance=request.enhance,
-        enhancement_level=request.enhancement_level,
-    )
-    timings = dict(understanding.timings_ms)
-    enhancement = understanding.enhancement
-    stages = ["preprocess", *(["enhance"] if enhancement else []), "parse", "map", "plan"]
-    params, plan = _chosen(request, understanding, aurora, timings)
-    if (
-        params != understanding.parameters
-        or plan != understanding.plan
-        or understanding.embedding is None
-    ):
-        start = time.perf_counter()
-        encode(params, plan)
-        timings["embed"] = (time.perf_counter() - start) * 1000
-    stages.append("embed")
+    reading = _read(request, aurora)
+    params, plan = reading.parameters, reading.plan
+    timings = reading.timings_ms
+    stages = reading.stages_run
     report("understand", 1.0)
 
     start = time.perf_counter()
@@ -240,8 +303,8 @@ def generate(
         id=generation_id or uuid.uuid4().hex,
         status=GenerationStatus.COMPLETED,
         prompt=request.prompt,
-        enhanced_prompt=enhancement.enhanced_prompt if enhancement else None,
-        parsed_parameters=understanding.parsed,
+        enhanced_prompt=reading.enhancement.enhanced_prompt if reading.enhancement else None,
+        parsed_parameters=reading.parsed,
         parameters=params,
         plan=plan,
         files=files,
@@ -250,17 +313,17 @@ def generate(
         duration_seconds=round(rendered.audio.shape[-1] / request.sample_rate, 6),
         seed=seed,
         timings_ms={k: round(v, 3) for k, v in timings.items()},
-        implementation_used=understanding.implementation_used,
-        implementations=understanding.implementations,
-        fallback_used=understanding.fallback_used,
-        fallback_reason=understanding.fallback_reason,
+        implementation_used=reading.implementation_used,
+        implementations=reading.implementations,
+        fallback_used=reading.fallback_used,
+        fallback_reason=reading.fallback_reason,
         stages_run=stages,
         stages_skipped={
-            **({} if enhancement else {"enhance": "not asked for (enhance is off)"}),
+            **reading.stages_skipped,
             **({"rave": rendered.rave["reason"]} if rendered.rave["status"] == "skipped" else {}),
         },
         synthesis=rendered.synthesis,
-        notices=understanding.notices
+        notices=reading.notices
         + [Notice(level="info", message=text) for text in rendered.notices]
         + voice_notice(params),
         measured={
@@ -280,3 +343,16 @@ def failed_result(
         prompt=prompt,
         error=ErrorInfo(code=error.code, message=error.message),
     )
+
+
+def parameters_from_fields(
+    parsed: ParsedParameters, *, duration_seconds: float | None = None
+) -> MusicalParameters:
+    """Parameters from fields a person filled in (a form, an API body), each stated, made
+    whole and checked as a parse of their words would be; an instrument listed twice is
+    two players. Raises ParameterError when the fields cannot be made coherent."""
+    try:
+        mapped = map_parameters(parsed, duration_seconds=duration_seconds)
+    except ValueError as exc:
+        raise ParameterError(str(exc).splitlines()[0], field="parameters") from exc
+    return mapped.parameters

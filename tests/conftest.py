@@ -176,3 +176,16 @@ def start_celery_worker(tmp_path: Path, celery_queue_name: str) -> Iterator[Star
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Compiled caches (the knowledge base, one per data copy a test loads) go to a directory
+    of this session, in this process and the ones it starts, not the user's cache."""
+    previous = os.environ.get("SOUNDSTAR_CACHE_DIR")
+    os.environ["SOUNDSTAR_CACHE_DIR"] = str(tmp_path_factory.mktemp("soundstar-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SOUNDSTAR_CACHE_DIR", None)
+    else:
+        os.environ["SOUNDSTAR_CACHE_DIR"] = previous

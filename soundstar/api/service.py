@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from soundstar import pipeline
 from soundstar.api.auth import Principal
 from soundstar.api.schemas import (
     FeedbackRequest,
@@ -19,9 +20,7 @@ from soundstar.api.schemas import (
     PlanParameters,
 )
 from soundstar.api.state import AppState
-from soundstar.aurora.mapper import map_parameters
 from soundstar.aurora.pipeline import Understanding
-from soundstar.encoder.embedding import encode
 from soundstar.errors import (
     NotFoundError,
     ParameterError,
@@ -70,10 +69,7 @@ def _first(state: AppState) -> Any:
 
 
 def embedding_of(understanding: Understanding) -> ControlEmbedding:
-    embedding = getattr(understanding, "embedding", None)
-    if isinstance(embedding, ControlEmbedding):
-        return embedding
-    return encode(understanding.parameters, understanding.plan)
+    return understanding.embedding
 
 
 def open_session(
@@ -176,11 +172,7 @@ def parameters_from_fields(fields: PlanParameters) -> MusicalParameters:
         chord_progression=fields.chord_progression,
         exclusions=fields.exclusions or Exclusions(),
     )
-    try:
-        mapped = map_parameters(parsed, duration_seconds=fields.duration_seconds)
-    except ValueError as exc:
-        raise ParameterError(str(exc).splitlines()[0], field="parameters") from exc
-    return mapped.parameters
+    return pipeline.parameters_from_fields(parsed, duration_seconds=fields.duration_seconds)
 
 
 # --------------------------------------------------------------------------- generation
@@ -218,9 +210,7 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
     A queue that cannot take the job (the broker is down) gets the job row removed
     again and a 503, so a generation is either refused or on its way, never stranded.
     """
-    from soundstar.aurora.preprocess import preprocess
-
-    preprocess(body.prompt)  # bad prompts are refused now, not discovered by a worker
+    pipeline.check_prompt(body.prompt)  # bad prompts are refused now, not discovered by a worker
     check_generation_inputs(body.parameters, body.plan)
     session_id = body.session_id
     if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:

@@ -78,8 +78,6 @@ def _llm(settings: Settings, name: Implementation, *, force: bool) -> LLMAdapter
     Forced, local_llm talks to LM Studio's default URL when no endpoint is set, and codex
     without a key is a configuration error naming the setting.
     """
-    from soundstar.aurora.backends.llm import LLMBackend
-
     impl = settings.aurora.implementations
     threshold = settings.aurora.modules.semantic_parser.confidence_threshold
     if name is Implementation.CODEX:
@@ -91,6 +89,8 @@ def _llm(settings: Settings, name: Implementation, *, force: bool) -> LLMAdapter
                     "(and __API_URL for an OpenAI-compatible server)"
                 )
             return None
+        from soundstar.aurora.backends.llm import LLMBackend
+
         backend = LLMBackend(
             Implementation.CODEX,
             base_url=impl.primary.api_url,
@@ -104,6 +104,8 @@ def _llm(settings: Settings, name: Implementation, *, force: bool) -> LLMAdapter
     endpoint = impl.secondary.endpoint or (LM_STUDIO_URL if force else None)
     if not endpoint:
         return None
+    from soundstar.aurora.backends.llm import LLMBackend
+
     backend = LLMBackend(
         Implementation.LOCAL_LLM,
         base_url=endpoint,

@@ -26,8 +26,6 @@ from soundstar.aurora.mapper import MapHints, Mapped, map_parameters
 from soundstar.aurora.precedence import keep_stated
 from soundstar.aurora.preprocess import Preprocessed, moderate, normalize, preprocess
 from soundstar.aurora.suggester import infer_context
-from soundstar.aurora.warmup import warm_up
-from soundstar.encoder.embedding import encode
 from soundstar.errors import ContentPolicyError, InvalidPromptError, ParameterError
 from soundstar.models import (
     PROMPT_MAX_CHARS,
@@ -53,6 +51,13 @@ MAX_SUGGESTIONS = 5
 _OFFLINE = "Understood offline by the built-in music knowledge base (no LLM configured)."
 
 
+def _encode(params: MusicalParameters, plan: StructuralPlan) -> ControlEmbedding:
+    """The encoder, imported on first use: reading a prompt needs no numpy."""
+    from soundstar.encoder.embedding import encode
+
+    return encode(params, plan)
+
+
 @dataclass
 class Understanding:
     preprocessed: Preprocessed
@@ -66,8 +71,21 @@ class Understanding:
     notices: list[Notice] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     enhancement: Enhancement | None = None
-    embedding: ControlEmbedding | None = None
     cache_hit: bool = False
+    embedder: Callable[[MusicalParameters, StructuralPlan], ControlEmbedding] = field(
+        default=_encode, repr=False, compare=False
+    )
+    _embedding: ControlEmbedding | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def embedding(self) -> ControlEmbedding:
+        """The control embedding of the parameters and plan, computed on first use (most
+        callers never use it) and timed under `embed`."""
+        if self._embedding is None:
+            start = time.perf_counter()
+            self._embedding = self.embedder(self.parameters, self.plan)
+            self.timings_ms["embed"] = _ms(start)
+        return self._embedding
 
 
 @dataclass
@@ -308,6 +326,8 @@ class Aurora:
     def warm_up(self) -> dict[str, object]:
         """Preload what the first request would otherwise wait for (spec v1 §9.7)."""
         offline = Aurora([RuleBasedBackend(), DefaultsBackend()], cache=MemoryCache(max_entries=0))
+        from soundstar.aurora.warmup import warm_up
+
         return warm_up(self, lambda prompt: offline.understand(prompt, enhance=True))
 
     # ------------------------------------------------------------------ pipeline
@@ -334,7 +354,10 @@ class Aurora:
         check_length: bool = True,
         enhance: bool = False,
         enhancement_level: str = "moderate",
+        plan: StructuralPlan | None = None,
     ) -> Understanding:
+        """What the prompt asks for: parameters and a plan (a `plan` given is followed, not
+        made); the control embedding is computed only when it is used."""
         timings: dict[str, float] = {}
         start = time.perf_counter()
         pre = preprocess(prompt, check_length=check_length)
@@ -366,14 +389,12 @@ class Aurora:
         mapped: Mapped = map_parameters(parsed, hints=hints, duration_seconds=duration_seconds)
         timings["map"] = _ms(start)
 
-        start = time.perf_counter()
-        plan_answer = self.plan(mapped.parameters)
-        answers["structural_planner"] = plan_answer
-        timings["plan"] = _ms(start)
-
-        start = time.perf_counter()
-        embedding = self._embed(mapped.parameters, plan_answer.value)
-        timings["embed"] = _ms(start)
+        if plan is None:
+            start = time.perf_counter()
+            plan_answer = self.plan(mapped.parameters)
+            answers["structural_planner"] = plan_answer
+            timings["plan"] = _ms(start)
+            plan = plan_answer.value
 
         implementations = {module: a.implementation for module, a in answers.items()}
         used = max(implementations.values(), key=_LEVEL.index)
@@ -384,7 +405,7 @@ class Aurora:
             preprocessed=pre,
             parsed=parsed,
             parameters=mapped.parameters,
-            plan=plan_answer.value,
+            plan=plan,
             implementations=implementations,
             implementation_used=used,
             fallback_used=any(a.fallback_used for a in answers.values()),
@@ -392,8 +413,8 @@ class Aurora:
             notices=notices,
             timings_ms=timings,
             enhancement=enhancement,
-            embedding=embedding,
             cache_hit=all(a.cache_hit for a in answers.values()),
+            embedder=self._embed,
         )
 
     def _embed(self, params: MusicalParameters, plan: StructuralPlan) -> ControlEmbedding:
@@ -406,7 +427,7 @@ class Aurora:
                 return ControlEmbedding.model_validate(stored)
             except ValueError as exc:
                 log.warning("aurora cache: unreadable embedding entry ignored (%s)", exc)
-        embedding = encode(params, plan)
+        embedding = _encode(params, plan)
         self.cache.set("embedding", key, embedding.model_dump())
         return embedding
 

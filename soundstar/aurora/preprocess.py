@@ -48,7 +48,8 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _moderation_rules() -> list[tuple[str, re.Pattern[str]]]:
-    data = yaml.safe_load((_DATA / "moderation.yaml").read_text(encoding="utf-8"))
+    text = (_DATA / "moderation.yaml").read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return [(rule["category"], re.compile(p)) for rule in data["rules"] for p in rule["patterns"]]
 
 
@@ -199,6 +200,15 @@ def preprocess(raw: str, *, check_length: bool = True) -> Preprocessed:
     `check_length=False` is for library callers (benchmarks over long captions);
     the service and CLI always check the 10–500 character rule.
     """
+    text = check_prompt(raw, check_length=check_length)
+    text, corrections = _correct(text)
+    text, expansions = _expand(text)
+    return Preprocessed(original=raw, text=text, corrections=corrections, expansions=expansions)
+
+
+def check_prompt(raw: str, *, check_length: bool = True) -> str:
+    """The normalized prompt once it passes the length and content rules; raise
+    INVALID_PROMPT or CONTENT_POLICY_VIOLATION. Reads nothing else into the words."""
     if not isinstance(raw, str):
         raise InvalidPromptError("the prompt must be text")
     text = normalize(raw)
@@ -219,6 +229,4 @@ def preprocess(raw: str, *, check_length: bool = True) -> Preprocessed:
         raise ContentPolicyError(
             f"the prompt contains disallowed content ({category})", field="prompt"
         )
-    text, corrections = _correct(text)
-    text, expansions = _expand(text)
-    return Preprocessed(original=raw, text=text, corrections=corrections, expansions=expansions)
+    return text

@@ -302,7 +302,7 @@ def _additions(ctx: SuggestContext, head: str, cursor: int) -> list[Suggestion]:
         phrases.append((genre.name.lower(), 0.55))
     if reading.parsed.tempo.type != "explicit" and reading.parsed.tempo.confidence < 0.75:
         phrases.append((f"at {genre.default_bpm} BPM", 0.5))
-    if not reading.solo:
+    if not reading.parsed.exclusions.only:
         named = [
             InstrumentMention(name=iid, role=role, confidence=0.9, descriptor=descriptor)
             for iid, role, descriptor in reading.instrument_ids

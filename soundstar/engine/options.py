@@ -65,7 +65,9 @@ def synthesis_table() -> SynthesisTable:
     """Load and check data/synthesis.yaml (once per process)."""
     text = resources.files("soundstar.engine").joinpath("data/synthesis.yaml").read_text("utf-8")
     try:
-        table = SynthesisTable.model_validate(yaml.safe_load(text))
+        table = SynthesisTable.model_validate(
+            yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        )
     except ValidationError as exc:
         raise ConfigError(f"synthesis.yaml is invalid: {exc}") from exc
     unknown = (

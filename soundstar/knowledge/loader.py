@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from soundstar import models
 from soundstar.errors import ConfigError
 from soundstar.knowledge.base import KnowledgeBase, normalize, surface_forms
+from soundstar.knowledge.cache import content_key, load_compiled
 from soundstar.knowledge.records import (
     Abbreviation,
     Articulation,
@@ -55,7 +56,6 @@ _OWN_FIELDS = frozenset({"id", "name", "parent", "aliases", "description", "form
 _OPTIONAL_AT_ROOT = frozenset({"keys", "era"})
 _UNPITCHED_ROLES = frozenset({"drums", "percussion"})
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 M = TypeVar("M", bound=BaseModel)
 Raw = dict[str, Any]
 
@@ -84,6 +84,8 @@ def _read_table(
 ) -> list[Raw]:
     """The records under `key` (default: the table's name) in `<table>.yaml`; an absent
     `optional` key reads as no records."""
+    import yaml  # only a build reads YAML: a start from the compiled cache never imports it
+
     path = data_dir / f"{table}.yaml"
     file = path.name
     key = key or table
@@ -92,7 +94,7 @@ def _read_table(
     except OSError as exc:
         raise KnowledgeError(file, "-", None, f"cannot read the file ({exc})") from exc
     try:
-        document = yaml.load(text, Loader=_Loader)
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise KnowledgeError(file, "-", None, f"not valid YAML: {exc}") from exc
     if optional and isinstance(document, dict) and key not in document:
@@ -343,8 +345,24 @@ def _check_aliases(file: str, surfaces: Mapping[str, Iterable[str]]) -> None:
 
 @functools.cache
 def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
-    """Load, validate and cross-check the knowledge base (cached per data directory)."""
+    """The validated knowledge base of a data directory: once per process, and read from the
+    compiled cache when neither the data files nor the code that validates them changed."""
     root = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    try:
+        key = content_key([*root.glob("*.yaml"), *_code_files()])
+    except OSError:
+        return build_knowledge(root)
+    return load_compiled("knowledge", key, lambda: build_knowledge(root), KnowledgeBase)
+
+
+def _code_files() -> list[Path]:
+    """The code a compiled knowledge base depends on: this package and the models its
+    records use."""
+    return [*Path(__file__).resolve().parent.glob("*.py"), Path(models.__file__).resolve()]
+
+
+def build_knowledge(root: Path) -> KnowledgeBase:
+    """Load, validate and cross-check the knowledge base in `root`, with no cache."""
     raw = {table: _read_table(root, table) for table in TABLES}
 
     moods = _keyed(_validate_all(Mood, raw["moods"], "moods.yaml"), lambda m: m.id, "moods.yaml")
