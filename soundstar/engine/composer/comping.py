@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from soundstar.engine.composer.feel import SLOW_COMPING_BPM
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
@@ -21,9 +22,6 @@ _HITS_4_4: dict[str, list[tuple[float, float]]] = {
     "strum": [(0.0, 0.9), (1.0, 0.45), (1.5, 0.9), (2.5, 0.45), (3.0, 0.45), (3.5, 0.45)],
 }
 _STRUM_SPREAD_BEATS = 0.035
-# Below this tempo, hits between beats are heard (and measured) as the beat at double
-# time: the comping marks every beat instead, and arpeggios move in quarter notes.
-SLOW_COMPING_BPM = 90.0
 _OFFBEAT_STYLES = frozenset({"block", "stabs", "montuno", "strum"})
 
 

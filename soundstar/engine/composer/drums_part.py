@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from soundstar.engine.composer.feel import FAST_BPM, SLOW_BPM, VERY_SLOW_BPM, swing_offset
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch
@@ -18,12 +19,6 @@ _FULL_STROKES = frozenset("Xx")
 # Below this section energy the kit plays only these voices.
 _KIT_THIN_ENERGY = 0.3
 _LOW_ENERGY_KEEP = frozenset({"kick", "closed_hat", "pedal_hat", "ride", "shaker", "rim"})
-# Below this tempo, quick cymbal/shaker subdivisions would be heard (and measured) as the
-# beat at double time: they are played softer between beats and kick/snare carry the beat.
-SLOW_BPM = 95.0
-# Below this the tempo finder's preference for ~120 BPM pulls the beat to its double
-# unless nothing but cymbals plays between beats: kicks, snares and toms keep to the beat.
-VERY_SLOW_BPM = 80.0
 _TIMEKEEPERS = frozenset({"closed_hat", "pedal_hat", "open_hat", "ride", "shaker", "tambourine"})
 _BEAT_VOICES = frozenset({"kick", "snare", "clap", "rim"})
 _SLOW_OFFBEAT_SCALE = 0.55
@@ -31,11 +26,9 @@ _SLOW_GHOST_SCALE = 0.3
 _SLOW_BEAT_SCALE = 1.1
 # Ghost notes ("o") play from this section energy up.
 _GHOST_ENERGY = 0.45
-# From here up the tempo finder's prior no longer prefers the beat to its half, so a
-# backbeat much louder than the downbeat is heard as a half-time beat. A hand-clap (a
-# broadband noise burst) on 2 and 4 does that even when played softly: it is left out,
-# unless the person asked for claps or the groove is felt in half time anyway (trap).
-FAST_BPM = 150.0
+# A hand-clap (a broadband noise burst) on 2 and 4 is heard as a half-time beat from
+# FAST_BPM up even when played softly: it is left out, unless the person asked for claps
+# or the groove is felt in half time anyway (trap).
 _FAST_DROPPED = frozenset({"clap"})
 
 
@@ -50,16 +43,6 @@ def slow_tempo_scale(voice: str, on_beat: bool, tempo_bpm: float | None) -> floa
     if voice in _TIMEKEEPERS:
         return _SLOW_OFFBEAT_SCALE
     return 0.0 if tempo_bpm < VERY_SLOW_BPM else _SLOW_GHOST_SCALE
-
-
-def swing_offset(step: int, steps_per_beat: float, swing: float, step_beats: float) -> float:
-    """Delay of an off-beat step under swing (0.33 = triplet feel, 0.5 = dotted).
-
-    Only even subdivisions swing; a triplet grid already carries its feel.
-    """
-    if swing <= 0 or step % 2 == 0 or steps_per_beat not in (2, 4):
-        return 0.0
-    return swing * step_beats
 
 
 def _bar_voices(groove: DrumGroove, bar: int, timeline: Timeline) -> dict[str, str]:
@@ -144,8 +127,10 @@ def write_drums(
     tempo_bpm: float | None = None,
     named_voices: frozenset[str] = frozenset(),
     named_pieces: tuple[tuple[str, ...], ...] = (),
+    left_out: frozenset[str] = frozenset(),
 ) -> list[Note]:
-    """Notes on the GM drum map for every bar; the last bar is a hit and a crash.
+    """Notes on the GM drum map for every bar; the last bar is a hit and a crash, and a
+    lively section opens on a crash, unless the person left those voices out (`left_out`).
 
     With `tempo_bpm` below SLOW_BPM, off-beat hats and shakers are softened and on-beat
     kicks and snares lifted, so the beat is the pulse heard, not its double. At FAST_BPM
@@ -154,7 +139,9 @@ def write_drums(
     rules leave unheard, with ghost notes or nothing (a salsa's off-beat kick below
     VERY_SLOW_BPM, a jazz drummer's feathered kick), plays the felt beats: a piece asked
     for is heard."""
-    notes, heard = _groove_notes(timeline, groove, gm_notes, rng, swing, tempo_bpm, named_voices)
+    notes, heard = _groove_notes(
+        timeline, groove, gm_notes, rng, swing, tempo_bpm, named_voices, left_out
+    )
     for piece in named_pieces:
         if not heard & set(piece):
             # cymbals keep the beat on the ride (see `_felt_beat_pattern`)
@@ -201,6 +188,7 @@ def _groove_notes(
     swing: float,
     tempo_bpm: float | None,
     named_voices: frozenset[str],
+    left_out: frozenset[str],
 ) -> tuple[list[Note], set[str]]:
     """The kit's notes from the groove, its fills, crashes and last-bar hit, and the voices
     heard before the last bar (see `_pattern_hits`)."""
@@ -221,6 +209,8 @@ def _groove_notes(
         energy = span.energy
         if bar == timeline.n_bars - 1 and timeline.n_bars > 1:
             for voice, vel in (("kick", 112), ("crash", 100)):
+                if voice in left_out:
+                    continue
                 notes.append(
                     Note(pitch=gm_notes[voice], start_beat=start, duration_beats=1.0, velocity=vel)
                 )
@@ -247,7 +237,8 @@ def _groove_notes(
                         velocity=velocity,
                     )
                 )
-        if timeline.is_section_start(bar) and bar > 0 and energy >= 0.55:
+        lively = timeline.is_section_start(bar) and bar > 0 and energy >= 0.55
+        if lively and "crash" not in left_out:
             heard.add("crash")
             notes.append(
                 Note(pitch=gm_notes["crash"], start_beat=start, duration_beats=1.0, velocity=100)
@@ -278,6 +269,7 @@ def basic_groove(beats_per_bar: float, numerator: int) -> DrumGroove:
         {
             "id": f"basic_{numerator}",
             "name": f"basic {numerator}",
+            "role": "kit",
             "meter": f"{numerator}/{4 if per_beat == 4 else 8}",
             "steps": steps,
             "swing": 0.0,

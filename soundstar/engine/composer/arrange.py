@@ -1,0 +1,360 @@
+"""Who plays what, decided once, as plain data, before a note is written.
+
+`arrange` turns the lineup into parts: what kind of part each instrument plays (from how
+the knowledge base says it plays and the role it was given), its voices, where its groove
+comes from, the kit a style implies beside kit pieces, who keeps the beat, who partners
+or doubles whom, and the track's name. What a person left out (`params.exclusions`) is
+left out of every part, the ones the composer adds itself included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from typing import Any
+
+from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
+from soundstar.engine.composer.drums_part import pattern_voices
+from soundstar.engine.composer.grooves import (
+    bass_groove,
+    kit_groove,
+    kit_voice_names,
+    percussion_groove,
+    style_of,
+    without_voices,
+)
+from soundstar.errors import ParameterError
+from soundstar.knowledge import BassGroove, DrumGroove, Genre, Instrument, KnowledgeBase
+from soundstar.knowledge.exclusion import excludes
+from soundstar.models import InstrumentSpec, MusicalParameters, Role, split_meter
+
+# Timbres whose chord parts are power chords (see `voicing.power_chord`).
+POWER_CHORD_TIMBRES = frozenset({"guitar_distorted"})
+# How the instruments play that are heard on the drum channel (a groove of drum voices).
+_DRUM_CHANNEL = frozenset({"kit", "kit_piece", "hand_percussion", "shaker"})
+
+
+class PartKind(StrEnum):
+    """What a part's writer does (see `writers.WRITERS`)."""
+
+    KIT = "kit"  # a drummer: a groove on a kit, with fills, crashes and an ending
+    PIECE = "piece"  # a kit piece or a hand percussionist: its own voices from a groove
+    SHAKER = "shaker"  # shaker eighths and a tambourine on the backbeat
+    PITCHED_PERCUSSION = "pitched_percussion"  # timpani: chord roots in the low drum's pattern
+    BASS = "bass"
+    DOUBLE = "double"  # the first bass line again, in this instrument's register
+    MELODY = "melody"
+    PARTNER = "partner"  # a second line fitted to the melody
+    ARPEGGIO = "arpeggio"
+    CHORDS = "chords"
+    PAD = "pad"
+    TEXTURE = "texture"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One track's part, decided: its writer (`kind`), the instrument and role, the random
+    stream it draws from (`stream`: its place in the lineup; a kit a piece implies draws
+    from the piece's), and what its writer needs beyond the piece's timeline."""
+
+    kind: PartKind
+    instrument: str
+    role: Role
+    track_name: str
+    program: int
+    is_drum: bool
+    register: tuple[int, int]
+    stream: int
+    voices: tuple[str, ...] = ()
+    drum_groove: DrumGroove | None = None
+    fills: bool = False
+    named_voices: frozenset[str] = frozenset()
+    inside: tuple[tuple[str, ...], ...] = ()
+    left_out: frozenset[str] = frozenset()
+    bass_groove: BassGroove | None = None
+    keeps_beat: bool = False
+    style: str | None = None
+    power_chords: bool = False
+    octave: int = 0
+    follows: int | None = None
+    partner_voice: int = 0
+
+
+def instrument_of(kb: KnowledgeBase, name: str) -> Instrument:
+    inst = kb.instruments.get(name) or kb.find_instrument(name)
+    if inst is None:
+        raise ParameterError(f"unknown instrument {name!r}", field="instrumentation")
+    return inst
+
+
+def on_drum_channel(inst: Instrument) -> bool:
+    """A drum kit, a kit piece or unpitched percussion (congas, a shaker): it plays a
+    groove on the drum channel. Pitched percussion (timpani) does not."""
+    return inst.plays in _DRUM_CHANNEL
+
+
+@dataclass(frozen=True)
+class _Player:
+    """A member of the lineup the person did not leave out."""
+
+    index: int
+    spec: InstrumentSpec
+    inst: Instrument
+
+    @property
+    def voices(self) -> tuple[str, ...]:
+        """The voices a kit piece or percussionist plays: the one its descriptor names ("a
+        ride cymbal": the ride; "an open hi-hat": the open hat), else all the instrument's."""
+        voices = self.inst.voices
+        named = tuple(v for v in voices if self.spec.descriptor in (v, v.removesuffix("_hat")))
+        return named or voices
+
+
+def _players(kb: KnowledgeBase, params: MusicalParameters) -> list[_Player]:
+    lineup = [
+        _Player(i, s, instrument_of(kb, s.name)) for i, s in enumerate(params.instrumentation)
+    ]
+    return [p for p in lineup if not excludes(params.exclusions, p.inst, p.spec.role)]
+
+
+def _left_out_voices(kb: KnowledgeBase, params: MusicalParameters) -> frozenset[str]:
+    """Drum voices no kit may play: those of every kit piece left out ("no hi-hats"), and of
+    every hand percussionist left out, where they are not a kit's own (a cajon's kick is
+    the kit's; a salsa groove's congas are the conguero's)."""
+    if params.exclusions.is_empty():
+        return frozenset()
+    kit_voices = {
+        v for inst in kb.instruments.values() if inst.plays == "kit_piece" for v in inst.voices
+    }
+    out: set[str] = set()
+    for inst in kb.instruments.values():
+        if inst.voices and excludes(params.exclusions, inst, inst.role):
+            out.update(v for v in inst.voices if inst.plays == "kit_piece" or v not in kit_voices)
+    return frozenset(out)
+
+
+def keeper_index(players: Sequence[_Player], params: MusicalParameters) -> int | None:
+    """Lineup index of the part that marks every beat: a tempo the person named is heard as
+    the beat, and where no drums or unpitched percussion play, the bass (else the chords)
+    keeps it. None when the tempo was not named or a drum part plays; timpani, which
+    strike the roots in a pattern of their own, do not keep the beat."""
+    if not params.tempo_stated or any(on_drum_channel(p.inst) for p in players):
+        return None
+    for wanted in (Role.BASS, Role.CHORDS):
+        for p in players:
+            if p.spec.role == wanted:
+                return p.index
+    return None
+
+
+def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
+    """Lineup index of the part that keeps the beat (see `keeper_index`)."""
+    return keeper_index(_players(kb, params), params)
+
+
+@dataclass(frozen=True)
+class _Drummers:
+    """How the kit parts asked for are played. The kit's part (`groove`) is written at
+    lineup index `kit`: a named kit, with the pieces named beside it that it plays
+    (`inside`, their voices `inside_voices`) heard in it; else the style's kit (`implied`),
+    written just before that piece's own part, where the pieces named leave it something
+    to play. Every other piece plays its own voices on a track of its own: from
+    `pieces_groove` (the style's groove, fills included) where its bars have them (the
+    pieces in `from_kit_groove`: hi-hats in trap), else from the style's or the meter's
+    hand-percussion patterns (claps in a folk song)."""
+
+    groove: DrumGroove | None = None
+    kit: int | None = None
+    implied: Instrument | None = None
+    inside: frozenset[int] = frozenset()
+    inside_voices: tuple[tuple[str, ...], ...] = ()
+    named: frozenset[str] = frozenset()
+    pieces_groove: DrumGroove | None = None
+    from_kit_groove: frozenset[int] = frozenset()
+
+
+def _drummers(
+    kb: KnowledgeBase,
+    genre: Genre,
+    params: MusicalParameters,
+    players: list[_Player],
+    left_out: frozenset[str],
+) -> _Drummers:
+    """Decide how the kit parts asked for are played (see `_Drummers`)."""
+    drummers = [p for p in players if p.inst.drum]
+    if not drummers:
+        return _Drummers()
+    kits = [p.index for p in drummers if p.inst.plays == "kit"]
+    pieces = {p.index: p.voices for p in drummers if p.inst.plays == "kit_piece"}
+    named = frozenset(v for voices in pieces.values() for v in voices)
+    style_kit = next(
+        (kb.instruments[k] for k in genre.instrumentation.get("drums", ()) if k in kb.instruments),
+        None,
+    )
+    may_imply = style_kit is not None and not (
+        params.exclusions.only or excludes(params.exclusions, style_kit, Role.DRUMS)
+    )
+    # hi-hats asked for alone ("only hi-hats"), or in a style without drums, play alone
+    if not kits and (not may_imply or all(on_drum_channel(p.inst) for p in players)):
+        return _Drummers(named=named)
+    # congas named beside a kit take the groove's conga voices; a cajon leaves it its kick
+    kit_voices = {v for inst in kb.instruments.values() if inst.drum for v in inst.voices}
+    percussionists = frozenset(
+        v
+        for p in players
+        if p.inst.plays in ("hand_percussion", "shaker")
+        for v in p.inst.voices
+        if v not in kit_voices
+    )
+    style_groove = kit_groove(kb, genre, params.time_signature)
+    groove = without_voices(style_groove, percussionists) or style_groove
+    kept = without_voices(groove, left_out) if left_out else groove
+    if kits:
+        played = kit_voice_names(kept) if kept is not None else frozenset()
+        inside = frozenset(i for i, v in pieces.items() if played.intersection(v))
+        return _Drummers(
+            kept,
+            kits[0],
+            inside=inside | set(kits[1:]),
+            inside_voices=tuple(v for i, v in pieces.items() if i in inside),
+            named=named,
+        )
+    remaining = without_voices(kept, named) if kept is not None else None
+    return _Drummers(
+        remaining,
+        next(iter(pieces)) if remaining is not None else None,  # else the pieces play it all
+        style_kit,
+        named=named,
+        pieces_groove=groove,
+        from_kit_groove=frozenset(
+            i
+            for i, v in pieces.items()
+            if pattern_voices(groove, fill=False, ghosts=False) & set(v)
+        ),
+    )
+
+
+def _part(
+    player: _Player,
+    octave: int,
+    namer: _Namer,
+    kind: PartKind,
+    inst: Instrument | None = None,
+    **fields: Any,
+) -> Part:
+    """The part of `player`, played on `inst` (the kit a piece implies) or its own
+    instrument; drum parts take no octave shift."""
+    inst = inst or player.inst
+    drum = on_drum_channel(inst)
+    return Part(
+        kind=kind,
+        instrument=inst.id,
+        role=player.spec.role,
+        track_name=namer(inst),
+        program=inst.gm_program,
+        is_drum=drum,
+        register=(inst.register[0], inst.register[1]),
+        stream=player.index,
+        octave=0 if drum else octave,
+        **fields,
+    )
+
+
+class _Namer:
+    """Track names: the instrument's, numbered where it already plays ("Violin 2")."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, inst: Instrument) -> str:
+        self.seen[inst.id] = self.seen.get(inst.id, 0) + 1
+        count = self.seen[inst.id]
+        return inst.name if count == 1 else f"{inst.name} {count}"
+
+
+def arrange(params: MusicalParameters, kb: KnowledgeBase) -> list[Part]:
+    """Every part of the piece, in the order they are written, with all that decides them."""
+    genre = style_of(kb, params)
+    meter = params.time_signature
+    num, den = split_meter(meter)
+    beats_per_bar = num * 4.0 / den
+    players = _players(kb, params)
+    left_out = _left_out_voices(kb, params)
+    drummers = _drummers(kb, genre, params, players, left_out)
+    keeper = keeper_index(players, params)
+    chord_styles = [c for c in genre.comping if c != "none"] or ["block"]
+    name = _Namer()
+    parts: list[Part] = []
+    tune: int | None = None
+    bass_line: int | None = None
+    chord_parts = 0
+    partners = 0
+    for p in players:
+        if p.index in drummers.inside:
+            continue
+        inst, role, index = p.inst, p.spec.role, p.index
+        playing = kb.articulation(p.spec.descriptor)
+
+        part = partial(_part, p, playing.octave, name)
+        if index == drummers.kit and drummers.groove is not None:
+            kit: dict[str, Any] = {
+                "drum_groove": drummers.groove,
+                "named_voices": drummers.named,
+                "left_out": left_out,
+            }
+            if drummers.implied is not None:
+                parts.append(part(PartKind.KIT, drummers.implied, **kit))
+            else:
+                parts.append(part(PartKind.KIT, inside=drummers.inside_voices, **kit))
+                continue
+        if inst.plays in ("kit_piece", "hand_percussion"):
+            voices = p.voices
+            fills = index in drummers.from_kit_groove
+            source = (
+                drummers.pieces_groove if fills else percussion_groove(kb, genre, meter, voices)
+            )
+            parts.append(part(PartKind.PIECE, voices=voices, drum_groove=source, fills=fills))
+        elif inst.plays == "kit":
+            continue  # a kit the person left nothing to play
+        elif inst.plays == "shaker":
+            parts.append(part(PartKind.SHAKER, voices=inst.voices))
+        elif inst.plays == "pitched_percussion" or role in (Role.PERCUSSION, Role.DRUMS):
+            groove = percussion_groove(kb, genre, meter, ("tom_low",))
+            parts.append(part(PartKind.PITCHED_PERCUSSION, drum_groove=groove))
+        elif role == Role.BASS and bass_line is not None:
+            parts.append(part(PartKind.DOUBLE, follows=bass_line))
+        elif role == Role.BASS:
+            groove_b = bass_groove(kb, genre, meter, playing.bass_groove)
+            keeps = index == keeper
+            if keeps and not marks_every_beat(groove_b, beats_per_bar):
+                groove_b = beat_bass(beats_per_bar, meter)
+            bass_line = len(parts)
+            parts.append(part(PartKind.BASS, bass_groove=groove_b, keeps_beat=keeps))
+        elif (role == Role.LEAD and playing.style == "arpeggio") or role == Role.ARP:
+            parts.append(part(PartKind.ARPEGGIO))
+        elif role == Role.LEAD and tune is not None:
+            partners += 1
+            parts.append(part(PartKind.PARTNER, follows=tune, partner_voice=partners))
+        elif role == Role.LEAD:
+            tune = len(parts)
+            parts.append(part(PartKind.MELODY))
+        elif role == Role.PAD:
+            parts.append(part(PartKind.PAD, style=playing.style or "pad"))
+        elif role == Role.TEXTURE:
+            parts.append(part(PartKind.TEXTURE))
+        else:
+            # A second chord part takes the genre's next style, so two parts in one range
+            # do not double each other (a viola broken, a piano in block chords).
+            style = playing.style or chord_styles[chord_parts % len(chord_styles)]
+            chord_parts += 1
+            parts.append(
+                part(
+                    PartKind.CHORDS,
+                    style=style,
+                    power_chords=inst.timbre in POWER_CHORD_TIMBRES,
+                    keeps_beat=index == keeper,
+                )
+            )
+    return parts
