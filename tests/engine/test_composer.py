@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from soundstar.aurora.pipeline import Aurora
 from soundstar.engine.composer import beat_keeper, build_timeline, compose
-from soundstar.engine.composer.drums_part import _TIMEKEEPERS
 from soundstar.engine.composer.feel import SLOW_BPM
 from soundstar.engine.composer.melody import write_melody
+from soundstar.engine.composer.strokes import _TIMEKEEPERS
 from soundstar.engine.composer.timeline import SectionSpan, Timeline, allocate_bars
 from soundstar.engine.composer.voicing import power_chord
 from soundstar.engine.drums import GM_DRUM_NOTES

@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
-from soundstar.engine.composer.drums_part import pattern_voices
 from soundstar.engine.composer.grooves import (
     bass_groove,
     kit_groove,
@@ -25,6 +24,7 @@ from soundstar.engine.composer.grooves import (
     style_of,
     without_voices,
 )
+from soundstar.engine.composer.strokes import pattern_voices
 from soundstar.errors import ParameterError
 from soundstar.knowledge import BassGroove, DrumGroove, Genre, Instrument, KnowledgeBase
 from soundstar.knowledge.exclusion import excludes

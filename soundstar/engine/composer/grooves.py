@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from soundstar.engine.composer.bass_part import basic_bass
-from soundstar.engine.composer.drums_part import basic_groove, pattern_voices
+from soundstar.engine.composer.drums_part import basic_groove
+from soundstar.engine.composer.strokes import pattern_voices
 from soundstar.errors import ParameterError
 from soundstar.knowledge import BassGroove, DrumBar, DrumGroove, Genre, KnowledgeBase
 from soundstar.models import MusicalParameters, split_meter
