@@ -9,10 +9,10 @@ left out of every part, the ones the composer adds itself included.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
@@ -67,22 +67,23 @@ class Part:
     is_drum: bool
     register: tuple[int, int]
     stream: int
-    voices: tuple[str, ...] = ()
-    drum_groove: DrumGroove | None = None
-    fills: bool = False
-    named_voices: frozenset[str] = frozenset()
-    inside: tuple[tuple[str, ...], ...] = ()
-    left_out: frozenset[str] = frozenset()
+    voices: tuple[str, ...] = ()  # the drum voices a piece or shaker plays
+    drum_groove: DrumGroove | None = None  # where its strokes come from (kit, piece, timpani)
+    fills: bool = False  # a piece playing the kit's groove, fills included
+    named_voices: frozenset[str] = frozenset()  # kit: voices asked for (kept at any tempo)
+    inside: tuple[tuple[str, ...], ...] = ()  # kit: voices of each piece named inside it
+    left_out: frozenset[str] = frozenset()  # kit: voices the person left out
     bass_groove: BassGroove | None = None
-    keeps_beat: bool = False
-    style: str | None = None
+    keeps_beat: bool = False  # marks every beat (a named tempo, no drums)
+    style: str | None = None  # comping style of a chord or pad part
     power_chords: bool = False
-    octave: int = 0
-    follows: int | None = None
-    partner_voice: int = 0
+    octave: int = 0  # an octave up or down asked for ("low strings")
+    follows: int | None = None  # place of the part a partner or doubling joins
+    partner_voice: int = 0  # a partner's place among the melody's partners (1, 2, ...)
 
 
 def instrument_of(kb: KnowledgeBase, name: str) -> Instrument:
+    """The knowledge base's instrument of a lineup entry (its id, or a name of it)."""
     inst = kb.instruments.get(name) or kb.find_instrument(name)
     if inst is None:
         raise ParameterError(f"unknown instrument {name!r}", field="instrumentation")
@@ -236,30 +237,36 @@ def _drummers(
     )
 
 
-def _part(
-    player: _Player,
-    octave: int,
-    namer: _Namer,
-    kind: PartKind,
-    inst: Instrument | None = None,
-    **fields: Any,
-) -> Part:
-    """The part of `player`, played on `inst` (the kit a piece implies) or its own
-    instrument; drum parts take no octave shift."""
-    inst = inst or player.inst
-    drum = on_drum_channel(inst)
-    return Part(
-        kind=kind,
-        instrument=inst.id,
-        role=player.spec.role,
-        track_name=namer(inst),
-        program=inst.gm_program,
-        is_drum=drum,
-        register=(inst.register[0], inst.register[1]),
-        stream=player.index,
-        octave=0 if drum else octave,
-        **fields,
-    )
+# The part an instrument plays follows from how it plays; a pitched instrument's, from its role.
+_KIND_BY_PLAYS = {
+    "kit": PartKind.KIT,
+    "kit_piece": PartKind.PIECE,
+    "hand_percussion": PartKind.PIECE,
+    "shaker": PartKind.SHAKER,
+    "pitched_percussion": PartKind.PITCHED_PERCUSSION,
+}
+_KIND_BY_ROLE = {
+    Role.LEAD: PartKind.MELODY,
+    Role.CHORDS: PartKind.CHORDS,
+    Role.PAD: PartKind.PAD,
+    Role.BASS: PartKind.BASS,
+    Role.ARP: PartKind.ARPEGGIO,
+    Role.TEXTURE: PartKind.TEXTURE,
+    Role.PERCUSSION: PartKind.PITCHED_PERCUSSION,  # a pitched instrument struck: timpani-like
+    Role.DRUMS: PartKind.PITCHED_PERCUSSION,
+}
+# A second player of these parts joins the first instead of writing a line of its own.
+_JOINS_THE_FIRST = {PartKind.MELODY: PartKind.PARTNER, PartKind.BASS: PartKind.DOUBLE}
+
+
+def kind_of(inst: Instrument, role: Role, style: str | None) -> PartKind:
+    """The part `inst` plays in `role`: from how it plays (a kit, congas, a shaker), else
+    from the role; a lead asked to arpeggiate ("arpeggiated piano") arpeggiates."""
+    if inst.plays in _KIND_BY_PLAYS:
+        return _KIND_BY_PLAYS[inst.plays]
+    if role == Role.LEAD and style == "arpeggio":
+        return PartKind.ARPEGGIO
+    return _KIND_BY_ROLE[role]
 
 
 class _Namer:
@@ -274,87 +281,136 @@ class _Namer:
         return inst.name if count == 1 else f"{inst.name} {count}"
 
 
+@dataclass
+class _Arranger:
+    """What deciding one part needs to know of the piece and of the parts decided so far."""
+
+    kb: KnowledgeBase
+    genre: Genre
+    meter: str
+    drummers: _Drummers
+    keeper: int | None
+    left_out: frozenset[str]
+    parts: list[Part] = field(default_factory=list)
+    firsts: dict[PartKind, int] = field(default_factory=dict)
+    joined: Counter[PartKind] = field(default_factory=Counter)
+    chord_parts: int = 0
+    name: _Namer = field(default_factory=_Namer)
+
+    def add(
+        self, player: _Player, kind: PartKind, *, inst: Instrument | None = None, **fields: Any
+    ) -> None:
+        """Append the part of `player`, played on `inst` (the kit a piece implies) or its own
+        instrument; drum parts take no octave shift."""
+        inst = inst or player.inst
+        drum = on_drum_channel(inst)
+        octave = self.kb.articulation(player.spec.descriptor).octave
+        self.parts.append(
+            Part(
+                kind=kind,
+                instrument=inst.id,
+                role=player.spec.role,
+                track_name=self.name(inst),
+                program=inst.gm_program,
+                is_drum=drum,
+                register=(inst.register[0], inst.register[1]),
+                stream=player.index,
+                octave=0 if drum else octave,
+                **fields,
+            )
+        )
+
+    def kit(self, player: _Player) -> bool:
+        """Add the kit's part where it is written at `player`: the style's kit before the
+        piece's own part, or the named kit. True where the player's part is the kit's."""
+        drummers = self.drummers
+        if player.index != drummers.kit or drummers.groove is None:
+            return player.inst.plays == "kit"  # a second kit plays inside the first
+        groove: dict[str, Any] = {
+            "drum_groove": drummers.groove,
+            "named_voices": drummers.named,
+            "left_out": self.left_out,
+        }
+        if drummers.implied is not None:
+            self.add(player, PartKind.KIT, inst=drummers.implied, **groove)
+            return False
+        self.add(player, PartKind.KIT, inside=drummers.inside_voices, **groove)
+        return True
+
+    def player(self, player: _Player) -> None:
+        """Add the part of one member of the lineup, with what its kind needs."""
+        if player.index in self.drummers.inside or self.kit(player):
+            return
+        inst, role = player.inst, player.spec.role
+        playing = self.kb.articulation(player.spec.descriptor)
+        kind = kind_of(inst, role, playing.style)
+        if kind in _JOINS_THE_FIRST and kind in self.firsts:
+            joins = _JOINS_THE_FIRST[kind]
+            self.joined[joins] += 1
+            voice: dict[str, Any] = {}
+            if joins == PartKind.PARTNER:
+                voice["partner_voice"] = self.joined[joins]
+            self.add(player, joins, follows=self.firsts[kind], **voice)
+            return
+        self.firsts.setdefault(kind, len(self.parts))
+        keeps = player.index == self.keeper
+        if kind == PartKind.PIECE:
+            fills = player.index in self.drummers.from_kit_groove
+            source = (
+                self.drummers.pieces_groove
+                if fills
+                else percussion_groove(self.kb, self.genre, self.meter, player.voices)
+            )
+            self.add(player, kind, voices=player.voices, drum_groove=source, fills=fills)
+        elif kind == PartKind.SHAKER:
+            self.add(player, kind, voices=inst.voices)
+        elif kind == PartKind.PITCHED_PERCUSSION:
+            groove = percussion_groove(self.kb, self.genre, self.meter, ("tom_low",))
+            self.add(player, kind, drum_groove=groove)
+        elif kind == PartKind.BASS:
+            self.add(
+                player,
+                kind,
+                bass_groove=self._bass_groove(playing.bass_groove, keeps),
+                keeps_beat=keeps,
+            )
+        elif kind == PartKind.PAD:
+            self.add(player, kind, style=playing.style or "pad")
+        elif kind == PartKind.CHORDS:
+            # A second chord part takes the genre's next style, so two parts in one range
+            # do not double each other (a viola broken, a piano in block chords).
+            styles = [c for c in self.genre.comping if c != "none"] or ["block"]
+            style = playing.style or styles[self.chord_parts % len(styles)]
+            self.chord_parts += 1
+            power = inst.timbre in POWER_CHORD_TIMBRES
+            self.add(player, kind, style=style, power_chords=power, keeps_beat=keeps)
+        else:
+            self.add(player, kind)
+
+    def _bass_groove(self, asked: str | None, keeps_beat: bool) -> BassGroove:
+        """The style's bass groove (or the one a descriptor asked for); where the bass keeps
+        the beat and the groove does not mark every beat, a root on every beat."""
+        groove = bass_groove(self.kb, self.genre, self.meter, asked)
+        num, den = split_meter(self.meter)
+        beats_per_bar = num * 4.0 / den
+        if keeps_beat and not marks_every_beat(groove, beats_per_bar):
+            return beat_bass(beats_per_bar, self.meter)
+        return groove
+
+
 def arrange(params: MusicalParameters, kb: KnowledgeBase) -> list[Part]:
     """Every part of the piece, in the order they are written, with all that decides them."""
     genre = style_of(kb, params)
-    meter = params.time_signature
-    num, den = split_meter(meter)
-    beats_per_bar = num * 4.0 / den
     players = _players(kb, params)
     left_out = _left_out_voices(kb, params)
-    drummers = _drummers(kb, genre, params, players, left_out)
-    keeper = keeper_index(players, params)
-    chord_styles = [c for c in genre.comping if c != "none"] or ["block"]
-    name = _Namer()
-    parts: list[Part] = []
-    tune: int | None = None
-    bass_line: int | None = None
-    chord_parts = 0
-    partners = 0
-    for p in players:
-        if p.index in drummers.inside:
-            continue
-        inst, role, index = p.inst, p.spec.role, p.index
-        playing = kb.articulation(p.spec.descriptor)
-
-        part = partial(_part, p, playing.octave, name)
-        if index == drummers.kit and drummers.groove is not None:
-            kit: dict[str, Any] = {
-                "drum_groove": drummers.groove,
-                "named_voices": drummers.named,
-                "left_out": left_out,
-            }
-            if drummers.implied is not None:
-                parts.append(part(PartKind.KIT, drummers.implied, **kit))
-            else:
-                parts.append(part(PartKind.KIT, inside=drummers.inside_voices, **kit))
-                continue
-        if inst.plays in ("kit_piece", "hand_percussion"):
-            voices = p.voices
-            fills = index in drummers.from_kit_groove
-            source = (
-                drummers.pieces_groove if fills else percussion_groove(kb, genre, meter, voices)
-            )
-            parts.append(part(PartKind.PIECE, voices=voices, drum_groove=source, fills=fills))
-        elif inst.plays == "kit":
-            continue  # a kit the person left nothing to play
-        elif inst.plays == "shaker":
-            parts.append(part(PartKind.SHAKER, voices=inst.voices))
-        elif inst.plays == "pitched_percussion" or role in (Role.PERCUSSION, Role.DRUMS):
-            groove = percussion_groove(kb, genre, meter, ("tom_low",))
-            parts.append(part(PartKind.PITCHED_PERCUSSION, drum_groove=groove))
-        elif role == Role.BASS and bass_line is not None:
-            parts.append(part(PartKind.DOUBLE, follows=bass_line))
-        elif role == Role.BASS:
-            groove_b = bass_groove(kb, genre, meter, playing.bass_groove)
-            keeps = index == keeper
-            if keeps and not marks_every_beat(groove_b, beats_per_bar):
-                groove_b = beat_bass(beats_per_bar, meter)
-            bass_line = len(parts)
-            parts.append(part(PartKind.BASS, bass_groove=groove_b, keeps_beat=keeps))
-        elif (role == Role.LEAD and playing.style == "arpeggio") or role == Role.ARP:
-            parts.append(part(PartKind.ARPEGGIO))
-        elif role == Role.LEAD and tune is not None:
-            partners += 1
-            parts.append(part(PartKind.PARTNER, follows=tune, partner_voice=partners))
-        elif role == Role.LEAD:
-            tune = len(parts)
-            parts.append(part(PartKind.MELODY))
-        elif role == Role.PAD:
-            parts.append(part(PartKind.PAD, style=playing.style or "pad"))
-        elif role == Role.TEXTURE:
-            parts.append(part(PartKind.TEXTURE))
-        else:
-            # A second chord part takes the genre's next style, so two parts in one range
-            # do not double each other (a viola broken, a piano in block chords).
-            style = playing.style or chord_styles[chord_parts % len(chord_styles)]
-            chord_parts += 1
-            parts.append(
-                part(
-                    PartKind.CHORDS,
-                    style=style,
-                    power_chords=inst.timbre in POWER_CHORD_TIMBRES,
-                    keeps_beat=index == keeper,
-                )
-            )
-    return parts
+    arranger = _Arranger(
+        kb=kb,
+        genre=genre,
+        meter=params.time_signature,
+        drummers=_drummers(kb, genre, params, players, left_out),
+        keeper=keeper_index(players, params),
+        left_out=left_out,
+    )
+    for player in players:
+        arranger.player(player)
+    return arranger.parts
