@@ -16,6 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
+from soundstar.engine.composer.drums_part import shaker_groove
+from soundstar.engine.composer.feel import FAST_BPM
 from soundstar.engine.composer.grooves import (
     bass_groove,
     kit_groove,
@@ -40,8 +42,7 @@ class PartKind(StrEnum):
     """What a part's writer does (see `writers.WRITERS`)."""
 
     KIT = "kit"  # a drummer: a groove on a kit, with fills, crashes and an ending
-    PIECE = "piece"  # a kit piece or a hand percussionist: its own voices from a groove
-    SHAKER = "shaker"  # shaker eighths and a tambourine on the backbeat
+    PIECE = "piece"  # a kit piece, hand percussion or a shaker: its own voices from a groove
     PITCHED_PERCUSSION = "pitched_percussion"  # timpani: chord roots in the low drum's pattern
     BASS = "bass"
     DOUBLE = "double"  # the first bass line again, in this instrument's register
@@ -242,7 +243,7 @@ _KIND_BY_PLAYS = {
     "kit": PartKind.KIT,
     "kit_piece": PartKind.PIECE,
     "hand_percussion": PartKind.PIECE,
-    "shaker": PartKind.SHAKER,
+    "shaker": PartKind.PIECE,
     "pitched_percussion": PartKind.PITCHED_PERCUSSION,
 }
 _KIND_BY_ROLE = {
@@ -291,6 +292,7 @@ class _Arranger:
     drummers: _Drummers
     keeper: int | None
     left_out: frozenset[str]
+    fast: bool
     parts: list[Part] = field(default_factory=list)
     firsts: dict[PartKind, int] = field(default_factory=dict)
     joined: Counter[PartKind] = field(default_factory=Counter)
@@ -356,14 +358,13 @@ class _Arranger:
         keeps = player.index == self.keeper
         if kind == PartKind.PIECE:
             fills = player.index in self.drummers.from_kit_groove
-            source = (
-                self.drummers.pieces_groove
-                if fills
-                else percussion_groove(self.kb, self.genre, self.meter, player.voices)
-            )
+            if fills:
+                source = self.drummers.pieces_groove
+            elif inst.plays == "shaker":
+                source = shaker_groove(self.meter, fast=self.fast)
+            else:
+                source = percussion_groove(self.kb, self.genre, self.meter, player.voices)
             self.add(player, kind, voices=player.voices, drum_groove=source, fills=fills)
-        elif kind == PartKind.SHAKER:
-            self.add(player, kind, voices=inst.voices)
         elif kind == PartKind.PITCHED_PERCUSSION:
             groove = percussion_groove(self.kb, self.genre, self.meter, ("tom_low",))
             self.add(player, kind, drum_groove=groove)
@@ -410,6 +411,7 @@ def arrange(params: MusicalParameters, kb: KnowledgeBase) -> list[Part]:
         drummers=_drummers(kb, genre, params, players, left_out),
         keeper=keeper_index(players, params),
         left_out=left_out,
+        fast=params.tempo_bpm >= FAST_BPM,
     )
     for player in players:
         arranger.player(player)

@@ -18,8 +18,6 @@ from soundstar.engine.composer.strokes import (
     PERCUSSIONIST,
     Stroke,
     grid,
-    plays_from,
-    slow_tempo_scale,
     strokes,
 )
 from soundstar.engine.composer.timeline import Timeline
@@ -35,11 +33,6 @@ _FAST_DROPPED = frozenset({"clap"})
 # A piece named inside the kit is heard when it plays at least this many strokes that are
 # not ghost notes: one stroke in a piece (a fill's last snare at a slow tempo) is no part.
 _HEARD_STROKES = 2
-SHAKER_AND_TAMBOURINE = ("shaker", "tambourine")
-# The shaker and the tambourine play from these section energies up, or in the piece's
-# liveliest sections where none reaches them: an instrument asked for is always heard.
-_SHAKER_ENERGY = 0.4
-_TAMBOURINE_ENERGY = 0.6
 
 
 def _notes(
@@ -221,54 +214,29 @@ def _tambourine_beats(pulse: Pulse) -> list[float]:
     return beats[1:] if len(beats) == 3 else beats[1::2]
 
 
-def write_percussion(
-    timeline: Timeline,
-    gm_notes: dict[str, int],
-    rng: np.random.Generator,
-    *,
-    swing: float,
-    tempo_bpm: float | None = None,
-    voices: tuple[str, ...] = SHAKER_AND_TAMBOURINE,
-) -> list[Note]:
-    """Shaker eighths and a tambourine on the backbeat, in the livelier sections: both
-    accent the felt beats (two dotted quarters in 6/8, not three quarters); from FAST_BPM
-    up the shaker moves on the felt beats only (its eighths would be heard as a beat and a
-    half in a fast waltz). `voices` chooses which of the two play."""
-    notes: list[Note] = []
-    pulse = timeline.pulse
-    fast = tempo_bpm is not None and tempo_bpm >= FAST_BPM
-    shaker_from = plays_from(_SHAKER_ENERGY, timeline)
-    tambourine_from = plays_from(_TAMBOURINE_ENERGY, timeline)
-    for bar in range(max(timeline.n_bars - 1, 1)):
-        energy = timeline.section_of(bar).energy
-        if energy < min(shaker_from, tambourine_from):
-            continue
-        start = timeline.bar_start(bar)
-        shaking = "shaker" in voices and energy >= shaker_from
-        for i in range(round(timeline.beats_per_bar * 2) if shaking else 0):
-            on_beat = pulse.on_beat(i * 0.5)
-            if fast and not on_beat:
-                continue
-            onset = start + i * 0.5 + swing_offset(i, 2, swing, 0.5)
-            vel = (70 if on_beat else 52) * (0.7 + 0.3 * energy) * slow_tempo_scale(
-                "shaker", on_beat, tempo_bpm
-            ) + rng.normal(0, 4)
-            notes.append(
-                Note(
-                    pitch=gm_notes["shaker"],
-                    start_beat=round(onset, 6),
-                    duration_beats=0.25,
-                    velocity=int(np.clip(vel, 20, 127)),
-                )
-            )
-        if energy >= tambourine_from and "tambourine" in voices:
-            for onset in _tambourine_beats(pulse):
-                notes.append(
-                    Note(
-                        pitch=gm_notes["tambourine"],
-                        start_beat=start + onset,
-                        duration_beats=0.5,
-                        velocity=int(70 + 20 * energy),
-                    )
-                )
-    return notes
+def shaker_groove(meter: str, *, fast: bool) -> DrumGroove:
+    """The shaker's and the tambourine's idiom in any meter, as a groove on an eighth-note
+    grid: shaker eighths accenting the felt beats (two dotted quarters in 6/8, not three
+    quarters), on the felt beats alone when `fast` (from FAST_BPM its eighths in a fast
+    waltz are heard as a beat and a half), and a tambourine on the backbeat."""
+    pulse = Pulse.of(meter)
+    steps = max(round(pulse.beats_per_bar * 2), 2)
+    step_beats = pulse.beats_per_bar / steps
+    shaker = [
+        "x" if pulse.on_beat(i * step_beats) else ("." if fast else "o") for i in range(steps)
+    ]
+    tambourine = ["."] * steps
+    for onset in _tambourine_beats(pulse):
+        tambourine[round(onset / step_beats)] = "x"
+    return DrumGroove.model_validate(
+        {
+            "id": "shaker_and_tambourine",
+            "name": "shaker and tambourine",
+            "role": "hand_percussion",
+            "meter": meter,
+            "steps": steps,
+            "swing": 0.0,
+            "feel": "straight",
+            "voices": {"shaker": "".join(shaker), "tambourine": "".join(tambourine)},
+        }
+    )

@@ -38,9 +38,11 @@ _GHOST_ENERGY = 0.45
 _FAST_DROPPED = frozenset({"clap"})
 
 
-# Hand percussion rests in sections quieter than this (or all but the piece's liveliest,
-# where none reaches it: an instrument asked for is always heard).
+# Hand percussion rests in sections quieter than this, a shaker and a tambourine (lighter
+# colours of a livelier band) below theirs; or in all but the piece's liveliest sections,
+# where none reaches it: an instrument asked for is always heard.
 HAND_REST_ENERGY = 0.3
+_ENTERS_AT = {"shaker": 0.4, "tambourine": 0.6}
 # A drummer crashes into a section this lively.
 _CRASH_ENERGY = 0.55
 
@@ -218,11 +220,12 @@ def strokes(
         v: "" if covered else felt_beat_pattern(i, timeline.pulse, steps, v)
         for i, v in enumerate(voices or ())
     }
-    rest_below = plays_from(HAND_REST_ENERGY, timeline)
+    enters = {
+        v: plays_from(_ENTERS_AT.get(v, HAND_REST_ENERGY), timeline) if policy.rests else 0.0
+        for v in voices or ()
+    }
     for bar in range(timeline.n_bars - 1 if timeline.n_bars > 1 else 1):
         energy = timeline.section_of(bar).energy
-        if policy.rests and energy < rest_below:
-            continue
         if groove is None:
             written: dict[str, str] = {}
         elif policy.fills:
@@ -232,6 +235,8 @@ def strokes(
         played = voices if voices is not None else tuple(written)
         for voice in played:
             if (policy.thins and thinned_out(voice, energy)) or voice in silent:
+                continue
+            if energy < enters.get(voice, 0.0):
                 continue
             pattern = written.get(voice, fallback.get(voice, ""))
             for step, velocity, heard in pattern_hits(

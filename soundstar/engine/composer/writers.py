@@ -17,7 +17,6 @@ from soundstar.engine.composer.comping import write_arp, write_comping, write_te
 from soundstar.engine.composer.drums_part import (
     write_drums,
     write_hand_percussion,
-    write_percussion,
     write_pitched_percussion,
 )
 from soundstar.engine.composer.feel import Feel
@@ -73,17 +72,6 @@ def _piece(part: Part, ctx: WriteContext) -> list[Note]:
         swing=max(ctx.feel.swing, groove.swing if groove is not None else 0.0),
         tempo_bpm=ctx.feel.tempo_bpm,
         fills=part.fills,
-    )
-
-
-def _shaker(part: Part, ctx: WriteContext) -> list[Note]:
-    return write_percussion(
-        ctx.timeline,
-        GM_DRUM_NOTES,
-        ctx.rng,
-        swing=ctx.feel.swing,
-        tempo_bpm=ctx.feel.tempo_bpm,
-        voices=part.voices,
     )
 
 
@@ -159,7 +147,6 @@ def _texture(part: Part, ctx: WriteContext) -> list[Note]:
 WRITERS: dict[PartKind, Writer] = {
     PartKind.KIT: _kit,
     PartKind.PIECE: _piece,
-    PartKind.SHAKER: _shaker,
     PartKind.PITCHED_PERCUSSION: _pitched_percussion,
     PartKind.BASS: _bass,
     PartKind.DOUBLE: _double,

@@ -84,7 +84,7 @@ def test_a_lineup_becomes_one_part_each_of_the_kind_its_instrument_plays() -> No
         ("piano", PartKind.CHORDS),
         ("violin", PartKind.MELODY),
         ("congas", PartKind.PIECE),
-        ("shaker", PartKind.SHAKER),
+        ("shaker", PartKind.PIECE),
         ("timpani", PartKind.PITCHED_PERCUSSION),
     ]
     assert [p.is_drum for p in parts] == [True, False, False, False, True, True, False]
