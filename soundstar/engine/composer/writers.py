@@ -47,7 +47,7 @@ Writer = Callable[[Part, WriteContext], list[Note]]
 
 def _kit(part: Part, ctx: WriteContext) -> list[Note]:
     if part.drum_groove is None:
-        return []
+        raise ValueError("arrange gives every kit part its groove")
     return write_drums(
         ctx.timeline,
         part.drum_groove,
@@ -83,7 +83,7 @@ def _pitched_percussion(part: Part, ctx: WriteContext) -> list[Note]:
 
 def _bass(part: Part, ctx: WriteContext) -> list[Note]:
     if part.bass_groove is None:
-        return []
+        raise ValueError("arrange gives every bass part its groove")
     return write_bass(
         ctx.timeline,
         part.bass_groove,
