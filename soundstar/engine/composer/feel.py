@@ -44,8 +44,3 @@ class Feel:
 
     swing: float
     tempo_bpm: float | None
-
-    @property
-    def fast(self) -> bool:
-        """At FAST_BPM or above (see there)."""
-        return self.tempo_bpm is not None and self.tempo_bpm >= FAST_BPM

@@ -1,6 +1,6 @@
 """One stroke generator for every percussion part: a groove and voices -> strokes.
 
-The kit, a kit piece or hand percussionist on its own, and timpani all play through
+The kit, a kit piece, hand percussion or a shaker on its own, and timpani all play through
 `strokes`: the same velocity rule (accents, ghost notes from a section energy up, softer
 in quieter sections, reshaped at slow tempi so the beat stays the pulse heard), and a
 `Policy` that says what the player does beyond the groove (fills, thinning in quiet
@@ -32,10 +32,6 @@ _SLOW_GHOST_SCALE = 0.3
 _SLOW_BEAT_SCALE = 1.1
 # Ghost notes ("o") play from this section energy up.
 _GHOST_ENERGY = 0.45
-# A hand-clap (a broadband noise burst) on 2 and 4 is heard as a half-time beat from
-# FAST_BPM up even when played softly: it is left out, unless the person asked for claps
-# or the groove is felt in half time anyway (trap).
-_FAST_DROPPED = frozenset({"clap"})
 
 
 # Hand percussion rests in sections quieter than this, a shaker and a tambourine (lighter
