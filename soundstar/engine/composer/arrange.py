@@ -156,8 +156,8 @@ def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
     return keeper_index(_players(kb, params), params)
 
 
-@dataclass(frozen=True)
-class _Drummers:
+@dataclass(frozen=True, kw_only=True)
+class _KitPlan:
     """How the kit parts asked for are played. The kit's part (`groove`) is written at
     lineup index `kit`: a named kit, with the pieces named beside it that it plays
     (`inside`, their voices `inside_voices`) heard in it; else the style's kit (`implied`),
@@ -177,17 +177,17 @@ class _Drummers:
     from_kit_groove: frozenset[int] = frozenset()
 
 
-def _drummers(
+def _kit_plan(
     kb: KnowledgeBase,
     genre: Genre,
     params: MusicalParameters,
     players: list[_Player],
     left_out: frozenset[str],
-) -> _Drummers:
-    """Decide how the kit parts asked for are played (see `_Drummers`)."""
+) -> _KitPlan:
+    """Decide how the kit parts asked for are played (see `_KitPlan`)."""
     drummers = [p for p in players if p.inst.drum]
     if not drummers:
-        return _Drummers()
+        return _KitPlan()
     kits = [p.index for p in drummers if p.inst.plays == "kit"]
     pieces = {p.index: p.voices for p in drummers if p.inst.plays == "kit_piece"}
     named = frozenset(v for voices in pieces.values() for v in voices)
@@ -200,7 +200,7 @@ def _drummers(
     )
     # hi-hats asked for alone ("only hi-hats"), or in a style without drums, play alone
     if not kits and (not may_imply or all(on_drum_channel(p.inst) for p in players)):
-        return _Drummers(named=named)
+        return _KitPlan(named=named)
     # congas named beside a kit take the groove's conga voices; a cajon leaves it its kick
     kit_voices = {v for inst in kb.instruments.values() if inst.drum for v in inst.voices}
     percussionists = frozenset(
@@ -216,18 +216,18 @@ def _drummers(
     if kits:
         played = kit_voice_names(kept) if kept is not None else frozenset()
         inside = frozenset(i for i, v in pieces.items() if played.intersection(v))
-        return _Drummers(
-            kept,
-            kits[0],
+        return _KitPlan(
+            groove=kept,
+            kit=kits[0],
             inside=inside | set(kits[1:]),
             inside_voices=tuple(v for i, v in pieces.items() if i in inside),
             named=named,
         )
     remaining = without_voices(kept, named) if kept is not None else None
-    return _Drummers(
-        remaining,
-        next(iter(pieces)) if remaining is not None else None,  # else the pieces play it all
-        style_kit,
+    return _KitPlan(
+        groove=remaining,
+        kit=next(iter(pieces)) if remaining is not None else None,  # else the pieces play it all
+        implied=style_kit,
         named=named,
         pieces_groove=groove,
         from_kit_groove=frozenset(
@@ -289,7 +289,7 @@ class _Arranger:
     kb: KnowledgeBase
     genre: Genre
     meter: str
-    drummers: _Drummers
+    kit_plan: _KitPlan
     keeper: int | None
     left_out: frozenset[str]
     fast: bool
@@ -325,23 +325,23 @@ class _Arranger:
     def kit(self, player: _Player) -> bool:
         """Add the kit's part where it is written at `player`: the style's kit before the
         piece's own part, or the named kit. True where the player's part is the kit's."""
-        drummers = self.drummers
-        if player.index != drummers.kit or drummers.groove is None:
+        plan = self.kit_plan
+        if player.index != plan.kit or plan.groove is None:
             return player.inst.plays == "kit"  # a second kit plays inside the first
         groove: dict[str, Any] = {
-            "drum_groove": drummers.groove,
-            "named_voices": drummers.named,
+            "drum_groove": plan.groove,
+            "named_voices": plan.named,
             "left_out": self.left_out,
         }
-        if drummers.implied is not None:
-            self.add(player, PartKind.KIT, inst=drummers.implied, **groove)
+        if plan.implied is not None:
+            self.add(player, PartKind.KIT, inst=plan.implied, **groove)
             return False
-        self.add(player, PartKind.KIT, inside=drummers.inside_voices, **groove)
+        self.add(player, PartKind.KIT, inside=plan.inside_voices, **groove)
         return True
 
     def player(self, player: _Player) -> None:
         """Add the part of one member of the lineup, with what its kind needs."""
-        if player.index in self.drummers.inside or self.kit(player):
+        if player.index in self.kit_plan.inside or self.kit(player):
             return
         inst, role = player.inst, player.spec.role
         playing = self.kb.articulation(player.spec.descriptor)
@@ -357,9 +357,9 @@ class _Arranger:
         self.firsts.setdefault(kind, len(self.parts))
         keeps = player.index == self.keeper
         if kind == PartKind.PIECE:
-            fills = player.index in self.drummers.from_kit_groove
+            fills = player.index in self.kit_plan.from_kit_groove
             if fills:
-                source = self.drummers.pieces_groove
+                source = self.kit_plan.pieces_groove
             elif inst.plays == "shaker":
                 source = shaker_groove(self.meter, fast=self.fast)
             else:
@@ -408,7 +408,7 @@ def arrange(params: MusicalParameters, kb: KnowledgeBase) -> list[Part]:
         kb=kb,
         genre=genre,
         meter=params.time_signature,
-        drummers=_drummers(kb, genre, params, players, left_out),
+        kit_plan=_kit_plan(kb, genre, params, players, left_out),
         keeper=keeper_index(players, params),
         left_out=left_out,
         fast=params.tempo_bpm >= FAST_BPM,
