@@ -82,7 +82,6 @@ from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
 from soundstar.errors import ParameterError
-from soundstar.knowledge import load_knowledge
 from soundstar.models import Score, split_key, split_meter
 
 SAMPLE_RATE = 44100
@@ -287,17 +286,15 @@ def measure(
     options: EngineOptions,
     es: ModuleType | None = None,
 ) -> dict[str, Any]:
-    kb = load_knowledge()
     u = aurora.understand(prompt, duration_seconds=DURATION_S, check_length=False)
     p = u.parameters
     score = compose(p, u.plan, seed=seed)
-    genre = kb.find_genre(p.sub_genre or p.genre)
     rendered = render_score(
         score,
         sample_rate=SAMPLE_RATE,
         seed=seed,
-        drum_kit=(genre.drum_kit if genre and genre.drum_kit else "acoustic"),
-        sidechain=bool(genre and genre.sidechain),
+        drum_kit=score.drum_kit,
+        sidechain=score.sidechain,
         options=options,
     )
     audio = rendered.audio

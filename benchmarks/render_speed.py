@@ -41,7 +41,6 @@ from soundstar.config import EngineConfig
 from soundstar.engine.composer import compose
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
-from soundstar.knowledge import load_knowledge
 from soundstar.models import Score
 
 PROMPTS = [
@@ -57,15 +56,12 @@ PARSE_PROMPT = "an upbeat 80s synthwave track with pulsing bass and dreamy pads"
 
 def _score(prompt: str, duration: float, seed: int) -> tuple[Score, str, float, float]:
     """(score, drum kit, seconds understanding, seconds composing)."""
-    kb = load_knowledge()
     t0 = time.perf_counter()
     u = Aurora().understand(prompt, duration_seconds=duration)
     t1 = time.perf_counter()
     score = compose(u.parameters, u.plan, seed=seed)
     t2 = time.perf_counter()
-    genre = kb.find_genre(u.parameters.sub_genre or u.parameters.genre)
-    kit = genre.drum_kit if genre and genre.drum_kit else "acoustic"
-    return score, kit, t1 - t0, t2 - t1
+    return score, score.drum_kit, t1 - t0, t2 - t1
 
 
 def _render_once(

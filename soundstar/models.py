@@ -489,6 +489,12 @@ class Score(_Model):
     sections: list[ScoreSection]
     chords: list[ChordEvent]
     tracks: list[Track]
+    drum_kit: str = Field(
+        default="acoustic", description="the kit the style's drums are played on (render)"
+    )
+    sidechain: bool = Field(
+        default=False, description="the style ducks its other parts under the kick (render)"
+    )
 
     @property
     def seconds_per_beat(self) -> float:

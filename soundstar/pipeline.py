@@ -30,7 +30,6 @@ from soundstar.engine.composer import compose
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import ProgressFn, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
-from soundstar.knowledge import load_knowledge
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -238,15 +237,12 @@ def generate(
     stages.append("compose")
     _scaled(progress, "compose")("compose", 1.0)
 
-    kb = load_knowledge()
-    genre = kb.find_genre(params.sub_genre or params.genre) or kb.find_genre(params.genre)
-    kit = (genre.drum_kit if genre and genre.drum_kit else None) or "acoustic"
     rendered = render_score(
         score,
         sample_rate=request.sample_rate,
         seed=seed,
-        drum_kit=kit,
-        sidechain=bool(genre and genre.sidechain),
+        drum_kit=score.drum_kit,
+        sidechain=score.sidechain,
         target_lufs=request.target_lufs,
         progress=_scaled(progress, "synthesis"),
         options=engine or engine_options_from_settings(get_settings().engine),

@@ -43,7 +43,7 @@ a second melody voice first (a jazz quintet's front line is two horns)."""
 
 def sings(inst: Instrument) -> bool:
     """Whether an instrument is a voice: it plays only when a person asks for one."""
-    return inst.family == "vocal"
+    return inst.plays == "voice"
 
 
 WORDLESS_VOICE = "The voice sings a wordless line ({names}): Soundstar does not sing lyrics."

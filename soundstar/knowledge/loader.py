@@ -206,6 +206,7 @@ def _check_genres(
     drum_grooves: Mapping[str, DrumGroove],
     bass_grooves: Mapping[str, BassGroove],
 ) -> None:
+    _check_grooves(drum_grooves, bass_grooves)
     file = "genres.yaml"
     for g in genres.values():
         refs.check(file, g.id, "drum_grooves", "drum_grooves", g.drum_grooves)
@@ -238,6 +239,10 @@ def _check_genres(
                 )
         for field, table in (("drum_grooves", drum_grooves), ("bass_grooves", bass_grooves)):
             for groove_id in getattr(g, field):
+                if field == "drum_grooves" and drum_grooves[groove_id].role != "kit":
+                    raise KnowledgeError(
+                        file, g.id, field, f"groove {groove_id!r} is not a kit groove"
+                    )
                 meter = table[groove_id].meter
                 if meter not in g.meters:
                     raise KnowledgeError(
@@ -246,6 +251,34 @@ def _check_genres(
                         field,
                         f"groove {groove_id!r} is in {meter}, not in {list(g.meters)}",
                     )
+
+
+def _check_grooves(
+    drum_grooves: Mapping[str, DrumGroove], bass_grooves: Mapping[str, BassGroove]
+) -> None:
+    """At most one plain kit groove, plain bass groove and hand-percussion groove per meter:
+    each is what the composer plays in the meter where a style has none of its own."""
+    tables: list[tuple[str, str, list[tuple[str, str]]]] = [
+        (
+            "drum_grooves.yaml",
+            "plain",
+            [(g.id, g.meter) for g in drum_grooves.values() if g.plain],
+        ),
+        (
+            "drum_grooves.yaml",
+            "role",
+            [(g.id, g.meter) for g in drum_grooves.values() if g.role == "hand_percussion"],
+        ),
+        ("bass_grooves.yaml", "plain", [(g.id, g.meter) for g in bass_grooves.values() if g.plain]),
+    ]
+    for file, field, grooves in tables:
+        seen: dict[str, str] = {}
+        for gid, meter in grooves:
+            if meter in seen:
+                raise KnowledgeError(
+                    file, gid, field, f"{seen[meter]!r} already has this place in {meter}"
+                )
+            seen[meter] = gid
 
 
 def _check_role(file: str, record: str, field: str, inst: Instrument, role: str) -> None:

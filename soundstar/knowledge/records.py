@@ -18,11 +18,13 @@ from soundstar.knowledge.vocab import (
     BASS_STEPS,
     DRUM_HITS,
     CompingName,
+    DrumGrooveRole,
     DrumVoiceName,
     FamilyName,
     FeelName,
     KitName,
     ModeName,
+    PlaysName,
     RoleName,
     TimbreName,
     TransitionName,
@@ -34,6 +36,11 @@ Midi = Annotated[int, Field(ge=0, le=127)]
 Bpm = Annotated[int, Field(ge=40, le=240)]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$")]
 Names = tuple[str, ...]
+
+DRUM_KIT_PLAYS = frozenset({"kit", "kit_piece"})
+"""How a drum kit and its pieces play: on the drum engine, as a drummer."""
+VOICED_PLAYS = frozenset({"kit_piece", "hand_percussion", "shaker"})
+"""How the instruments play that are heard as drum voices they name."""
 
 
 class Record(BaseModel):
@@ -133,15 +140,16 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
     class Instrument(Record):
-        """An instrument; drum entries are kits (or kit pieces) played by the drum engine."""
+        """An instrument, and how it plays (`plays`): kits and kit pieces are played by the drum
+        engine, hand percussion and shakers by their drum voices, the rest are pitched."""
 
         id: Id
         name: str = Field(min_length=1)
         aliases: Aliases = ()
         family: FamilyName
         role: RoleName
+        plays: PlaysName
         gm_program: Midi
-        drum: bool = False
         register: tuple[Midi, Midi]
         timbre: TimbreName | None
         kit: KitName | None = Field(
@@ -149,8 +157,8 @@ with warnings.catch_warnings():
         )
         voices: tuple[DrumVoiceName, ...] = Field(
             default=(),
-            description="for kit pieces (hi-hat, snare...) and hand percussion (congas...): "
-            "the drum voices they name; percussion without voices (timpani) is pitched",
+            description="for kit pieces (hi-hat, snare...), hand percussion (congas...) and "
+            "shakers: the drum voices they name",
         )
         variant_of: str | None = Field(
             default=None,
@@ -162,14 +170,26 @@ with warnings.catch_warnings():
             "no electric piano), without it standing in for their name as a variant does",
         )
 
+        @property
+        def drum(self) -> bool:
+            """A drum kit or a piece of one: played by the drum engine, no timbre of its own."""
+            return self.plays in DRUM_KIT_PLAYS
+
         @model_validator(mode="after")
-        def _drum_or_pitched(self) -> Self:
+        def _plays_consistent(self) -> Self:
             _ordered_pair(self.register, "register")
             if self.drum:
                 if self.timbre is not None:
-                    raise ValueError("a drum entry has timbre null (the drum engine plays it)")
+                    raise ValueError(
+                        "a kit or kit piece has timbre null (the drum engine plays it)"
+                    )
             elif self.timbre is None:
-                raise ValueError("a pitched (non-drum) instrument needs a timbre")
+                raise ValueError(f"an instrument that plays {self.plays} needs a timbre")
+            if (self.plays in VOICED_PLAYS) != bool(self.voices):
+                raise ValueError(
+                    f"an instrument that plays {self.plays} "
+                    + ("names its drum voices" if self.plays in VOICED_PLAYS else "has no voices")
+                )
             return self
 
 
@@ -372,8 +392,14 @@ class DrumBar(Record):
 
 
 class DrumGroove(Record):
+    """A bar of drum patterns. `role` says who plays it: a drummer on a kit, or a hand
+    percussionist (the patterns where the style's groove has none for the instrument).
+    `plain` marks the meter's plain kit groove, played by a style with none in the meter."""
+
     id: Id
     name: str = Field(min_length=1)
+    role: DrumGrooveRole
+    plain: bool = False
     meter: str
     steps: int = Field(ge=2, le=64)
     swing: float = Field(ge=0.0, le=0.5)
@@ -390,6 +416,8 @@ class DrumGroove(Record):
     @model_validator(mode="after")
     def _patterns_fit(self) -> Self:
         split_meter(self.meter)
+        if self.plain and self.role != "kit":
+            raise ValueError("only a kit groove is a meter's plain groove")
         _check_patterns(self.voices.items(), self.steps, DRUM_HITS)
         extra = [bar for bar in (self.fill, self.alternate) if bar is not None]
         for bar in (*self.variations, *extra):
@@ -398,8 +426,12 @@ class DrumGroove(Record):
 
 
 class BassGroove(Record):
+    """A bar of a bass line. `plain` marks the meter's plain groove, played by a style with
+    none in the meter."""
+
     id: Id
     name: str = Field(min_length=1)
+    plain: bool = False
     meter: str
     steps: int = Field(ge=2, le=64)
     pattern: str

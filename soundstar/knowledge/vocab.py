@@ -102,6 +102,10 @@ TransitionName = Literal[
     "build", "drop", "fill", "fade", "cut", "riser", "breakdown", "swell", "turnaround"
 ]
 FeelName = Literal["straight", "half_time", "double_time"]
+PlaysName = Literal[
+    "kit", "kit_piece", "hand_percussion", "shaker", "pitched_percussion", "melodic", "voice"
+]
+DrumGrooveRole = Literal["kit", "hand_percussion"]
 
 ROLES: tuple[str, ...] = get_args(RoleName)
 FAMILIES: tuple[str, ...] = get_args(FamilyName)
@@ -110,6 +114,7 @@ DRUM_VOICES: tuple[str, ...] = get_args(DrumVoiceName)
 DRUM_KITS: tuple[str, ...] = get_args(KitName)
 COMPING_STYLES: tuple[str, ...] = get_args(CompingName)
 MODES: tuple[str, ...] = get_args(ModeName)
+PLAYS: tuple[str, ...] = get_args(PlaysName)
 TRANSITION_TYPES: tuple[str, ...] = get_args(TransitionName)
 
 DRUM_HITS = frozenset("Xxo.")

@@ -21,8 +21,9 @@ from soundstar.engine.composer.bass_part import (
     marks_every_beat,
     write_bass,
 )
-from soundstar.engine.composer.drums_part import basic_groove, slow_tempo_scale, write_drums
+from soundstar.engine.composer.drums_part import basic_groove, write_drums
 from soundstar.engine.composer.melody import offbeat_chance, write_melody
+from soundstar.engine.composer.strokes import slow_tempo_scale
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
 from soundstar.engine.composer.tonality import tonality
 from soundstar.engine.drums import GM_DRUM_NOTES, key_tuning, render_drum_hits

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from soundstar.engine.composer.bass_part import basic_bass
 from soundstar.engine.composer.comping import write_arp, write_comping
-from soundstar.engine.composer.drums_part import write_percussion
+from soundstar.engine.composer.drums_part import shaker_groove, write_hand_percussion
 from soundstar.engine.composer.melody import make_motif, write_melody
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
@@ -24,6 +24,14 @@ def _timeline(meter: str, *, tempo: float = 120.0, energy: float = 0.8) -> Timel
     sections = (SectionSpan(0, "verse", 0, 8, energy),)
     chords = ("C", "F", "G", "C") * 2
     return Timeline(bar, 8, 8 * bar, sections, chords, None, True, tempo, meter)
+
+
+def _shaker_and_tambourine(meter: str) -> list[Note]:
+    """A shaker and a tambourine (one percussionist) through a lively piece in `meter`."""
+    groove = shaker_groove(meter, fast=False)
+    timeline = _timeline(meter)
+    rng = np.random.default_rng(0)
+    return write_hand_percussion(timeline, groove, ("shaker", "tambourine"), _GM, rng, swing=0.0)
 
 
 def _in_bar(note: Note, bar: float) -> float:
@@ -121,13 +129,13 @@ def test_a_strum_in_four_four_marks_the_beat_and_softens_its_upstrokes() -> None
 def test_the_tambourine_plays_the_backbeat_of_each_meter(meter: str, beats: set[float]) -> None:
     """2 and 4; in a bar of three beats 2 and 3, the waltz's "oom-pah-pah" (a hit on 2
     alone is heard as a pulse a beat and a half long)."""
-    notes = write_percussion(_timeline(meter), _GM, np.random.default_rng(0), swing=0.0)
+    notes = _shaker_and_tambourine(meter)
     bar = Pulse.of(meter).beats_per_bar
     assert {_in_bar(n, bar) for n in notes if n.pitch == _GM["tambourine"]} == beats
 
 
 def test_percussion_in_six_eight_accents_the_dotted_quarters() -> None:
-    notes = write_percussion(_timeline("6/8"), _GM, np.random.default_rng(0), swing=0.0)
+    notes = _shaker_and_tambourine("6/8")
     tambourine = {_in_bar(n, 3.0) for n in notes if n.pitch == _GM["tambourine"]}
     assert tambourine == {1.5}
     shaker: dict[float, list[int]] = {}

@@ -353,3 +353,54 @@ def test_an_ensemble_word_implying_an_unknown_genre(tmp_path: Path) -> None:
     data = _data_copy(tmp_path)
     _edit(data, "ensembles", lambda rs: _record(rs, "word", "trio").update(genre="chamber"))
     _expect(data, "ensembles.yaml", "trio", "genre", "unknown genre id 'chamber'")
+
+
+@pytest.mark.parametrize(
+    ("instrument", "change", "problem"),
+    [
+        ("congas", {"voices": []}, "names its drum voices"),
+        ("piano", {"voices": ["kick"]}, "has no voices"),
+        ("hi_hat", {"plays": "melodic"}, "needs a timbre"),
+        ("drum_kit", {"timbre": "piano"}, "timbre null"),
+        ("piano", {"plays": "strummed"}, "plays"),
+    ],
+)
+def test_an_instrument_that_does_not_play_as_it_says(
+    tmp_path: Path, instrument: str, change: dict[str, Any], problem: str
+) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "instruments", lambda rs: _record(rs, "id", instrument).update(change))
+    _expect(data, "instruments.yaml", instrument, problem)
+
+
+def test_an_instrument_must_say_how_it_plays(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, "instruments", lambda rs: _record(rs, "id", "piano").pop("plays"))
+    _expect(data, "instruments.yaml", "piano", "plays")
+
+
+@pytest.mark.parametrize(
+    ("table", "groove", "change", "problem"),
+    [
+        ("drum_grooves", "disco", {"plain": True}, "already has this place"),
+        ("drum_grooves", "hand_percussion", {"plain": True}, "only a kit groove"),
+        ("drum_grooves", "disco", {"role": "hand_percussion"}, "already has this place"),
+        ("bass_grooves", "walking", {"plain": True}, "already has this place"),
+    ],
+)
+def test_a_meter_has_one_plain_groove_and_one_hand_percussion_groove(
+    tmp_path: Path, table: str, groove: str, change: dict[str, Any], problem: str
+) -> None:
+    data = _data_copy(tmp_path)
+    _edit(data, table, lambda rs: _record(rs, "id", groove).update(change))
+    _expect(data, f"{table}.yaml", problem)
+
+
+def test_a_genre_plays_kit_grooves_only(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data,
+        "genres",
+        lambda rs: _record(rs, "id", "salsa").update(drum_grooves=["hand_percussion"]),
+    )
+    _expect(data, "genres.yaml", "salsa", "not a kit groove")

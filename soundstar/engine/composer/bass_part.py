@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from soundstar.engine.composer.drums_part import swing_offset
+from soundstar.engine.composer.feel import swing_offset
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import bass_root, nearest_pitch
 from soundstar.knowledge import BassGroove

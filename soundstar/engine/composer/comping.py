@@ -2,29 +2,51 @@
 
 from __future__ import annotations
 
-import numpy as np
+from functools import cache
+from importlib import resources
 
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from soundstar.engine.composer.feel import SLOW_COMPING_BPM
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
+from soundstar.errors import ConfigError
+from soundstar.knowledge.vocab import CompingName
 from soundstar.models import Note
 from soundstar.theory import parse_chord
 
-# (onset in beats from the bar start, duration in beats) per style, for a 4-beat bar;
-# other meters scale the pattern or fall back to a hit per beat.
-_HITS_4_4: dict[str, list[tuple[float, float]]] = {
-    "block": [(0.0, 1.9), (2.0, 1.9)],
-    "stabs": [(0.5, 0.3), (1.5, 0.3), (2.5, 0.3), (3.5, 0.3)],
-    "offbeat_skank": [(1.0, 0.25), (3.0, 0.25)],
-    "montuno": [(0.0, 0.4), (1.5, 0.4), (2.5, 0.4), (3.5, 0.4)],
-    # down, down-up, up-down-up: the beat strummed down on 1, 2 and 4, the 3 tied over
-    "strum": [(0.0, 0.9), (1.0, 0.45), (1.5, 0.9), (2.5, 0.45), (3.0, 0.45), (3.5, 0.45)],
-}
 _STRUM_SPREAD_BEATS = 0.035
-# Below this tempo, hits between beats are heard (and measured) as the beat at double
-# time: the comping marks every beat instead, and arpeggios move in quarter notes.
-SLOW_COMPING_BPM = 90.0
-_OFFBEAT_STYLES = frozenset({"block", "stabs", "montuno", "strum"})
+
+
+class CompingPatterns(BaseModel):
+    """The comping patterns of data/comping.yaml: each style's hits (onset, duration in
+    beats) in a bar of 4/4, and the styles that strike every beat at a slow tempo."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    patterns_4_4: dict[CompingName, tuple[tuple[float, float], ...]]
+    every_beat_when_slow: frozenset[CompingName]
+
+    @model_validator(mode="after")
+    def _hits_in_the_bar(self) -> CompingPatterns:
+        for style, hits in self.patterns_4_4.items():
+            for onset, duration in hits:
+                if not (0.0 <= onset < 4.0 and 0.0 < duration <= 4.0 - onset):
+                    raise ValueError(f"{style}: hit ({onset}, {duration}) is not inside a 4/4 bar")
+        return self
+
+
+@cache
+def comping_patterns() -> CompingPatterns:
+    """The comping patterns, read once from the engine's data."""
+    text = resources.files("soundstar.engine").joinpath("data/comping.yaml").read_text("utf-8")
+    try:
+        return CompingPatterns.model_validate(yaml.safe_load(text))
+    except ValidationError as exc:
+        raise ConfigError(f"data/comping.yaml is invalid: {exc}") from exc
 
 
 _PULSE_STEP = 0.5  # a pulsing part repeats its chord every eighth note
@@ -48,10 +70,12 @@ def _style_hits(
         return per_beat
     if style == "pad" or energy < 0.3:
         return [(0.0, beats_per_bar)]
-    if tempo_bpm is not None and tempo_bpm < SLOW_COMPING_BPM and style in _OFFBEAT_STYLES:
+    patterns = comping_patterns()
+    slow = tempo_bpm is not None and tempo_bpm < SLOW_COMPING_BPM
+    if slow and style in patterns.every_beat_when_slow:
         return per_beat
-    if beats_per_bar == 4.0 and pulse.beat == 1.0 and style in _HITS_4_4:
-        return _HITS_4_4[style]
+    if beats_per_bar == 4.0 and pulse.beat == 1.0 and style in patterns.patterns_4_4:
+        return list(patterns.patterns_4_4[style])
     if style == "offbeat_skank":
         offbeats = (onset + pulse.beat / 2 for onset in pulse.onsets())
         return [(onset, 0.25) for onset in offbeats if onset + 0.25 <= beats_per_bar]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundstar.engine.composer.drums_part import SLOW_BPM, VERY_SLOW_BPM
+from soundstar.engine.composer.feel import SLOW_BPM, VERY_SLOW_BPM
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_chord_tone, nearest_pitch
