@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from soundstar.knowledge.derived import production_forms
 from soundstar.knowledge.records import (
     Articulation,
     Artist,
@@ -127,6 +128,10 @@ class KnowledgeBase:
     named_ensembles: dict[str, NamedEnsemble]
     generic_instruments: dict[str, GenericInstrument]
     """Generic instrument words ("bass", "drums") by normalized word."""
+    mood_words: dict[str, str]
+    """Lexicon words -> the mood each reads as, the nearest on the valence/arousal plane."""
+    playing_nouns: tuple[str, ...]
+    """What an instrument plays in a production ("stabs"): after its name, they name it."""
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 
@@ -154,9 +159,32 @@ class KnowledgeBase:
             p.id: surface_forms(p.id, p.name, p.aliases) for p in kb.progressions.values()
         }
         surfaces["tempo_terms"] = {t.term: [t.term] for t in kb.tempo_terms}
+        for word, mood_id in kb.mood_words.items():
+            surfaces["moods"][mood_id].append(word)
+        kb._derive_production_phrases()
         for table, forms in surfaces.items():
             kb._indexes[table] = Index.build(forms)
         return kb
+
+    def _derive_production_phrases(self) -> None:
+        """Add "<instrument> <playing noun>" to each instrument's names ("piano stabs" is a
+        piano); a generic word stays generic inside its phrase ("guitar chops")."""
+        instruments = self._surfaces["instruments"]
+        taken = {
+            normalize(form)
+            for table in self._surfaces.values()
+            for forms in table.values()
+            for form in forms
+        }
+        names = {iid: [normalize(f) for f in forms] for iid, forms in instruments.items()}
+        derived = production_forms(names, self.playing_nouns, taken)
+        for iid, phrases in derived.items():
+            instruments[iid].extend(phrases)
+        for word, generic in list(self.generic_instruments.items()):
+            own = set(derived.get(generic.instrument, ()))
+            for noun in self.playing_nouns:
+                if f"{word} {noun}" in own:
+                    self.generic_instruments.setdefault(f"{word} {noun}", generic)
 
     def _find(self, table: str, text: str) -> str | None:
         return self._indexes[table].find(text) if text and text.strip() else None
