@@ -1,0 +1,184 @@
+"""The long tail of how people name music: styles read as themselves rather than their parent,
+world and folk instruments as themselves rather than a neighbour, and an instrument named
+inside a production phrase ("piano stabs") as that instrument."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from soundstar.aurora.preprocess import preprocess
+from soundstar.aurora.rules.parse import Reading, parse_rules
+from soundstar.knowledge import DEFAULT_DATA_DIR, KnowledgeBase, load_knowledge, normalize
+from soundstar.knowledge.derived import production_forms
+from soundstar.knowledge.vocab import TIMBRES
+
+ENGINE_TIMBRES = Path(DEFAULT_DATA_DIR).parent.parent / "engine" / "data" / "timbres.yaml"
+WORLD_BLOCK = "# world and folk instruments (issue 24)"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+def _read(prompt: str) -> Reading:
+    pre = preprocess(prompt, check_length=False)
+    return parse_rules(pre.text, original=pre.original)
+
+
+def _world_instruments() -> list[str]:
+    """Ids of the world and folk instruments block at the end of instruments.yaml."""
+    text = (DEFAULT_DATA_DIR / "instruments.yaml").read_text(encoding="utf-8")
+    block = text[text.index(WORLD_BLOCK) :].split("\n\n", 1)[0]
+    return [record["id"] for record in yaml.safe_load(block.split("\n", 1)[1])]
+
+
+WORLD = _world_instruments()
+
+
+def _new_genres() -> list[str]:
+    text = (DEFAULT_DATA_DIR / "genres.yaml").read_text(encoding="utf-8")
+    block = text[text.index("# ---------------------------------------------------------------"
+                            "--- the long tail") :]  # fmt: skip
+    return [record["id"] for record in yaml.safe_load(block) or [] if isinstance(record, dict)]
+
+
+NEW_GENRES = _new_genres()
+
+# genres --------------------------------------------------------------------------------------
+
+
+def test_the_long_tail_block_holds_dozens_of_styles() -> None:
+    assert len(NEW_GENRES) >= 50
+
+
+@pytest.mark.parametrize("genre_id", NEW_GENRES)
+def test_every_new_genre_has_a_known_parent_tempo_and_lineup(
+    kb: KnowledgeBase, genre_id: str
+) -> None:
+    genre = kb.genres[genre_id]
+    assert genre.parent in kb.genres
+    assert kb.genre_ancestors(genre_id)[-1] in {
+        g.id for g in kb.genres.values() if g.parent is None
+    }
+    assert genre.bpm[0] <= genre.default_bpm <= genre.bpm[1]
+    pitched = {role: ids for role, ids in genre.instrumentation.items() if role != "drums"}
+    assert any(ids for ids in pitched.values()), genre_id
+    for ids in genre.instrumentation.values():
+        assert all(i in kb.instruments for i in ids)
+
+
+@pytest.mark.parametrize("genre_id", NEW_GENRES)
+def test_a_style_named_is_read_as_itself_not_its_parent(kb: KnowledgeBase, genre_id: str) -> None:
+    name = kb.genres[genre_id].name
+    reading = _read(f"a {name} track")
+    assert genre_id in (reading.genre_id, reading.sub_genre_id), name
+
+
+@pytest.mark.parametrize(
+    ("style", "faster_than"),
+    [("gabber", "hardstyle"), ("speedcore", "gabber"), ("soca", "calypso"), ("footwork", "house")],
+)
+def test_a_sub_style_keeps_its_own_tempo(kb: KnowledgeBase, style: str, faster_than: str) -> None:
+    found, other = kb.find_genre(style), kb.find_genre(faster_than)
+    assert found is not None and other is not None
+    assert found.default_bpm > other.default_bpm
+
+
+# world and folk instruments ------------------------------------------------------------------
+
+
+def test_several_dozen_world_instruments_are_their_own_entries() -> None:
+    assert len(WORLD) >= 36
+
+
+def test_world_instruments_have_gm_programs_registers_and_existing_timbres(
+    kb: KnowledgeBase,
+) -> None:
+    engine = set(yaml.safe_load(ENGINE_TIMBRES.read_text(encoding="utf-8"))["timbres"])
+    for iid in WORLD:
+        inst = kb.instruments[iid]
+        assert 0 <= inst.gm_program <= 127
+        low, high = inst.register
+        assert inst.timbre in TIMBRES and inst.timbre in engine, iid
+        if inst.voices:  # hand percussion: GM drum-channel notes, played by a kit
+            assert 35 <= low <= high <= 81, iid
+            assert inst.kit is not None and inst.family == "percussion"
+        else:  # pitched: inside the piano's compass, as GM melodic sounds are
+            assert 21 <= low < high <= 108, iid
+
+
+@pytest.mark.parametrize("instrument_id", WORLD)
+def test_a_world_instrument_named_is_read_as_itself(kb: KnowledgeBase, instrument_id: str) -> None:
+    name = kb.instruments[instrument_id].name
+    reading = _read(f"a slow tune for {name}")
+    assert instrument_id in [iid for iid, _, _ in reading.instrument_ids], name
+
+
+# production phrases --------------------------------------------------------------------------
+
+
+def test_a_phrase_that_names_something_or_two_instruments_is_left_out() -> None:
+    forms = production_forms(
+        {"bell_a": ["bell"], "bell_b": ["bell"], "piano": ["piano"]}, ["hits"], taken={"piano hits"}
+    )
+    assert forms == {}
+
+
+def test_a_plural_name_whose_singular_names_another_instrument_keeps_its_plural() -> None:
+    forms = production_forms({"french_horn": ["horn"], "brass": ["horns"]}, ["hits"], taken=())
+    assert forms == {"french_horn": ["horn hits"], "brass": ["horns hits"]}
+
+
+def test_a_plural_name_gives_its_singular_phrase() -> None:
+    assert production_forms({"strings": ["strings"]}, ["swells"], taken=()) == {
+        "strings": ["strings swells", "string swells"]
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_an_instrument_named_before_a_playing_noun_is_that_instrument(
+    kb: KnowledgeBase, data: st.DataObject
+) -> None:
+    pitched = [
+        i for i in kb.instruments.values() if not i.drum and len(normalize(i.name).split()) <= 2
+    ]
+    inst = data.draw(st.sampled_from(pitched))
+    noun = data.draw(st.sampled_from(kb.playing_nouns))
+    phrase = f"{normalize(inst.name)} {noun}"
+    found = kb.find_instrument(phrase)
+    assert found is not None
+    assert found.id == inst.id or kb.find_instrument(normalize(inst.name)) == found
+
+
+@pytest.mark.parametrize(
+    ("phrase", "instrument"),
+    [
+        ("piano stabs", "piano"),
+        ("guitar chops", "guitar"),
+        ("string swells", "strings"),
+        ("horn hits", "brass"),
+        ("organ stabs", "organ"),
+        ("rhodes licks", "rhodes"),
+        ("flute loops", "flute"),
+    ],
+)
+def test_a_production_phrase_reads_the_instrument_not_a_synth(
+    kb: KnowledgeBase, phrase: str, instrument: str
+) -> None:
+    reading = _read(f"a house track with {phrase}, 124 bpm")
+    named = kb.find_instrument(instrument)
+    assert named is not None
+    have = [iid for iid, _, _ in reading.instrument_ids]
+    kinds = {named.id, *kb.variants(named.id)}
+    generic = kb.generic_instrument(instrument)
+    if generic is not None:
+        kinds |= set(kb.kinds(generic))
+    assert kinds & set(have), (phrase, have)
+    assert "stab_synth" not in have or named.id == "stab_synth"
