@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from soundstar.knowledge.derived import production_forms
 from soundstar.knowledge.records import (
     Articulation,
     Artist,
@@ -131,7 +130,8 @@ class KnowledgeBase:
     mood_words: dict[str, str]
     """Lexicon words -> the mood each reads as, the nearest on the valence/arousal plane."""
     playing_nouns: tuple[str, ...]
-    """What an instrument plays in a production ("stabs"): after its name, they name it."""
+    """What an instrument plays in a production ("stabs"): after an instrument's name they
+    name that instrument ("piano stabs"), not an instrument of their own."""
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 
@@ -161,30 +161,9 @@ class KnowledgeBase:
         surfaces["tempo_terms"] = {t.term: [t.term] for t in kb.tempo_terms}
         for word, mood_id in kb.mood_words.items():
             surfaces["moods"][mood_id].append(word)
-        kb._derive_production_phrases()
         for table, forms in surfaces.items():
             kb._indexes[table] = Index.build(forms)
         return kb
-
-    def _derive_production_phrases(self) -> None:
-        """Add "<instrument> <playing noun>" to each instrument's names ("piano stabs" is a
-        piano); a generic word stays generic inside its phrase ("guitar chops")."""
-        instruments = self._surfaces["instruments"]
-        taken = {
-            normalize(form)
-            for table in self._surfaces.values()
-            for forms in table.values()
-            for form in forms
-        }
-        names = {iid: [normalize(f) for f in forms] for iid, forms in instruments.items()}
-        derived = production_forms(names, self.playing_nouns, taken)
-        for iid, phrases in derived.items():
-            instruments[iid].extend(phrases)
-        for word, generic in list(self.generic_instruments.items()):
-            own = set(derived.get(generic.instrument, ()))
-            for noun in self.playing_nouns:
-                if f"{word} {noun}" in own:
-                    self.generic_instruments.setdefault(f"{word} {noun}", generic)
 
     def _find(self, table: str, text: str) -> str | None:
         return self._indexes[table].find(text) if text and text.strip() else None
@@ -199,8 +178,18 @@ class KnowledgeBase:
         return self.moods[found] if found else None
 
     def find_instrument(self, text: str) -> Instrument | None:
+        """An instrument by id, name or alias; a name followed by a playing noun ("piano
+        stabs", "string swells") is that instrument."""
         found = self._find("instruments", text)
+        if found is None:
+            name, _, noun = normalize(text).rpartition(" ")
+            if name and noun in self.playing_nouns:
+                found = self._find("instruments", name)
         return self.instruments[found] if found else None
+
+    def playing_noun(self, word: str) -> bool:
+        """Whether a word names what an instrument plays in a production ("stabs", "chops")."""
+        return word in self.playing_nouns
 
     def find_ensemble(self, text: str) -> NamedEnsemble | None:
         """A named ensemble ("string quartet") by id, name or alias."""

@@ -1,14 +1,10 @@
-"""Surface forms the knowledge base derives from its tables instead of listing them by hand.
-
-Mood words placed on the valence/arousal plane (mood_lexicon.yaml) read as the nearest mood;
-an instrument's name followed by what it plays in a production ("piano stabs", "string
-swells", instruments.yaml `playing_nouns`) names that instrument.
-"""
+"""Mood words the knowledge base derives rather than lists by hand: words placed on the
+valence/arousal plane (mood_lexicon.yaml) read as the nearest mood of moods.yaml."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -62,44 +58,4 @@ def lexicon_moods(moods: Mapping[str, Mood], lexicon: MoodLexicon) -> dict[str, 
     feelings = [mid for mid in moods if mid not in set(lexicon.scene_moods)]
     out = {word: nearest_mood(moods, point, feelings) for word, point in lexicon.words.items()}
     out.update({word: nearest_mood(moods, point, moods) for word, point in lexicon.scenes.items()})
-    return out
-
-
-_PHRASE_BASE_WORDS = 2
-"""Names of up to two words start a phrase ("grand piano stabs"); longer ones are not said so."""
-
-
-def _stem(form: str) -> str | None:
-    """The singular a plural name's phrases use ("strings" -> "string swells")."""
-    if len(form) > 3 and form.endswith("s") and not form.endswith("ss"):
-        return form[:-1]
-    return None
-
-
-def production_forms(
-    surfaces: Mapping[str, Iterable[str]], nouns: Iterable[str], taken: Container[str]
-) -> dict[str, list[str]]:
-    """Instrument id -> the phrases "<name> <noun>" that name it ("piano stabs"), from each
-    of its names of up to two words and the singular of a plural name. A phrase that already names something
-    (`taken`: normalized surfaces) or that two instruments would derive is left out."""
-    names: dict[str, set[str]] = {}
-    for iid, forms in surfaces.items():
-        for form in forms:
-            names.setdefault(form, set()).add(iid)
-    bases: dict[str, set[str]] = {}
-    for form, owners in names.items():
-        if len(form.split()) > _PHRASE_BASE_WORDS:
-            continue
-        bases.setdefault(form, set()).update(owners)
-        stem = _stem(form)
-        if stem is not None and stem not in names:
-            bases.setdefault(stem, set()).update(owners)
-    derived: dict[str, set[str]] = {}
-    for base, owners in bases.items():
-        for noun in nouns:
-            derived.setdefault(f"{base} {noun}", set()).update(owners)
-    out: dict[str, list[str]] = {}
-    for phrase, owners in derived.items():
-        if len(owners) == 1 and phrase not in taken:
-            out.setdefault(next(iter(owners)), []).append(phrase)
     return out

@@ -51,8 +51,11 @@ def _index() -> tuple[dict[tuple[str, ...], list[tuple[str, str]]], int]:
 
 def find_mentions(text: str) -> list[Mention]:
     """Every knowledge-base term in the text; a longer term hides the shorter ones inside it
-    ("drum and bass" is a genre, not two instruments); one surface in two tables counts for both."""
+    ("drum and bass" is a genre, not two instruments); one surface in two tables counts for both.
+    An instrument followed by what it plays in a production ("piano stabs") spans that word too,
+    so the word names no instrument of its own."""
     index, longest = _index()
+    kb = load_knowledge()
     tokens = tokenize(text)
     words = [t for t, _ in tokens]
     mentions: list[Mention] = []
@@ -69,9 +72,17 @@ def find_mentions(text: str) -> list[Mention]:
             ):
                 continue  # "no bass. drone" is two clauses, not the term "bass drone"
             covered |= span
+            end = start + size
+            if (
+                end < len(words)
+                and end not in covered
+                and kb.playing_noun(words[end])
+                and any(table == "instruments" for table, _ in refs)
+                and not _CLAUSE_BREAK.search(text, tokens[end - 1][1], tokens[end][1])
+            ):
+                covered.add(end)
+                end += 1
             for table, ref_id in refs:
-                mentions.append(
-                    Mention(table, ref_id, " ".join(key), start, start + size, tokens[start][1])
-                )
+                mentions.append(Mention(table, ref_id, " ".join(key), start, end, tokens[start][1]))
     mentions.sort(key=lambda m: (m.start, -(m.end - m.start)))
     return mentions
