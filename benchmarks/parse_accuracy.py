@@ -68,8 +68,11 @@ def _instrument_hits(kb: KnowledgeBase, u: Understanding, wanted: list[str]) -> 
     hits = 0
     for want in wanted:
         inst = kb.find_instrument(want)
+        generic = kb.generic_instrument(want)
         if (
             (inst is not None and inst.id in have)
+            # a generic word ("sax", "bass") is met by any kind the style may play for it
+            or (generic is not None and bool(set(kb.kinds(generic)) & have))
             or (
                 _norm(want) in FAMILY_WORDS
                 and (
