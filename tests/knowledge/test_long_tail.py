@@ -173,3 +173,46 @@ def test_a_production_phrase_reads_the_instrument_not_a_synth(
         kinds |= set(kb.kinds(generic))
     assert kinds & set(have), (phrase, have)
     assert "stab_synth" not in have or named.id == "stab_synth"
+
+
+# moods inside a style's name -------------------------------------------------------------------
+
+
+def _styles_naming_a_mood(own: bool) -> list[tuple[str, str, str]]:
+    """(genre id, name, mood id) for multi-word style names containing a mood word that the
+    style itself has (`own`) or has not."""
+    kb = load_knowledge()
+    moods = {
+        tuple(w for w, _ in tokenize(form)): mood_id
+        for mood_id, mood in kb.moods.items()
+        for form in (mood_id.replace("_", " "), *mood.aliases)
+    }
+    out = []
+    for genre in kb.genres.values():
+        for name in {genre.name.lower(), *genre.aliases}:
+            words = tuple(w for w, _ in tokenize(name))
+            for size in range(1, len(words)):
+                for start in range(len(words) - size + 1):
+                    mood_id = moods.get(words[start : start + size])
+                    if mood_id is not None and (mood_id in genre.moods) == own:
+                        out.append((genre.id, name, mood_id))
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize(("genre_id", "name", "mood_id"), _styles_naming_a_mood(own=True))
+def test_a_style_whose_name_states_its_own_mood_names_the_mood(
+    genre_id: str, name: str, mood_id: str
+) -> None:
+    reading = _read(f"{name}, please")
+    assert genre_id in (reading.genre_id, reading.sub_genre_id), name
+    assert mood_id in reading.mood_ids, name
+
+
+@pytest.mark.parametrize(("genre_id", "name", "mood_id"), _styles_naming_a_mood(own=False))
+def test_a_word_in_a_style_name_is_no_mood_the_style_lacks(
+    genre_id: str, name: str, mood_id: str
+) -> None:
+    """ "free jazz" is no call for freedom, nor "power pop" for power."""
+    reading = _read(f"{name}, please")
+    assert genre_id in (reading.genre_id, reading.sub_genre_id), name
+    assert mood_id not in reading.mood_ids, name
