@@ -127,6 +127,11 @@ class KnowledgeBase:
     named_ensembles: dict[str, NamedEnsemble]
     generic_instruments: dict[str, GenericInstrument]
     """Generic instrument words ("bass", "drums") by normalized word."""
+    mood_words: dict[str, str]
+    """Lexicon words -> the mood each reads as, the nearest on the valence/arousal plane."""
+    playing_nouns: tuple[str, ...]
+    """What an instrument plays in a production ("stabs"): after an instrument's name they
+    name that instrument ("piano stabs"), not an instrument of their own."""
     _surfaces: dict[str, dict[str, list[str]]] = field(repr=False)
     _indexes: dict[str, Index] = field(repr=False)
 
@@ -154,6 +159,8 @@ class KnowledgeBase:
             p.id: surface_forms(p.id, p.name, p.aliases) for p in kb.progressions.values()
         }
         surfaces["tempo_terms"] = {t.term: [t.term] for t in kb.tempo_terms}
+        for word, mood_id in kb.mood_words.items():
+            surfaces["moods"][mood_id].append(word)
         for table, forms in surfaces.items():
             kb._indexes[table] = Index.build(forms)
         return kb
@@ -171,8 +178,18 @@ class KnowledgeBase:
         return self.moods[found] if found else None
 
     def find_instrument(self, text: str) -> Instrument | None:
+        """An instrument by id, name or alias; a name followed by a playing noun ("piano
+        stabs", "string swells") is that instrument."""
         found = self._find("instruments", text)
+        if found is None:
+            name, _, noun = normalize(text).rpartition(" ")
+            if name and noun in self.playing_nouns:
+                found = self._find("instruments", name)
         return self.instruments[found] if found else None
+
+    def playing_noun(self, word: str) -> bool:
+        """Whether a word names what an instrument plays in a production ("stabs", "chops")."""
+        return word in self.playing_nouns
 
     def find_ensemble(self, text: str) -> NamedEnsemble | None:
         """A named ensemble ("string quartet") by id, name or alias."""

@@ -17,6 +17,7 @@ from soundstar import models
 from soundstar.errors import ConfigError
 from soundstar.knowledge.base import KnowledgeBase, normalize, surface_forms
 from soundstar.knowledge.cache import content_key, load_compiled
+from soundstar.knowledge.derived import MoodLexicon, lexicon_moods
 from soundstar.knowledge.records import (
     Abbreviation,
     Articulation,
@@ -79,24 +80,29 @@ def _label(raw: Mapping[str, Any], index: int) -> str:
     return f"#{index}"
 
 
+def _document(data_dir: Path, table: str) -> Any:
+    """The parsed YAML of `<table>.yaml`."""
+    import yaml  # only a build reads YAML: a start from the compiled cache never imports it
+
+    path = data_dir / f"{table}.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KnowledgeError(path.name, "-", None, f"cannot read the file ({exc})") from exc
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path.name, "-", None, f"not valid YAML: {exc}") from exc
+
+
 def _read_table(
     data_dir: Path, table: str, key: str | None = None, *, optional: bool = False
 ) -> list[Raw]:
     """The records under `key` (default: the table's name) in `<table>.yaml`; an absent
     `optional` key reads as no records."""
-    import yaml  # only a build reads YAML: a start from the compiled cache never imports it
-
-    path = data_dir / f"{table}.yaml"
-    file = path.name
+    file = f"{table}.yaml"
     key = key or table
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KnowledgeError(file, "-", None, f"cannot read the file ({exc})") from exc
-    try:
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(file, "-", None, f"not valid YAML: {exc}") from exc
+    document = _document(data_dir, table)
     if optional and isinstance(document, dict) and key not in document:
         return []
     if not isinstance(document, dict) or not isinstance(document.get(key), list):
@@ -376,6 +382,45 @@ def _check_aliases(file: str, surfaces: Mapping[str, Iterable[str]]) -> None:
                 )
 
 
+def _playing_nouns(data_dir: Path) -> tuple[str, ...]:
+    """instruments.yaml `playing_nouns`: lowercase words (none when the key is absent)."""
+    document = _document(data_dir, "instruments")
+    nouns = document.get("playing_nouns", []) if isinstance(document, dict) else []
+    if not isinstance(nouns, list) or not all(
+        isinstance(n, str) and n == n.lower().strip() and n for n in nouns
+    ):
+        raise KnowledgeError("instruments.yaml", "-", "playing_nouns", "a list of lowercase words")
+    return tuple(nouns)
+
+
+def _mood_words(
+    data_dir: Path, moods: Mapping[str, Mood], vocabulary: Mapping[str, Iterable[str]]
+) -> dict[str, str]:
+    """mood_lexicon.yaml read, each word placed on its nearest mood. A word that already
+    names something in the knowledge base (`vocabulary`: surfaces per record) is an error:
+    it would read as two things."""
+    file = "mood_lexicon.yaml"
+    if not (data_dir / file).exists():
+        return {}
+    raw = _document(data_dir, "mood_lexicon")
+    try:
+        lexicon = MoodLexicon.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise KnowledgeError(file, "-", field, first["msg"]) from exc
+    for mood_id in lexicon.scene_moods:
+        if mood_id not in moods:
+            raise KnowledgeError(file, mood_id, "scene_moods", f"unknown mood id {mood_id!r}")
+    named = {normalize(form): rid for rid, forms in vocabulary.items() for form in forms}
+    for word in (*lexicon.words, *lexicon.scenes):
+        if normalize(word) in named:
+            raise KnowledgeError(
+                file, word, "words", f"{word!r} already names {named[normalize(word)]!r}"
+            )
+    return lexicon_moods(moods, lexicon)
+
+
 @functools.cache
 def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     """The validated knowledge base of a data directory: once per process, and read from the
@@ -541,6 +586,20 @@ def build_knowledge(root: Path) -> KnowledgeBase:
         {e.id: surface_forms(e.id, e.name, e.aliases) for e in named_ensembles.values()},
     )
 
+    vocabulary: dict[str, list[str]] = {}
+    for table in (
+        {g.id: surface_forms(g.id, g.name, g.aliases) for g in genres.values()},
+        {m.id: surface_forms(m.id, None, m.aliases) for m in moods.values()},
+        instrument_surfaces,
+        {e.id: surface_forms(e.id, e.name, e.aliases) for e in named_ensembles.values()},
+        {e.id: surface_forms(e.id, None, e.aliases) for e in eras.values()},
+        {a.name: surface_forms(a.name, a.name, a.aliases) for a in artists},
+        {s.id: surface_forms(s.id, s.name, s.aliases) for s in structures.values()},
+        {p.id: surface_forms(p.id, p.name, p.aliases) for p in progressions.values()},
+    ):  # a tempo word may be a mood word too ("laid back"): the matcher reads both
+        for record_id, forms in table.items():
+            vocabulary.setdefault(record_id, []).extend(forms)
+
     return KnowledgeBase.assemble(
         genres=genres,
         moods=moods,
@@ -557,4 +616,6 @@ def build_knowledge(root: Path) -> KnowledgeBase:
         ensembles=ensembles,
         named_ensembles=named_ensembles,
         generic_instruments=generic_instruments,
+        mood_words=_mood_words(root, moods, vocabulary),
+        playing_nouns=_playing_nouns(root),
     )

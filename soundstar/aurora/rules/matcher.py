@@ -51,8 +51,12 @@ def _index() -> tuple[dict[tuple[str, ...], list[tuple[str, str]]], int]:
 
 def find_mentions(text: str) -> list[Mention]:
     """Every knowledge-base term in the text; a longer term hides the shorter ones inside it
-    ("drum and bass" is a genre, not two instruments); one surface in two tables counts for both."""
+    ("drum and bass" is a genre, not two instruments); one surface in two tables counts for both.
+    An instrument followed by what it plays in a production ("piano stabs") spans that word too,
+    so the word names no instrument of its own; a style whose name states one of its own moods
+    ("happy hardcore", "epic orchestral") names that mood as well."""
     index, longest = _index()
+    kb = load_knowledge()
     tokens = tokenize(text)
     words = [t for t, _ in tokens]
     mentions: list[Mention] = []
@@ -69,9 +73,43 @@ def find_mentions(text: str) -> list[Mention]:
             ):
                 continue  # "no bass. drone" is two clauses, not the term "bass drone"
             covered |= span
+            end = start + size
+            if (
+                end < len(words)
+                and end not in covered
+                and kb.playing_noun(words[end])
+                and any(table == "instruments" for table, _ in refs)
+                and not _CLAUSE_BREAK.search(text, tokens[end - 1][1], tokens[end][1])
+            ):
+                covered.add(end)
+                end += 1
             for table, ref_id in refs:
-                mentions.append(
-                    Mention(table, ref_id, " ".join(key), start, start + size, tokens[start][1])
-                )
+                mentions.append(Mention(table, ref_id, " ".join(key), start, end, tokens[start][1]))
+    mentions.extend(_moods_in_style_names(mentions, words, tokens, index))
     mentions.sort(key=lambda m: (m.start, -(m.end - m.start)))
     return mentions
+
+
+def _moods_in_style_names(
+    mentions: list[Mention],
+    words: list[str],
+    tokens: list[tuple[str, int]],
+    index: dict[tuple[str, ...], list[tuple[str, str]]],
+) -> list[Mention]:
+    """Moods named inside a style's name that the style itself has ("happy" in "happy
+    hardcore"), which the longer name would otherwise hide."""
+    genres = load_knowledge().genres
+    found: list[Mention] = []
+    for m in mentions:
+        if m.table != "genres" or m.id not in genres or m.end - m.start < 2:
+            continue
+        own = set(genres[m.id].moods)
+        for start in range(m.start, m.end):
+            for end in range(start + 1, m.end + 1):
+                if (start, end) == (m.start, m.end):
+                    continue
+                for table, mood_id in index.get(tuple(words[start:end]), ()):
+                    if table == "moods" and mood_id in own:
+                        surface = " ".join(words[start:end])
+                        found.append(Mention(table, mood_id, surface, start, end, tokens[start][1]))
+    return found
