@@ -148,4 +148,4 @@ def test_filling_never_repeats_an_instrument_or_adds_a_second_kit(genre: str, li
         ids = lineup.ids()
         assert len(ids) <= max(limit, 1) and len(ids) == len(set(ids))
         assert sum(1 for i in lineup.instruments if i.role == "drums") <= 1
-        assert not any(KB.instruments[i].family == "vocal" for i in ids)
+        assert not any(KB.instruments[i].plays == "voice" for i in ids)

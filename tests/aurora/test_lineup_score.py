@@ -73,12 +73,6 @@ def test_an_only_lineups_score_holds_only_what_was_named(prompt: str) -> None:
     assert {t.instrument for t in score.tracks} <= named
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the composer implies the style's kit beside a named kit piece even when the "
-    "lineup is 'only' (params.exclusions.only); the arrange branch honours .only for implied "
-    "kits, fills and pads",
-)
 @pytest.mark.parametrize(
     "prompt", ["a house track with only claps and piano", "trap with only hi-hats and 808 bass"]
 )
@@ -86,12 +80,6 @@ def test_an_only_lineup_with_a_kit_piece_implies_no_kit(prompt: str) -> None:
     test_an_only_lineups_score_holds_only_what_was_named(prompt)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a kit piece left out ('without kick drum') still plays inside the style's kit: "
-    "the composer writes the kit's whole groove; the arrange branch takes the excluded "
-    "pieces' voices out of implied and named kits",
-)
 @pytest.mark.parametrize(
     ("prompt", "piece"),
     [("techno without kick drum", "kick_drum"), ("a rock song without hi-hats", "hi_hat")],

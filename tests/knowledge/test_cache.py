@@ -72,13 +72,13 @@ def test_a_second_start_reads_the_compiled_base(
 
 
 def test_editing_a_data_file_rebuilds(cache_dir: Path, data: Path, builds: list[Path]) -> None:
-    assert _fresh_load(data).find_mood("gleeful") is None
+    assert _fresh_load(data).find_mood("zestyful") is None
     moods = data / "moods.yaml"
     moods.write_text(
-        moods.read_text(encoding="utf-8").replace("aliases: [happiness,", "aliases: [gleeful,"),
+        moods.read_text(encoding="utf-8").replace("aliases: [happiness,", "aliases: [zestyful,"),
         encoding="utf-8",
     )
-    mood = _fresh_load(data).find_mood("gleeful")
+    mood = _fresh_load(data).find_mood("zestyful")
     assert mood is not None and mood.id == "happy"
     assert builds == [data, data]
     assert len(_compiled_files(cache_dir)) == 2
