@@ -48,6 +48,11 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _given(name: str) -> dict[str, Any]:
+    """JSON Schema for "`name` is present and not null" (for one-of-these-fields rules)."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
 class _Body(BaseModel):
     """A request body: unknown fields, loose types (`false` for a number) and NUL
     characters are refused, as the OpenAPI schema says (no store can keep a NUL)."""
@@ -150,7 +155,7 @@ class FeedbackDetails(_Body):
 
 class FeedbackRequest(_Body):
     model_config = ConfigDict(
-        json_schema_extra={"anyOf": [{"required": ["generation_id"]}, {"required": ["session_id"]}]}
+        json_schema_extra={"anyOf": [_given("generation_id"), _given("session_id")]}
     )
 
     generation_id: str | None = Field(default=None, max_length=64)
@@ -168,8 +173,8 @@ class RefinementRequest(_Body):
     model_config = ConfigDict(
         json_schema_extra={
             "allOf": [
-                {"anyOf": [{"required": ["field"]}, {"required": ["parameter_name"]}]},
-                {"anyOf": [{"required": ["source"]}, {"required": ["refinement_source"]}]},
+                {"anyOf": [_given("field"), _given("parameter_name")]},
+                {"anyOf": [_given("source"), _given("refinement_source")]},
             ]
         }
     )

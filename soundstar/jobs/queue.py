@@ -15,8 +15,10 @@ take the server down. They are started with
 `spawn` (no forked database connections or threads), each running its own
 claim loop against the shared database, so the pool also survives a crash of
 one worker: the supervisor restarts it and the job's lease expires and is
-claimed again. Threads remain available (`mode="thread"`) for tests and tiny
-deployments.
+claimed again. Each pool process watches its parent and exits the moment the
+server is gone (even by SIGKILL), and a starting pool requeues at once the jobs
+held by dead pool processes of this host. Threads remain available
+(`mode="thread"`) for tests and tiny deployments.
 """
 
 from __future__ import annotations

@@ -158,7 +158,10 @@ def test_openapi_says_what_validation_refuses(api: Api) -> None:
     components = schema["components"]["schemas"]
     prompt = components["ParseRequest"]["properties"]["prompt"]
     assert prompt["pattern"] == r"^[^\x00]*$" and prompt["minLength"] == 1
-    assert {"required": ["session_id"]} in components["FeedbackRequest"]["anyOf"]
+    assert {
+        "required": ["session_id"],
+        "properties": {"session_id": {"not": {"type": "null"}}},
+    } in (components["FeedbackRequest"]["anyOf"])
     cursor = components["SuggestRequest"]["properties"]["cursor_position"]
     assert {"type": "integer", "maximum": 500, "minimum": 0} in cursor["anyOf"]
     path_id = schema["paths"]["/api/v1/generations/{generation_id}"]["get"]["parameters"][0]

@@ -62,7 +62,7 @@ def _accepted(response: httpx.Response) -> str:
     return str(body["generation_id"])
 
 
-def test_celery_jobs_survive_redis_down_at_submit_a_restart_without_data_and_a_killed_worker(
+def test_celery_jobs_survive_redis_down_at_submit_a_restart_without_data_and_killed_processes(
     tmp_path: Path, own_redis: OwnRedis
 ) -> None:
     cluster = make_cluster(
@@ -84,6 +84,10 @@ def test_celery_jobs_survive_redis_down_at_submit_a_restart_without_data_and_a_k
 
             own_redis.start()  # back, empty: the two accepted messages are gone
             accepted.append(_accepted(cluster.submit(client)))
+            assert cluster.server is not None
+            cluster.server.send_signal(signal.SIGKILL)  # the server dies too; a new one relays
+            cluster.server.wait(10)
+            cluster.start_server()
             store = _store(cluster)
             assert sum(store.jobs.status_counts().values()) == len(accepted)
             worker = cluster.start_worker()
