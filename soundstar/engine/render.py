@@ -52,19 +52,27 @@ class RenderResult:
 
 
 def _plan_track(
-    track: Track, kb: KnowledgeBase, options: EngineOptions, drum_kit: str
-) -> tuple[Synthesis, str, str]:
-    """(synthesis wanted, drum kit, DDSP timbre) for one track, from the knowledge base."""
+    track: Track,
+    kb: KnowledgeBase,
+    options: EngineOptions,
+    drum_kit: str,
+    production: Production,
+) -> tuple[Synthesis, int | None, str, str]:
+    """(synthesis wanted, GM kit program, drum kit, DDSP timbre) for one track: from the
+    knowledge base, and for the genre's own kit from its production."""
     inst = kb.instruments.get(track.instrument)
     kit = inst.kit if inst is not None and inst.kit else drum_kit
     timbre = inst.timbre if inst is not None and inst.timbre else "piano"
+    named = production.drum_kit_program if kit == drum_kit else None
     choice = options.synthesis_for(
         family=inst.family if inst is not None else None,
         program=track.program,
         is_drum=track.is_drum,
         kit=kit,
+        kit_program=named,
     )
-    return choice, kit, timbre
+    program = named if named is not None else synthesis_table().sampled_kits.get(kit)
+    return choice, program, kit, timbre
 
 
 def _production(kb: KnowledgeBase, genre: str | None) -> Production:
@@ -75,12 +83,6 @@ def _production(kb: KnowledgeBase, genre: str | None) -> Production:
         lineage.append(record.id)
         record = kb.genres.get(record.parent) if record.parent else None
     return production_for(lineage)
-
-
-def _kit_program(production: Production, kit: str) -> int:
-    """The GM percussion kit a sampled `kit` plays: the production's, else the kit's own."""
-    own = synthesis_table().sampled_kits.get(kit, 0)
-    return own if production.drum_kit_program is None else production.drum_kit_program
 
 
 def _note_arrays(track: Track, seconds_per_beat: float) -> tuple[np.ndarray, ...]:
@@ -147,7 +149,7 @@ def _load_sampler(
 def _sample(
     sampler: SoundFontSampler,
     track: Track,
-    kit_program: int,
+    kit_program: int | None,
     notes: tuple[np.ndarray, ...],
     n_samples: int,
     notices: list[str],
@@ -157,7 +159,7 @@ def _sample(
     the key, as the synthesized kits are); None (and a notice) when the SoundFont lacks its
     program, so DDSP plays it instead."""
     table = synthesis_table()
-    program = kit_program if track.is_drum else track.program
+    program = kit_program if track.is_drum and kit_program is not None else track.program
     try:
         audio = sampler.render_notes(
             *notes,
@@ -261,7 +263,6 @@ def render_score(
     options = options or EngineOptions()
     kb = load_knowledge()
     production = _production(kb, genre)
-    kit_program = _kit_program(production, drum_kit)
     n_samples = round(score.duration_seconds * sample_rate)
     spb = score.seconds_per_beat
     key_pc = pitch_class(split_key(score.key)[0])
@@ -270,7 +271,7 @@ def render_score(
     stems_in: list[StemInput] = []
     kick_onsets: list[float] = []
     names = _unique_names(score.tracks)
-    plans = [_plan_track(track, kb, options, drum_kit) for track in score.tracks]
+    plans = [_plan_track(track, kb, options, drum_kit, production) for track in score.tracks]
     sampler = _load_sampler(options, any(p[0] == "sampler" for p in plans), sample_rate, notices)
     synthesis: dict[str, Synthesis] = {}
     spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0, "eq": 0.0}
@@ -282,7 +283,7 @@ def render_score(
     # each stem is equalised on a thread (`sosfilt` releases the GIL) while the next one is
     # synthesized; the audio is the same as equalising them one after the other
     with ThreadPoolExecutor(max_workers=1) if _EQ_BEHIND else nullcontext() as eq_pool:
-        for index, (track, name, (choice, kit, timbre)) in enumerate(
+        for index, (track, name, (choice, kit_program, kit, timbre)) in enumerate(
             zip(score.tracks, names, plans, strict=True)
         ):
             rng = np.random.default_rng([seed, 1000 + index])
@@ -295,8 +296,7 @@ def render_score(
                 )
             sampled = None
             if choice == "sampler" and sampler is not None:
-                program = kit_program if kit == drum_kit else synthesis_table().sampled_kits[kit]
-                sampled = _sample(sampler, track, program, notes, n_samples, notices, key_pc)
+                sampled = _sample(sampler, track, kit_program, notes, n_samples, notices, key_pc)
             if sampled is not None:
                 audio, stage = sampled, "sampler"
             elif track.is_drum:

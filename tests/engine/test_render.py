@@ -12,7 +12,7 @@ import pytest
 
 from soundstar.config import EngineConfig
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
-from soundstar.engine.production import production_genres
+from soundstar.engine.production import production_for, production_genres
 from soundstar.engine.render import RenderResult, render_score
 from soundstar.engine.sampler import SoundFontSampler, find_soundfont
 from soundstar.errors import ConfigError, ParameterError
@@ -275,6 +275,34 @@ def test_a_genre_production_mixes_its_own_way(genre: str) -> None:
     own = render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre=genre)
     _check_clean(own)
     assert not np.array_equal(own.audio, _render(None).audio)
+
+
+def _with_kit_track(instrument: str) -> Score:
+    score = _score()
+    drums = score.tracks[2].model_copy(update={"instrument": instrument})
+    return score.model_copy(update={"tracks": [*score.tracks[:2], drums]})
+
+
+@needs_sf2
+def test_a_genre_production_plays_its_kit_from_the_soundfonts_gm_kit() -> None:
+    """A production that names a GM kit samples the genre's own kit from it, even a kit the
+    engine otherwise synthesizes; a kit a track names itself keeps its own sound."""
+    genre = next(g for g in sorted(production_genres()) if production_for([g]).drum_kit_program)
+    options = EngineOptions(soundfont_path=SF2)
+    plain, produced = (
+        render_score(
+            _with_kit_track("drum_kit"), sample_rate=SR, seed=3, drum_kit="breakbeat",
+            options=options, genre=name,
+        )
+        for name in (None, genre)
+    )  # fmt: skip
+    assert plain.synthesis["drums"] == "ddsp" and produced.synthesis["drums"] == "sampler"
+    _check_clean(produced)
+    named = render_score(
+        _with_kit_track("drums_808"), sample_rate=SR, seed=3, drum_kit="breakbeat",
+        options=options, genre=genre,
+    )  # fmt: skip
+    assert named.synthesis["drums"] == "ddsp"
 
 
 # --------------------------------------------------------------------------- RAVE
