@@ -77,6 +77,8 @@ def _plan_track(
 
 def _production(kb: KnowledgeBase, genre: str | None) -> Production:
     """The production for `genre` and, failing that, for its nearest parent that has one."""
+    if genre is not None and genre not in kb.genres:
+        raise ParameterError(f"unknown genre {genre!r}", field="genre")
     lineage: list[str] = []
     record = kb.genres.get(genre) if genre else None
     while record is not None and record.id not in lineage:

@@ -270,6 +270,11 @@ def test_a_genre_without_a_production_of_its_own_renders_the_default_mix() -> No
     )
 
 
+def test_an_unknown_genre_is_a_parameter_error() -> None:
+    with pytest.raises(ParameterError, match="unknown genre"):
+        render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre="no_such")
+
+
 @pytest.mark.parametrize("genre", sorted(production_genres()))
 def test_a_genre_production_mixes_its_own_way(genre: str) -> None:
     own = render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre=genre)
