@@ -32,8 +32,15 @@ apt_packages=()
 if [ -z "$python_bin" ]; then apt_packages+=(python3 python3-venv python3-dev); python_bin=python3; fi
 if ! "$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_packages+=(python3-venv); fi
 if ! command -v gcc >/dev/null 2>&1; then apt_packages+=(build-essential); fi
-# The General MIDI SoundFont the sampler plays (MIT-licensed data); the tests use it.
-if [ "$dev" -eq 1 ] && [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then apt_packages+=(fluid-soundfont-gm); fi
+# The General MIDI SoundFont the sampler plays acoustic instruments from (FluidR3, MIT).
+if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then apt_packages+=(fluid-soundfont-gm); fi
+# The sampler's library (tinysoundfont) requires pyaudio, which builds against portaudio
+# and the interpreter's headers.
+if [ ! -f /usr/include/portaudio.h ]; then apt_packages+=(portaudio19-dev); fi
+if [ -n "$python_bin" ] && command -v "$python_bin" >/dev/null 2>&1 \
+  && ! "$python_bin" -c 'import os, sysconfig, sys; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+  apt_packages+=(python3-dev)
+fi
 # The browser tests drive Debian's chromium; the speed benchmark compares against the fluidsynth CLI.
 if [ "$dev" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then apt_packages+=(chromium); fi
 if [ "$dev" -eq 1 ] && ! command -v fluidsynth >/dev/null 2>&1; then apt_packages+=(fluidsynth); fi
@@ -58,8 +65,6 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${extras}"
 if [ "$dev" -eq 1 ]; then
-  # tinysoundfont's metadata asks for pyaudio, which only live playback uses: install it alone.
-  .venv/bin/python -m pip install --quiet --no-deps "tinysoundfont==0.3.7"
   # torch is optional (the RAVE codec); only the CPU build is wanted, so only a local CPU wheel is used.
   torch_wheel=$(ls /opt/wheels/torch-2.13.0+cpu-*.whl 2>/dev/null | head -n 1 || true)
   if [ -n "$torch_wheel" ]; then

@@ -495,6 +495,9 @@ class Score(_Model):
     sidechain: bool = Field(
         default=False, description="the style ducks its other parts under the kick (render)"
     )
+    genre: str | None = Field(
+        default=None, description="the knowledge-base style whose production the render uses"
+    )
 
     @property
     def seconds_per_beat(self) -> float:

@@ -246,6 +246,7 @@ def generate(
         target_lufs=request.target_lufs,
         progress=_scaled(progress, "synthesis"),
         options=engine or engine_options_from_settings(get_settings().engine),
+        genre=score.genre,
     )
     timings.update(rendered.timings_ms)
     stages.extend(rendered.stages_run)

@@ -1,7 +1,8 @@
 """The Ultimate Mixer (foundation version): stems in, a mastered stereo mix out.
 
-Per stem: role-based EQ, gain, a gentle gain curve that follows the plan's energy, ducking
-under the kick when asked, panning, and a send to one shared reverb. Then the bus: DC
+Per stem: its chain (EQ, compression; data/mix.yaml by role and genre), gain, a gentle gain
+curve that follows the plan's energy, ducking under the kick when asked, panning, and a
+send to one shared reverb. Then the bus: DC
 removed, glue compression, loudness normalised to the target (BS.1770) and a true-peak
 limiter at the ceiling, with up to three more passes while the limiter costs over 0.2 LU.
 """
@@ -21,41 +22,22 @@ from soundstar.audio.loudness import (
     weighted_power,
 )
 from soundstar.engine.effects import (
-    EqBand,
-    biquad_eq,
     compressor_curve,
     duck_curve,
     limit_true_peak,
     pan_mono,
     reverb,
 )
+from soundstar.engine.production import (
+    BusCompressor,
+    Chain,
+    Production,
+    default_production,
+    run_chain,
+)
 from soundstar.errors import ParameterError
 
 ROLES = ("lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture")
-_ROLE_EQ: dict[str, tuple[EqBand, ...]] = {
-    "bass": (EqBand("highpass", 30.0), EqBand("peaking", 250.0, -1.5, 1.0)),
-    "drums": (
-        EqBand("highpass", 25.0),
-        EqBand("peaking", 400.0, -1.5, 1.2),
-        EqBand("high_shelf", 8000.0, 1.0),
-    ),
-    "percussion": (EqBand("highpass", 200.0), EqBand("high_shelf", 8000.0, 1.0)),
-    "lead": (EqBand("highpass", 120.0), EqBand("peaking", 3000.0, 1.5, 0.9)),
-    "chords": (EqBand("highpass", 110.0), EqBand("peaking", 350.0, -2.0, 1.0)),
-    "pad": (
-        EqBand("highpass", 140.0),
-        EqBand("low_shelf", 300.0, -2.0),
-        EqBand("high_shelf", 9000.0, -2.0),
-    ),
-    "arp": (EqBand("highpass", 160.0), EqBand("peaking", 2500.0, 1.0, 1.0)),
-    "texture": (EqBand("highpass", 180.0), EqBand("lowpass", 9000.0)),
-}
-_UNDUCKED = frozenset({"drums", "percussion"})
-_ENERGY_RANGE_DB = 4.0
-_DUCK_DEPTH_DB = 5.0
-_DUCK_RELEASE_MS = 140.0
-_REVERB = {"room_size": 0.6, "decay_s": 1.8, "damping": 0.5}
-_BUS_THRESHOLD_DB = -8.0
 _LIMIT_SLACK_LU = 0.2
 _LIMIT_PASSES = 3
 REVERB_STEM = "reverb_return"
@@ -74,6 +56,7 @@ class StemInput:
     pan: float = 0.0
     gain_db: float = 0.0
     reverb_send: float = 0.0
+    chain: Chain | None = None  # None: the default production's chain for the role
     # audio already through `equalise` for its role (float32): the mixer then owns it,
     # scales it in place instead of filtering a copy, and lets it go (leaves `audio` empty)
     equalised: bool = False
@@ -113,7 +96,7 @@ def _check_stems(stems: Sequence[StemInput]) -> int:
     return lengths.pop()
 
 
-def _energy_gain(envelope: np.ndarray | None, n: int) -> np.ndarray | None:
+def _energy_gain(envelope: np.ndarray | None, n: int, range_db: float) -> np.ndarray | None:
     if envelope is None:
         return None
     env = np.asarray(envelope, dtype=np.float32)
@@ -122,9 +105,7 @@ def _energy_gain(envelope: np.ndarray | None, n: int) -> np.ndarray | None:
     if not np.all(np.isfinite(env)):
         raise ParameterError("energy_envelope holds NaN or infinite values")
     env = np.clip(env, 0.0, 1.0)
-    return np.asarray(
-        10.0 ** (_ENERGY_RANGE_DB * (env - float(env.max())) / 20.0), dtype=np.float32
-    )
+    return np.asarray(10.0 ** (range_db * (env - float(env.max())) / 20.0), dtype=np.float32)
 
 
 def _place(stem: StemInput, audio: np.ndarray) -> np.ndarray:
@@ -138,13 +119,16 @@ def _place(stem: StemInput, audio: np.ndarray) -> np.ndarray:
     return np.asarray(audio * balance, dtype=np.float32)
 
 
-def equalise(audio: np.ndarray, *, role: str, sample_rate: int) -> np.ndarray:
-    """A stem's audio (mono or stereo) through its role's EQ, as a new float32 array."""
+def equalise(
+    audio: np.ndarray, *, role: str, sample_rate: int, chain: Chain | None = None
+) -> np.ndarray:
+    """A stem's audio (mono or stereo) through `chain`, else the default production's chain
+    for its role, as a new float32 array."""
     if role not in ROLES:
         raise ParameterError(f"unknown role {role!r}", field="role")
-    return biquad_eq(
-        np.asarray(audio, dtype=np.float32), sample_rate=sample_rate, bands=_ROLE_EQ[role]
-    )
+    if chain is None:
+        chain = default_production().roles[role].chain  # type: ignore[index]
+    return run_chain(audio, chain, sample_rate=sample_rate)
 
 
 def _equalised(stems: Sequence[StemInput], sample_rate: int) -> Iterator[np.ndarray]:
@@ -155,7 +139,7 @@ def _equalised(stems: Sequence[StemInput], sample_rate: int) -> Iterator[np.ndar
     def one(stem: StemInput) -> np.ndarray:
         if stem.equalised:
             return np.asarray(stem.audio, dtype=np.float32)
-        return equalise(stem.audio, role=stem.role, sample_rate=sample_rate)
+        return equalise(stem.audio, role=stem.role, sample_rate=sample_rate, chain=stem.chain)
 
     if _EQ_THREADS < 2 or len(stems) < 2:
         yield from map(one, stems)
@@ -181,14 +165,18 @@ def mix(
     ceiling_dbtp: float = -1.0,
     sidechain: bool = False,
     sidechain_onsets_s: np.ndarray | None = None,
+    production: Production | None = None,
 ) -> MixResult:
-    """Mix and master `stems` to `target_lufs` integrated with true peak <= `ceiling_dbtp`."""
+    """Mix and master `stems` to `target_lufs` integrated with true peak <= `ceiling_dbtp`,
+    with the reverb, ducking, bus and section dynamics of `production` (default: the
+    default production); each stem's own channel settings come with it."""
     if sample_rate <= 0:
         raise ParameterError("sample_rate must be positive", field="sample_rate")
     if not -40.0 <= target_lufs <= 0.0 or not -20.0 <= ceiling_dbtp <= 0.0:
         raise ParameterError("target_lufs must be in [-40, 0] and ceiling_dbtp in [-20, 0]")
     n = _check_stems(stems)
-    energy = _energy_gain(energy_envelope, n)
+    production = production or default_production()
+    energy = _energy_gain(energy_envelope, n, production.energy_range_db)
     duck = None
     if sidechain:
         onsets = sidechain_onsets_s
@@ -197,16 +185,16 @@ def mix(
             duck = duck_curve(
                 n_samples=n,
                 sample_rate=sample_rate,
-                depth_db=_DUCK_DEPTH_DB,
-                release_ms=_DUCK_RELEASE_MS,
+                depth_db=production.sidechain.depth_db,
+                release_ms=production.sidechain.release_ms,
                 onsets_s=onsets,
             )
         elif drum is not None:
             duck = duck_curve(
                 n_samples=n,
                 sample_rate=sample_rate,
-                depth_db=_DUCK_DEPTH_DB,
-                release_ms=_DUCK_RELEASE_MS,
+                depth_db=production.sidechain.depth_db,
+                release_ms=production.sidechain.release_ms,
                 key_signal=np.asarray(drum.audio),
             )
     ducked_energy = (
@@ -222,7 +210,8 @@ def mix(
     processed: dict[str, np.ndarray] = {}
     for stem, audio in zip(stems, _equalised(stems, sample_rate), strict=True):
         audio *= np.float32(10.0 ** (stem.gain_db / 20.0))
-        curve = energy if stem.role in _UNDUCKED else ducked_energy
+        ducked = production.roles[stem.role].ducked  # type: ignore[index]
+        curve = ducked_energy if ducked else energy
         if curve is not None:
             audio *= curve
         if stem.reverb_send > 0:
@@ -235,7 +224,7 @@ def mix(
         del audio
     del energy, duck, ducked_energy, curve  # the curves are done with: free them
     if any(stem.reverb_send > 0 for stem in stems) and np.any(send):
-        wet = reverb(send, sample_rate=sample_rate, wet=1.0, **_REVERB)
+        wet = reverb(send, sample_rate=sample_rate, wet=1.0, **production.reverb.model_dump())
         del send
         name = REVERB_STEM
         while name in processed:
@@ -243,14 +232,20 @@ def mix(
         processed[name] = wet
         bus += wet
     bus -= bus.mean(axis=1, keepdims=True)
-    audio, lufs, peak_dbtp, gain = _master(bus, sample_rate, target_lufs, ceiling_dbtp)
+    audio, lufs, peak_dbtp, gain = _master(
+        bus, sample_rate, target_lufs, ceiling_dbtp, production.bus
+    )
     for placed in processed.values():
         placed *= gain
     return MixResult(audio=audio, stems=processed, lufs=lufs, true_peak_dbtp=peak_dbtp)
 
 
 def _master(
-    bus: np.ndarray, sample_rate: int, target_lufs: float, ceiling_dbtp: float
+    bus: np.ndarray,
+    sample_rate: int,
+    target_lufs: float,
+    ceiling_dbtp: float,
+    settings: BusCompressor,
 ) -> tuple[np.ndarray, float, float, np.ndarray]:
     """Glue compression, loudness normalisation and true-peak limiting of the stereo bus;
     returns the master, its loudness and true peak, and the gain curve it applied."""
@@ -271,11 +266,11 @@ def _master(
     glue = compressor_curve(
         bus,
         sample_rate=sample_rate,
-        threshold_db=_BUS_THRESHOLD_DB + (target_lufs + 14.0) - pre_gain_db,
-        ratio=2.0,
-        attack_ms=15.0,
-        release_ms=150.0,
-        knee_db=6.0,
+        threshold_db=settings.threshold_db + (target_lufs + 14.0) - pre_gain_db,
+        ratio=settings.ratio,
+        attack_ms=settings.attack_ms,
+        release_ms=settings.release_ms,
+        knee_db=settings.knee_db,
     )
     glue *= pre_gain
     glued_lufs = _loudness_with_gain(power, glue, sample_rate)

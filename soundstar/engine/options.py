@@ -105,14 +105,21 @@ class EngineOptions(BaseModel):
     rave_mix: float = Field(default=1.0, ge=0.0, le=1.0, description="RAVE wet share")
 
     def synthesis_for(
-        self, *, family: str | None, program: int, is_drum: bool, kit: str | None
+        self,
+        *,
+        family: str | None,
+        program: int,
+        is_drum: bool,
+        kit: str | None,
+        kit_program: int | None = None,
     ) -> Synthesis:
-        """Which synthesis plays one track (before checking the SoundFont can be loaded)."""
+        """Which synthesis plays one track (before checking the SoundFont can be loaded);
+        a drum track whose production names a GM kit (`kit_program`) is sampled from it."""
         if self.soundfont_path is None or self.mode == "ddsp":
             return "ddsp"
         table = synthesis_table()
         if is_drum:
-            return "sampler" if kit in table.sampled_kits else "ddsp"
+            return "sampler" if kit in table.sampled_kits or kit_program is not None else "ddsp"
         if family in table.sampled_families and prefers_sampler(program):
             return "sampler"
         return "ddsp"

@@ -19,27 +19,17 @@ from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
 from soundstar.engine.mixer import StemInput, equalise, mix
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
+from soundstar.engine.production import Chain, Production, production_for
 from soundstar.engine.rave import RaveCodec, rave_status
 from soundstar.engine.sampler import SoundFontSampler
 from soundstar.engine.timbres import load_timbre
 from soundstar.errors import ConfigError, ParameterError, RenderError
 from soundstar.knowledge import KnowledgeBase, load_knowledge
-from soundstar.models import Role, Score, Track, split_key
+from soundstar.models import Score, Track, split_key
 from soundstar.theory import pitch_class
 
 ProgressFn = Callable[[str, float], None]
 
-_ROLE_MIX: dict[Role, tuple[float, float, float]] = {
-    # role: (pan, gain dB, reverb send)
-    Role.DRUMS: (0.0, 0.0, 0.06),
-    Role.PERCUSSION: (-0.35, -9.0, 0.12),
-    Role.BASS: (0.0, -1.5, 0.0),
-    Role.CHORDS: (-0.25, -6.0, 0.18),
-    Role.PAD: (0.3, -8.0, 0.35),
-    Role.LEAD: (0.1, -3.5, 0.22),
-    Role.ARP: (0.35, -9.0, 0.28),
-    Role.TEXTURE: (0.0, -12.0, 0.4),
-}
 _DRUM_VOICE_BY_NOTE = {note: voice for voice, note in GM_DRUM_NOTES.items()}
 _ENVELOPE_CHUNK = 1 << 18
 _EQ_BEHIND = True
@@ -62,19 +52,39 @@ class RenderResult:
 
 
 def _plan_track(
-    track: Track, kb: KnowledgeBase, options: EngineOptions, drum_kit: str
-) -> tuple[Synthesis, str, str]:
-    """(synthesis wanted, drum kit, DDSP timbre) for one track, from the knowledge base."""
+    track: Track,
+    kb: KnowledgeBase,
+    options: EngineOptions,
+    drum_kit: str,
+    production: Production,
+) -> tuple[Synthesis, int | None, str, str]:
+    """(synthesis wanted, GM kit program, drum kit, DDSP timbre) for one track: from the
+    knowledge base, and for the genre's own kit from its production."""
     inst = kb.instruments.get(track.instrument)
     kit = inst.kit if inst is not None and inst.kit else drum_kit
     timbre = inst.timbre if inst is not None and inst.timbre else "piano"
+    named = production.drum_kit_program if kit == drum_kit else None
     choice = options.synthesis_for(
         family=inst.family if inst is not None else None,
         program=track.program,
         is_drum=track.is_drum,
         kit=kit,
+        kit_program=named,
     )
-    return choice, kit, timbre
+    program = named if named is not None else synthesis_table().sampled_kits.get(kit)
+    return choice, program, kit, timbre
+
+
+def _production(kb: KnowledgeBase, genre: str | None) -> Production:
+    """The production for `genre` and, failing that, for its nearest parent that has one."""
+    if genre is not None and genre not in kb.genres:
+        raise ParameterError(f"unknown genre {genre!r}", field="genre")
+    lineage: list[str] = []
+    record = kb.genres.get(genre) if genre else None
+    while record is not None and record.id not in lineage:
+        lineage.append(record.id)
+        record = kb.genres.get(record.parent) if record.parent else None
+    return production_for(lineage)
 
 
 def _note_arrays(track: Track, seconds_per_beat: float) -> tuple[np.ndarray, ...]:
@@ -141,7 +151,7 @@ def _load_sampler(
 def _sample(
     sampler: SoundFontSampler,
     track: Track,
-    kit: str,
+    kit_program: int | None,
     notes: tuple[np.ndarray, ...],
     n_samples: int,
     notices: list[str],
@@ -151,7 +161,7 @@ def _sample(
     the key, as the synthesized kits are); None (and a notice) when the SoundFont lacks its
     program, so DDSP plays it instead."""
     table = synthesis_table()
-    program = table.sampled_kits[kit] if track.is_drum else track.program
+    program = kit_program if track.is_drum and kit_program is not None else track.program
     try:
         audio = sampler.render_notes(
             *notes,
@@ -194,20 +204,23 @@ def _run_rave(
     return {"status": "run", "reason": f"stems {names} through {codec!r}"}
 
 
-def _equalise_timed(audio: np.ndarray, role: str, sample_rate: int) -> tuple[np.ndarray, float]:
+def _equalise_timed(
+    audio: np.ndarray, role: str, chain: Chain, sample_rate: int
+) -> tuple[np.ndarray, float]:
     """`equalise` and the seconds it took."""
     start = time.perf_counter()
-    return equalise(audio, role=role, sample_rate=sample_rate), time.perf_counter() - start
+    out = equalise(audio, role=role, sample_rate=sample_rate, chain=chain)
+    return out, time.perf_counter() - start
 
 
 def _equalise_later(
-    pool: ThreadPoolExecutor | None, audio: np.ndarray, role: str, sample_rate: int
+    pool: ThreadPoolExecutor | None, audio: np.ndarray, role: str, chain: Chain, sample_rate: int
 ) -> Future[tuple[np.ndarray, float]]:
     """`_equalise_timed` on `pool`, or done here and now without one."""
     if pool is not None:
-        return pool.submit(_equalise_timed, audio, role, sample_rate)
+        return pool.submit(_equalise_timed, audio, role, chain, sample_rate)
     job: Future[tuple[np.ndarray, float]] = Future()
-    job.set_result(_equalise_timed(audio, role, sample_rate))
+    job.set_result(_equalise_timed(audio, role, chain, sample_rate))
     return job
 
 
@@ -234,11 +247,14 @@ def render_score(
     ceiling_dbtp: float = -1.0,
     progress: ProgressFn | None = None,
     options: EngineOptions | None = None,
+    genre: str | None = None,
 ) -> RenderResult:
     """Synthesize every track of `score` and master the mix to the loudness target.
 
     `options` chooses the synthesis per track (SoundFont sampler or DDSP) and the RAVE
-    stage; None renders everything with DDSP and skips RAVE.
+    stage; None renders everything with DDSP and skips RAVE. `genre` (a knowledge-base
+    genre id) picks the production of data/mix.yaml: its own, its nearest parent's, or
+    the default.
     """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
@@ -248,6 +264,7 @@ def render_score(
         )
     options = options or EngineOptions()
     kb = load_knowledge()
+    production = _production(kb, genre)
     n_samples = round(score.duration_seconds * sample_rate)
     spb = score.seconds_per_beat
     key_pc = pitch_class(split_key(score.key)[0])
@@ -256,7 +273,7 @@ def render_score(
     stems_in: list[StemInput] = []
     kick_onsets: list[float] = []
     names = _unique_names(score.tracks)
-    plans = [_plan_track(track, kb, options, drum_kit) for track in score.tracks]
+    plans = [_plan_track(track, kb, options, drum_kit, production) for track in score.tracks]
     sampler = _load_sampler(options, any(p[0] == "sampler" for p in plans), sample_rate, notices)
     synthesis: dict[str, Synthesis] = {}
     spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0, "eq": 0.0}
@@ -268,7 +285,7 @@ def render_score(
     # each stem is equalised on a thread (`sosfilt` releases the GIL) while the next one is
     # synthesized; the audio is the same as equalising them one after the other
     with ThreadPoolExecutor(max_workers=1) if _EQ_BEHIND else nullcontext() as eq_pool:
-        for index, (track, name, (choice, kit, timbre)) in enumerate(
+        for index, (track, name, (choice, kit_program, kit, timbre)) in enumerate(
             zip(score.tracks, names, plans, strict=True)
         ):
             rng = np.random.default_rng([seed, 1000 + index])
@@ -281,7 +298,7 @@ def render_score(
                 )
             sampled = None
             if choice == "sampler" and sampler is not None:
-                sampled = _sample(sampler, track, kit, notes, n_samples, notices, key_pc)
+                sampled = _sample(sampler, track, kit_program, notes, n_samples, notices, key_pc)
             if sampled is not None:
                 audio, stage = sampled, "sampler"
             elif track.is_drum:
@@ -300,15 +317,17 @@ def render_score(
             spent[stage] += time.perf_counter() - start
             used.add(stage)
             synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
-            pan, gain_db, send = _ROLE_MIX[track.role]
             role = track.role.value
+            channel = production.roles[role]  # type: ignore[index]
             stem = StemInput(
-                name=name, role=role, audio=audio, pan=pan, gain_db=gain_db, reverb_send=send
-            )
+                name=name, role=role, audio=audio, pan=channel.pan, gain_db=channel.gain_db,
+                reverb_send=channel.reverb_send, chain=channel.chain,
+            )  # fmt: skip
             stems_in.append(stem)
             if role not in rave_roles:
                 stem.audio = _PENDING  # only the equalised stem is kept
-                equalising.append((stem, _equalise_later(eq_pool, audio, role, sample_rate)))
+                job = _equalise_later(eq_pool, audio, role, channel.chain, sample_rate)
+                equalising.append((stem, job))
             del audio, sampled
             if progress is not None:
                 progress("synthesis", (index + 1) / max(1, len(score.tracks)))
@@ -332,6 +351,7 @@ def render_score(
         ceiling_dbtp=ceiling_dbtp,
         sidechain=sidechain and bool(kick_onsets),
         sidechain_onsets_s=np.array(sorted(kick_onsets)) if kick_onsets else None,
+        production=production,
     )
     timings["mix"] = (time.perf_counter() - start) * 1000
     if progress is not None:

@@ -13,9 +13,23 @@ from hypothesis import strategies as st
 from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import render_drum_hits
+from soundstar.engine.effects import biquad_eq
 from soundstar.engine.mixer import REVERB_STEM, StemInput, equalise, mix
+from soundstar.engine.production import (
+    Compressor,
+    HighpassFilter,
+    HighShelfFilter,
+    LowpassFilter,
+    PeakFilter,
+    default_production,
+    parse_mix,
+    production_for,
+    production_genres,
+    run_chain,
+)
 from soundstar.engine.timbres import load_timbre
-from soundstar.errors import ParameterError
+from soundstar.errors import ConfigError, ParameterError
+from soundstar.knowledge import load_knowledge
 
 SR = 22050
 SECONDS = 8.0
@@ -214,3 +228,119 @@ def test_mix_property_finite_no_clip_under_ceiling(
     assert np.all(np.isfinite(result.audio)) and np.max(np.abs(result.audio)) <= 1.0
     if np.any(result.audio):
         assert true_peak_dbtp(result.audio, sample_rate=SR) <= ceiling + 0.1
+
+
+# --------------------------------------------------------------------------- production data
+
+_ROLES_YAML = """
+default:
+  energy_range_db: 4.0
+  reverb: {room_size: 0.6, decay_s: 1.8, damping: 0.5}
+  bus: {threshold_db: -8.0, ratio: 2.0, attack_ms: 15.0, release_ms: 150.0, knee_db: 6.0}
+  sidechain: {depth_db: 5.0, release_ms: 140.0}
+  roles:
+""" + "".join(
+    f"    {role}: {{pan: 0.0, gain_db: -3.0, reverb_send: 0.1, ducked: true,"
+    " chain: [{type: highpass, cutoff_hz: 40.0}]}\n"
+    for role in ("lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture")
+)
+
+
+def _noise(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, 0.2, int(SR * seconds)).astype(np.float32)
+
+
+def test_a_chain_of_filters_runs_as_one_cascade_of_its_bands() -> None:
+    chain = (
+        HighpassFilter(cutoff_hz=30.0),
+        PeakFilter(cutoff_hz=250.0, gain_db=-1.5, q=1.0),
+        HighShelfFilter(cutoff_hz=8000.0, gain_db=1.0),
+    )
+    x = _noise()
+    expected = biquad_eq(x, sample_rate=SR, bands=[p.band() for p in chain])
+    np.testing.assert_array_equal(run_chain(x, chain, sample_rate=SR), expected)
+    assert run_chain(x, (), sample_rate=SR) is not x  # always a new array
+
+
+@settings(max_examples=25, deadline=None)
+@given(scale=st.floats(min_value=0.01, max_value=4.0))
+def test_a_chain_compressor_acts_alike_on_a_quiet_and_a_loud_stem(scale: float) -> None:
+    beat = np.zeros(int(SR * 2), dtype=np.float32)
+    for start in range(0, beat.size - 2000, SR // 4):
+        beat[start : start + 2000] = np.linspace(1.0, 0.0, 2000) * _noise(2000 / SR, start)[:2000]
+    beat += 0.02 * _noise(2.0, 9)
+    chain = (Compressor(threshold_below_peak_db=12.0, ratio=4.0, attack_ms=1.0, release_ms=80.0),)
+    base = run_chain(beat, chain, sample_rate=SR)
+    scaled = run_chain(beat * np.float32(scale), chain, sample_rate=SR)
+    np.testing.assert_allclose(scaled / np.float32(scale), base, atol=1e-4)
+
+    def crest(a: np.ndarray) -> float:
+        return float(np.max(np.abs(a)) / np.sqrt(np.mean(a**2)))
+
+    assert crest(base) < crest(beat) * 0.8
+
+
+def test_processors_read_as_a_pedalboard() -> None:
+    chain = (HighpassFilter(cutoff_hz=25.0), PeakFilter(cutoff_hz=400.0, gain_db=-1.5, q=1.2))
+    assert repr(list(chain)) == (
+        "[HighpassFilter(cutoff_hz=25.0), PeakFilter(cutoff_hz=400.0, gain_db=-1.5, q=1.2)]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("default: [", "invalid"),
+        (_ROLES_YAML.replace("highpass", "flanger"), "invalid"),
+        (_ROLES_YAML.replace("cutoff_hz: 40.0", "cutoff_hz: -4.0"), "invalid"),
+        (_ROLES_YAML.replace("    texture:", "    textures:"), "invalid"),
+        ("\n".join(line for line in _ROLES_YAML.splitlines() if "texture" not in line), "lacks"),
+        (_ROLES_YAML + "genres: {jazz: {bus: {ratio: 0.5}}}\n", "invalid"),
+    ],
+)
+def test_a_bad_mix_file_is_a_config_error_that_says_why(text: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
+        parse_mix(text)
+
+
+def test_a_genre_production_changes_only_what_it_names() -> None:
+    text = _ROLES_YAML + (
+        "genres:\n  jazz:\n    reverb: {decay_s: 1.2}\n    drum_kit_program: 32\n"
+        "    roles: {drums: {reverb_send: 0.2, chain: [{type: lowpass, cutoff_hz: 9000.0}]}}\n"
+    )
+    default, genres = parse_mix(text)
+    jazz = genres["jazz"]
+    assert jazz.reverb.decay_s == 1.2 and jazz.reverb.room_size == default.reverb.room_size
+    assert jazz.roles["drums"].reverb_send == 0.2
+    assert jazz.roles["drums"].chain == (LowpassFilter(cutoff_hz=9000.0),)
+    assert jazz.roles["drums"].pan == default.roles["drums"].pan
+    assert jazz.roles["bass"] == default.roles["bass"] and jazz.bus == default.bus
+    assert jazz.drum_kit_program == 32 and default.drum_kit_program is None
+
+
+def test_every_genre_in_the_mix_file_is_a_known_genre() -> None:
+    kb = load_knowledge()
+    assert production_genres() <= set(kb.genres)
+    for genre in production_genres():
+        assert production_for([genre]) != default_production()
+    assert production_for(["no_such_genre"]) == default_production()
+
+
+def test_a_stem_with_its_own_chain_is_mixed_through_it(
+    song: tuple[list[StemInput], np.ndarray],
+) -> None:
+    stems, _ = song
+    dark = [
+        StemInput(s.name, s.role, s.audio, s.pan, s.gain_db, s.reverb_send,
+                  chain=(LowpassFilter(cutoff_hz=500.0),))
+        for s in stems
+    ]  # fmt: skip
+    plain = mix(stems, sample_rate=SR, energy_envelope=None)
+    darker = mix(dark, sample_rate=SR, energy_envelope=None)
+
+    def brightness(a: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(a.mean(axis=0)))
+        freqs = np.fft.rfftfreq(a.shape[1], 1 / SR)
+        return float(np.sum(spectrum * freqs) / np.sum(spectrum))
+
+    assert brightness(darker.stems["lead"]) < 0.5 * brightness(plain.stems["lead"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +12,11 @@ import pytest
 
 from soundstar.config import EngineConfig
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
+from soundstar.engine.production import production_for, production_genres
 from soundstar.engine.render import RenderResult, render_score
 from soundstar.engine.sampler import SoundFontSampler, find_soundfont
 from soundstar.errors import ConfigError, ParameterError
+from soundstar.knowledge import load_knowledge
 from soundstar.models import Note, Role, Score, ScoreSection, Track
 
 SR = 22050
@@ -216,6 +220,23 @@ def test_options_from_settings_use_the_standard_soundfont() -> None:
     assert options.mode == "auto" and options.rave_model_path is None
 
 
+def test_the_runtime_dependencies_install_the_sampler() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    runtime = [re.split(r"[<>=!~\[ ;]", d)[0] for d in pyproject["project"]["dependencies"]]
+    assert "tinysoundfont" in runtime
+
+
+@pytest.mark.skipif(
+    SF2 is None, reason="no General MIDI SoundFont installed (./setup.sh installs one)"
+)
+def test_with_a_soundfont_installed_the_default_engine_plays_samples() -> None:
+    """What a newcomer's first track gets: the runtime install (tinysoundfont is a runtime
+    dependency, so its absence fails here) plays acoustic parts from the SoundFont."""
+    result = _render(engine_options_from_settings(EngineConfig()))
+    assert result.synthesis == {"piano": "sampler", "synth_lead": "ddsp", "drums": "sampler"}
+    assert result.notices == []
+
+
 def test_options_from_settings_reject_missing_configured_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="SoundFont"):
         engine_options_from_settings(EngineConfig(soundfont_path=tmp_path / "none.sf2"))
@@ -226,6 +247,67 @@ def test_options_from_settings_reject_missing_configured_files(tmp_path: Path) -
 def test_unknown_rave_role_is_rejected() -> None:
     with pytest.raises(ValueError, match="rave_roles"):
         EngineOptions(rave_roles=("vocals",))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- production
+
+
+def _lineage(genre: str) -> set[str]:
+    kb = load_knowledge()
+    chain = {genre}
+    while (parent := kb.genres[genre].parent) is not None:
+        chain.add(parent)
+        genre = parent
+    return chain
+
+
+def test_a_genre_without_a_production_of_its_own_renders_the_default_mix() -> None:
+    plain = sorted(g for g in load_knowledge().genres if not _lineage(g) & production_genres())
+    assert plain
+    np.testing.assert_array_equal(
+        render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre=plain[0]).audio,
+        _render(None).audio,
+    )
+
+
+def test_an_unknown_genre_is_a_parameter_error() -> None:
+    with pytest.raises(ParameterError, match="unknown genre"):
+        render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre="no_such")
+
+
+@pytest.mark.parametrize("genre", sorted(production_genres()))
+def test_a_genre_production_mixes_its_own_way(genre: str) -> None:
+    own = render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre=genre)
+    _check_clean(own)
+    assert not np.array_equal(own.audio, _render(None).audio)
+
+
+def _with_kit_track(instrument: str) -> Score:
+    score = _score()
+    drums = score.tracks[2].model_copy(update={"instrument": instrument})
+    return score.model_copy(update={"tracks": [*score.tracks[:2], drums]})
+
+
+@needs_sf2
+def test_a_genre_production_plays_its_kit_from_the_soundfonts_gm_kit() -> None:
+    """A production that names a GM kit samples the genre's own kit from it, even a kit the
+    engine otherwise synthesizes; a kit a track names itself keeps its own sound."""
+    genre = next(g for g in sorted(production_genres()) if production_for([g]).drum_kit_program)
+    options = EngineOptions(soundfont_path=SF2)
+    plain, produced = (
+        render_score(
+            _with_kit_track("drum_kit"), sample_rate=SR, seed=3, drum_kit="breakbeat",
+            options=options, genre=name,
+        )
+        for name in (None, genre)
+    )  # fmt: skip
+    assert plain.synthesis["drums"] == "ddsp" and produced.synthesis["drums"] == "sampler"
+    _check_clean(produced)
+    named = render_score(
+        _with_kit_track("drums_808"), sample_rate=SR, seed=3, drum_kit="breakbeat",
+        options=options, genre=genre,
+    )  # fmt: skip
+    assert named.synthesis["drums"] == "ddsp"
 
 
 # --------------------------------------------------------------------------- RAVE

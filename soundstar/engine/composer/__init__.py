@@ -110,4 +110,5 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
         tracks=tracks,
         drum_kit=genre.drum_kit or "acoustic",
         sidechain=genre.sidechain,
+        genre=genre.id,
     )
