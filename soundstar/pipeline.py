@@ -20,6 +20,7 @@ from soundstar.audio.export import (
 )
 from soundstar.audio.midi import write_midi
 from soundstar.aurora.pipeline import Aurora, Understanding
+from soundstar.aurora.refit import as_played, refit
 from soundstar.config import get_settings
 from soundstar.encoder.embedding import encode
 from soundstar.engine.composer import compose
@@ -157,6 +158,8 @@ def generate(
     enhancement = understanding.enhancement
     stages = ["preprocess", *(["enhance"] if enhancement else []), "parse", "map", "plan"]
     params, plan = _chosen(request, understanding, aurora, timings)
+    fitted = refit(params, plan)  # a plan sent for another key or length is refitted, and says so
+    plan = fitted.plan
     if (
         params != understanding.parameters
         or plan != understanding.plan
@@ -170,6 +173,7 @@ def generate(
 
     start = time.perf_counter()
     score: Score = compose(params, plan, seed=seed)
+    plan = as_played(plan, score)
     timings["compose"] = (time.perf_counter() - start) * 1000
     stages.append("compose")
     _scaled(progress, "compose")("compose", 1.0)
@@ -260,6 +264,7 @@ def generate(
         },
         synthesis=rendered.synthesis,
         notices=understanding.notices
+        + ([fitted.notice] if fitted.notice else [])
         + [Notice(level="info", message=text) for text in rendered.notices],
         measured={
             "integrated_lufs": round(rendered.lufs, 2),
