@@ -14,14 +14,14 @@ PROMPT = "a calm pop song with piano and bass in C major at 120 bpm"
 
 
 def _request(tmp_path: Path, **fields: object) -> GenerateRequest:
-    return GenerateRequest(
-        prompt=PROMPT,
-        output_path=tmp_path / "out.wav",
-        duration_seconds=8,
-        sample_rate=22050,
-        seed=5,
-        **fields,  # type: ignore[arg-type]
-    )
+    base: dict[str, object] = {
+        "prompt": PROMPT,
+        "output_path": tmp_path / "out.wav",
+        "duration_seconds": 8,
+        "sample_rate": 22050,
+        "seed": 5,
+    }
+    return GenerateRequest.model_validate({**base, **fields})
 
 
 @pytest.mark.parametrize("key", ["A minor", "Eb major", "D dorian"])
@@ -58,3 +58,25 @@ def test_a_plan_with_more_sections_than_bars_is_merged_and_played_in_whole_bars(
     assert {s.name for s in result.plan.sections} <= set(names)
     assert len(result.plan.chord_progression.chords) == 4
     assert any("merged" in n.message for n in result.notices)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a calm pop song with piano and bass", "a jazz trio with piano, upright bass and drums"],
+)
+def test_the_plan_returned_and_sent_back_plays_the_same_bars_and_chords(
+    tmp_path: Path, prompt: str
+) -> None:
+    fields: dict[str, object] = {"prompt": prompt, "duration_seconds": 20}
+    first = generate(_request(tmp_path, **{**fields, "output_path": tmp_path / "a.wav"}))
+    again = generate(
+        _request(
+            tmp_path,
+            **fields,
+            parameters=first.parameters,
+            plan=first.plan,
+        )
+    )
+    assert first.plan is not None and again.plan is not None
+    assert again.plan.chord_progression.chords == first.plan.chord_progression.chords
+    assert again.plan.sections == first.plan.sections
