@@ -8,10 +8,9 @@ chords move into the new key by scale degree. Pure functions, pydantic in and ou
 
 from __future__ import annotations
 
-import math
-
 from pydantic import BaseModel, ConfigDict
 
+from soundstar import sections
 from soundstar.models import (
     ChordProgression,
     MusicalParameters,
@@ -20,12 +19,9 @@ from soundstar.models import (
     Score,
     StructuralPlan,
     split_key,
-    split_meter,
 )
+from soundstar.sections import MIN_SECTION_BARS
 from soundstar.theory import MODE_INTERVALS, note_name, parse_chord, pitch_class, uses_flats
-
-MIN_SECTION_BARS = 2
-"""A section is at least this many whole bars; shorter is a fill, not a section."""
 
 # What a chord quality becomes when the diatonic triad under it changes kind
 # (major <-> minor <-> diminished); dominant and suspended colours are kept as written.
@@ -49,55 +45,34 @@ class Refit(BaseModel):
 
 
 def bars_in(params: MusicalParameters) -> int:
-    """Whole bars the duration holds at the tempo and meter (at least one)."""
-    num, den = split_meter(params.time_signature)
-    beats = params.duration_seconds * params.tempo_bpm / 60.0
-    return max(1, math.floor(beats / (num * 4.0 / den) + 1e-9))
+    """Whole bars the parameters' duration holds at their tempo and meter."""
+    return sections.bars_in(params.time_signature, params.tempo_bpm, params.duration_seconds)
 
 
-def section_bars(ratios: list[float], n_bars: int) -> list[int]:
-    """Whole bars for sections of these ratios, each at least MIN_SECTION_BARS
-    (largest remainders first); needs len(ratios) * MIN_SECTION_BARS <= n_bars."""
-    n = len(ratios)
-    if n == 1:
-        return [n_bars]
-    if n * MIN_SECTION_BARS > n_bars:
-        raise ValueError(f"{n_bars} bars cannot hold {n} sections of {MIN_SECTION_BARS} bars")
-    total = sum(ratios)
-    spare = n_bars - n * MIN_SECTION_BARS
-    shares = [r / total * n_bars - MIN_SECTION_BARS for r in ratios]
-    extra = [max(0, math.floor(s)) for s in shares]
-    while sum(extra) > spare:
-        extra[max(range(n), key=lambda i: extra[i])] -= 1
-    by_remainder = sorted(range(n), key=lambda i: (extra[i] - shares[i], i))
-    for i in by_remainder[: spare - sum(extra)]:
-        extra[i] += 1
-    return [MIN_SECTION_BARS + e for e in extra]
-
-
-def _merged(sections: list[PlanSection], limit: int) -> list[PlanSection]:
-    """The smallest sections folded into their neighbour (the one before, else the
-    next), which keeps its name and energy, until at most `limit` remain."""
-    out = list(sections)
-    while len(out) > max(1, limit):
-        i = min(range(len(out)), key=lambda k: (out[k].duration_ratio, -k))
-        gone = out.pop(i)
-        j = i - 1 if i > 0 else 0
-        out[j] = out[j].model_copy(
-            update={"duration_ratio": out[j].duration_ratio + gone.duration_ratio}
-        )
-    return out
-
-
-def in_whole_bars(sections: list[PlanSection], n_bars: int) -> list[PlanSection]:
-    """Sections resized to whole bars of a piece of n_bars: as many as the bars hold
-    at MIN_SECTION_BARS each, every ratio a whole number of bars over n_bars."""
-    kept = _merged(sections, n_bars // MIN_SECTION_BARS)
-    sizes = section_bars([s.duration_ratio for s in kept], n_bars)
+def _laid(planned: list[PlanSection], n_bars: int) -> list[PlanSection]:
+    fitted, sizes = sections.fit_sections(
+        [(s.name, s.duration_ratio, s.energy_level) for s in planned], n_bars
+    )
+    by_name = {s.name: s for s in reversed(planned)}
     return [
-        s.model_copy(update={"duration_ratio": size / n_bars})
-        for s, size in zip(kept, sizes, strict=True)
+        by_name[name].model_copy(update={"duration_ratio": size / n_bars, "energy_level": energy})
+        for (name, _, energy), size in zip(fitted, sizes, strict=True)
     ]
+
+
+def in_whole_bars(planned: list[PlanSection], n_bars: int) -> list[PlanSection]:
+    """Sections laid onto n_bars by the composer's own rule (the smallest merged into a
+    neighbour, which keeps its name and energy, until each has MIN_SECTION_BARS), every
+    ratio a whole number of bars over n_bars. The rule snaps boundaries to 4- and 2-bar
+    phrases, so it is applied until the bars it gives are the bars it keeps: the bars
+    the plan states are the bars the composer plays."""
+    laid = _laid(planned, n_bars)
+    for _ in range(len(planned) + 2):
+        again = _laid(laid, n_bars)
+        if again == laid:
+            break
+        laid = again
+    return laid
 
 
 def _kind(intervals: tuple[int, ...]) -> str | None:
@@ -185,19 +160,19 @@ def refit(params: MusicalParameters, plan: StructuralPlan) -> Refit:
         out = _in_key(out, params.key)
         changes.append(f"its chords moved from {planned_key} to {params.key} by scale degree")
     n_bars = bars_in(params)
-    if len(out.sections) > max(1, n_bars // MIN_SECTION_BARS):
-        sections = in_whole_bars(list(out.sections), n_bars)
-        kept = {s.name for s in sections}
-        dropped = [s.name for s in out.sections if s.name not in kept]
+    laid = in_whole_bars(list(out.sections), n_bars)
+    kept = {s.name for s in laid}
+    dropped = [s.name for s in out.sections if s.name not in kept]
+    if dropped:
         out = out.model_copy(
             update={
-                "sections": sections,
+                "sections": laid,
                 "transitions": [t for t in out.transitions if t.from_ in kept and t.to in kept],
             }
         )
         changes.append(
             f"{n_bars} bars of {params.time_signature} at {params.tempo_bpm:g} BPM hold "
-            f"{len(sections)} sections of at least {MIN_SECTION_BARS} bars, so "
+            f"{len(laid)} sections of at least {MIN_SECTION_BARS} bars, so "
             + ", ".join(repr(name) for name in dropped)
             + " merged into their neighbours"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from soundstar.aurora.refit import MIN_SECTION_BARS, as_played, bars_in, move_chord, refit
+from soundstar.aurora.refit import as_played, bars_in, move_chord, refit
 from soundstar.aurora.rules.plan import plan_rules
 from soundstar.engine.composer import compose
 from soundstar.models import (
@@ -90,11 +90,11 @@ def test_a_shorter_duration_keeps_names_energies_and_ratios_where_bars_allow() -
     plan = _plan(["C", "G"])
     fitted = refit(_params(duration_seconds=40), plan)  # 20 bars hold all three
     assert fitted.plan == plan
-    short = refit(_params(duration_seconds=8, tempo_bpm=120), plan)  # 4 bars: 2 sections
-    names = [s.name for s in short.plan.sections]
-    assert len(names) == 2 and set(names) <= {"verse", "chorus", "outro"}
-    bars = [round(s.duration_ratio * 4) for s in short.plan.sections]
-    assert all(b >= MIN_SECTION_BARS for b in bars) and sum(bars) == 4
+    short = refit(_params(duration_seconds=16, tempo_bpm=120), plan)  # 8 bars: 4 + 3 + 1
+    assert [s.name for s in short.plan.sections] == ["verse", "chorus"]
+    assert [s.energy_level for s in short.plan.sections] == [0.4, 0.8]
+    assert [s.duration_ratio * 8 for s in short.plan.sections] == [4, 4]
+    assert short.plan.sections[1].chords == ["F", "G"]
     assert short.notice is not None and "'outro' merged" in short.notice.message
 
 
@@ -103,7 +103,7 @@ def test_a_meter_with_longer_bars_holds_fewer_sections() -> None:
     params = _params(duration_seconds=9, tempo_bpm=120, time_signature="12/8")
     assert bars_in(params) == 3  # 18 beats in bars of 6
     assert len(refit(params, plan).plan.sections) == 1
-    assert len(refit(params.model_copy(update={"time_signature": "3/4"}), plan).plan.sections) == 3
+    assert len(refit(params.model_copy(update={"time_signature": "3/4"}), plan).plan.sections) > 1
 
 
 def test_the_plan_as_played_states_the_bars_and_chords_the_score_plays() -> None:

@@ -162,10 +162,6 @@ def plan_rules(params: MusicalParameters) -> StructuralPlan:
     ]
     # As many sections as the bars hold, each whole bars: a 15 s piece is not six sections.
     sections = in_whole_bars(sections, bars_in(params))
-    ratio_sum = sum(s.duration_ratio for s in sections)
-    sections[-1] = sections[-1].model_copy(
-        update={"duration_ratio": sections[-1].duration_ratio + (1.0 - ratio_sum)}
-    )
     tonic, mode = split_key(params.key)
     return StructuralPlan(
         structure_type=structure_type,
