@@ -160,6 +160,7 @@ def generate(
         list[str] | None,
         typer.Option(
             "--set",
+            metavar="NAME=VALUE",
             help="Set a control, NAME=VALUE (repeatable): tempo_bpm, key, time_signature, "
             "energy_level, valence, danceability, genre, mood, instruments, duration_seconds, "
             "sections.NAME.energy or sections.N.energy (N from 1).",
