@@ -156,6 +156,24 @@ def generate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the GenerationResult as JSON on stdout.")
     ] = False,
+    controls: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=VALUE",
+            help="Set a control, NAME=VALUE (repeatable): tempo_bpm, key, time_signature, "
+            "energy_level, valence, danceability, genre, mood, instruments, duration_seconds, "
+            "sections.NAME.energy or sections.N.energy (N from 1).",
+        ),
+    ] = None,
+    params_in: Annotated[
+        Path | None,
+        typer.Option("--params", help="Render these parameters (JSON, as --json writes them)."),
+    ] = None,
+    plan_in: Annotated[
+        Path | None,
+        typer.Option("--plan-in", help="Render this plan (JSON, as --plan writes it)."),
+    ] = None,
 ) -> None:
     """Render a track from a prompt."""
     from pydantic import ValidationError
@@ -173,6 +191,18 @@ def generate(
         _fail("--seed must be zero or positive")
     if bit_depth not in (16, 24, 32):
         _fail(f"--bit-depth must be 16, 24 or 32, got {bit_depth}")
+    from soundstar.controls import controlled, load_parameters, load_plan, parse_overrides
+
+    overrides = parse_overrides(controls or [])
+    aurora = _aurora()
+    given_params, given_plan = controlled(
+        aurora,
+        prompt,
+        overrides,
+        parameters=load_parameters(params_in) if params_in else None,
+        plan=load_plan(plan_in) if plan_in else None,
+        duration_seconds=duration,
+    )
     try:
         request = GenerateRequest(
             prompt=prompt,
@@ -187,13 +217,15 @@ def generate(
             stems_dir=stems,
             plan_path=plan_file,
             target_lufs=loudness,
+            parameters=given_params,
+            plan=given_plan,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
         return
     with _Progress() as progress:
-        result = run_generate(request, aurora=_aurora(), progress=progress)
+        result = run_generate(request, aurora=aurora, progress=progress)
     if as_json:
         typer.echo(result.model_dump_json(indent=2, by_alias=True))
     else:

@@ -25,6 +25,7 @@ from soundstar.aurora.lineup import voice_notice
 from soundstar.aurora.mapper import map_parameters
 from soundstar.aurora.pipeline import Aurora
 from soundstar.aurora.preprocess import check_prompt as check_prompt  # the service refuses early
+from soundstar.aurora.refit import as_played, refit
 from soundstar.config import get_settings
 from soundstar.engine.composer import compose
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
@@ -227,12 +228,15 @@ def generate(
     report("understand", 0.0)
     reading = _read(request, aurora)
     params, plan = reading.parameters, reading.plan
+    fitted = refit(params, plan)  # a plan sent for another key or length is refitted, and says so
+    plan = fitted.plan
     timings = reading.timings_ms
     stages = reading.stages_run
     report("understand", 1.0)
 
     start = time.perf_counter()
     score: Score = compose(params, plan, seed=seed)
+    plan = as_played(plan, score)
     timings["compose"] = (time.perf_counter() - start) * 1000
     stages.append("compose")
     _scaled(progress, "compose")("compose", 1.0)
@@ -321,6 +325,7 @@ def generate(
         },
         synthesis=rendered.synthesis,
         notices=reading.notices
+        + ([fitted.notice] if fitted.notice else [])
         + [Notice(level="info", message=text) for text in rendered.notices]
         + voice_notice(params),
         measured={

@@ -302,7 +302,8 @@ def test_a_stated_progression_is_the_progression_used() -> None:
 
 
 def test_a_stated_section_list_is_the_structure_used() -> None:
-    u = understand("rock song: intro, verse, chorus, verse, chorus, outro")
+    stated = "rock song: intro, verse, chorus, verse, chorus, outro"
+    u = understand(stated, duration=60)  # 30 bars at 120 BPM hold all six
     assert [s.name for s in u.plan.sections] == [
         "intro",
         "verse 1",
@@ -314,6 +315,10 @@ def test_a_stated_section_list_is_the_structure_used() -> None:
     chorus = next(s for s in u.plan.sections if s.name.startswith("chorus"))
     intro = u.plan.sections[0]
     assert chorus.energy_level > intro.energy_level
+    names = [s.name for s in u.plan.sections]
+    short = [s.name for s in understand(stated, duration=30).plan.sections]
+    assert 1 < len(short) < len(names)  # 15 bars hold fewer: the plan states those played
+    assert short == [n for n in names if n in short]
 
 
 def test_the_same_parameters_give_the_same_plan() -> None:

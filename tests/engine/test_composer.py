@@ -492,7 +492,10 @@ def test_timpani_leave_the_beat_to_the_bass_where_congas_keep_it(
 
 
 def test_without_a_bass_the_chords_mark_every_beat_even_when_quiet() -> None:
-    params, plan = _understand("a quiet folk song at 70 bpm, acoustic guitar and voice, no drums")
+    # 90 s: long enough for the quiet ending to be a section of its own, not merged away
+    params, plan = _understand(
+        "a quiet folk song at 70 bpm, acoustic guitar and voice, no drums", duration=90
+    )
     duo = params.model_copy(
         update={"instrumentation": [i for i in params.instrumentation if i.role != Role.BASS]}
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 
+from soundstar.aurora.refit import bars_in, in_whole_bars
 from soundstar.knowledge import Genre, KnowledgeBase, Structure, load_knowledge
 from soundstar.models import (
     ChordProgression,
@@ -159,10 +160,8 @@ def plan_rules(params: MusicalParameters) -> StructuralPlan:
         s.model_copy(update={"energy_level": _scaled_energy(s.energy_level, params.energy_level)})
         for s in sections
     ]
-    ratio_sum = sum(s.duration_ratio for s in sections)
-    sections[-1] = sections[-1].model_copy(
-        update={"duration_ratio": sections[-1].duration_ratio + (1.0 - ratio_sum)}
-    )
+    # As many sections as the bars hold, each whole bars: a 15 s piece is not six sections.
+    sections = in_whole_bars(sections, bars_in(params))
     tonic, mode = split_key(params.key)
     return StructuralPlan(
         structure_type=structure_type,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,11 +13,10 @@ from soundstar.engine.composer.tonality import (
     tonality,
 )
 from soundstar.models import MusicalParameters, StructuralPlan, split_meter
+from soundstar.sections import MIN_SECTION_BARS, allocate_bars, bars_in, fit_sections
 from soundstar.theory import dominant_chord, parse_chord, tonic_chord
 
-# A section shorter than this is heard as a fill, not a section: the plan's smallest
-# sections merge into their neighbours until every section has at least this many bars.
-MIN_SECTION_BARS = 2
+__all__ = ["MIN_SECTION_BARS", "SectionSpan", "Timeline", "allocate_bars", "build_timeline"]
 
 
 @dataclass(frozen=True)
@@ -99,67 +96,15 @@ class Timeline:
         return (tonic,)
 
 
-def allocate_bars(ratios: list[float], n_bars: int) -> list[int]:
-    """Split n_bars among sections by ratio: whole bars, each ≥ 1, boundaries on 4 or 2 when they fit."""
-    n = len(ratios)
-    if n_bars < n:
-        raise ValueError(f"{n_bars} bars cannot hold {n} sections")
-    for grid in (4, 2, 1):
-        bounds = [0]
-        cumulative = 0.0
-        ok = True
-        for i, ratio in enumerate(ratios[:-1]):
-            cumulative += ratio
-            target = cumulative * n_bars
-            snapped = int(round(target / grid) * grid)
-            remaining_sections = n - i - 1
-            snapped = max(snapped, bounds[-1] + 1)
-            snapped = min(snapped, n_bars - remaining_sections)
-            if grid > 1 and abs(snapped - target) > max(1.0, 0.35 * ratio * n_bars):
-                ok = False
-                break
-            bounds.append(snapped)
-        if ok:
-            bounds.append(n_bars)
-            return [b - a for a, b in itertools.pairwise(bounds)]
-    raise AssertionError("grid 1 always fits")  # pragma: no cover
-
-
-Fitted = list[tuple[str, float, float]]
-
-
-def _merge_smallest(sections: Fitted, weight: list[float]) -> None:
-    """Merge the section of least `weight` into its previous neighbour (the next one
-    when it is first), which keeps its name and energy."""
-    i = min(range(len(sections)), key=lambda k: weight[k])
-    _name, ratio, _ = sections.pop(i)
-    j = i - 1 if i > 0 else 0
-    keep = sections[j]
-    sections[j] = (keep[0], keep[1] + ratio, keep[2])
-
-
-def _fit_sections(plan: StructuralPlan, n_bars: int) -> tuple[Fitted, list[int]]:
-    """Sections as (name, ratio, energy) and their bars: the smallest are merged away
-    until each has MIN_SECTION_BARS (or the piece is one section)."""
-    sections = [(s.name, s.duration_ratio, s.energy_level) for s in plan.sections]
-    while len(sections) > max(1, n_bars // MIN_SECTION_BARS):
-        _merge_smallest(sections, [r for _, r, _ in sections])
-    while True:
-        total = sum(r for _, r, _ in sections)
-        fitted = [(name, r / total, e) for name, r, e in sections]
-        sizes = allocate_bars([r for _, r, _ in fitted], n_bars)
-        if len(sections) == 1 or min(sizes) >= MIN_SECTION_BARS:
-            return fitted, sizes
-        _merge_smallest(sections, [float(size) for size in sizes])
-
-
 def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
     """Lay the plan onto bars at the requested tempo, meter and duration."""
     num, den = split_meter(params.time_signature)
     beats_per_bar = num * 4.0 / den
     total_beats = params.duration_seconds * params.tempo_bpm / 60.0
-    n_bars = max(1, math.floor(total_beats / beats_per_bar + 1e-9))
-    fitted, sizes = _fit_sections(plan, n_bars)
+    n_bars = bars_in(params.time_signature, params.tempo_bpm, params.duration_seconds)
+    fitted, sizes = fit_sections(
+        [(s.name, s.duration_ratio, s.energy_level) for s in plan.sections], n_bars
+    )
     spans = []
     start = 0
     for index, ((name, _, energy), size) in enumerate(zip(fitted, sizes, strict=True)):
