@@ -193,21 +193,17 @@ def render_variant(
     for item in prompts:
         u = aurora.understand(item["prompt"], duration_seconds=SECONDS, check_length=False)
         score = compose(u.parameters, u.plan, seed=SEED)
-        params = u.parameters
-        genre = kb.find_genre(params.sub_genre or params.genre) or kb.find_genre(params.genre)
-        kit = (genre.drum_kit if genre and genre.drum_kit else None) or "acoustic"
         start = time.perf_counter()
         result = render_score(
-            score, sample_rate=SAMPLE_RATE, seed=SEED, drum_kit=kit,
-            sidechain=bool(genre and genre.sidechain), options=options,
-            genre=genre.id if genre else None,
+            score, sample_rate=SAMPLE_RATE, seed=SEED, drum_kit=score.drum_kit,
+            sidechain=score.sidechain, options=options, genre=score.genre,
         )  # fmt: skip
         seconds.append(time.perf_counter() - start)
         notices.update(result.notices)
         path = folder / f"{item['id']}.wav"
         sf.write(path, result.audio.mean(axis=0), SAMPLE_RATE, subtype="PCM_16")
         item.setdefault("programs", sorted(_programs(score)))
-        item.setdefault("parsed_genre", genre.id if genre else None)
+        item.setdefault("parsed_genre", score.genre)
         item[f"wav_{name}"] = str(path)
     return {"median_render_s": round(float(np.median(seconds)), 3), "notices": sorted(notices)}
 
