@@ -83,3 +83,15 @@ class CounterRepository:
                 )
             ).all()
             return {str(name): float(total or 0.0) for name, total in rows}
+
+    def count_at_least(self, name: str, floor: float) -> int:
+        """How many workers' counter `name` is at least `floor` (e.g. heartbeats since)."""
+        with self._db.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).where(
+                        WorkerCounter.name == name, WorkerCounter.value >= floor
+                    )
+                )
+                or 0
+            )
