@@ -53,6 +53,7 @@ QUEUE_ENV = "SOUNDSTAR_CELERY_QUEUE"
 VISIBILITY_ENV = "SOUNDSTAR_CELERY_VISIBILITY_TIMEOUT_S"
 MIN_RETRY_S = 0.5
 PUBLISH_TIMEOUT_S = 1.0
+HEARTBEAT = "celery_worker_alive_at"
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,16 @@ def create_app(settings: Settings) -> Celery:
 
 def _sweeper(celery_app: Celery, settings: Settings) -> None:
     """Sweep now and then every `lease_s`: a job whose whole worker died comes back
-    within about one lease, without waiting for the broker's visibility timeout."""
+    within about one lease, without waiting for the broker's visibility timeout. Each
+    pass also records the worker's heartbeat, which /health counts."""
     store = open_store(settings)
+    me = worker_id("celery")
     try:
         while True:
+            try:
+                store.counters.record(me, {HEARTBEAT: time.time()})
+            except Exception as exc:
+                log.warning("worker heartbeat failed (%s)", exc)
             try:
                 sweep_and_resend(
                     celery_app,

@@ -412,14 +412,30 @@ class CeleryQueue:
             "broker": maybe_sanitize_url(self.options.broker_url),
             "queue": self.options.queue,
             "broker_status": broker,
-            "status": "ok" if broker == "ok" else "unavailable",
         }
+        workers = self._live_workers()
+        if workers is not None:
+            info["workers"] = workers
+        serving = broker == "ok" and workers != 0
+        info["status"] = "ok" if serving else "unavailable" if broker != "ok" else "no_workers"
         if self._store is not None:
             try:
                 info["jobs"] = self._store.jobs.status_counts()
             except Exception as exc:
                 info["jobs"] = f"unavailable: {type(exc).__name__}"
         return info
+
+    def _live_workers(self) -> int | None:
+        """Workers whose heartbeat is younger than two leases (None: cannot tell)."""
+        from soundstar.jobs.celery_app import HEARTBEAT
+
+        if self._store is None:
+            return None
+        since = time.time() - 2 * self._settings.jobs.lease_s
+        try:
+            return self._store.counters.count_at_least(HEARTBEAT, since)
+        except Exception:
+            return None
 
 
 def build_queue(settings: Settings, store: Store) -> JobQueue:

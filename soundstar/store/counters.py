@@ -3,7 +3,6 @@ Redis is configured) and each worker process's cumulative counters (for /metrics
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +28,8 @@ class CounterRepository:
     def take(self, key: str, rate: float, burst: float, cost: float, now: float) -> float:
         """Take `cost` tokens from `key`'s bucket (refilled at `rate` per second up to
         `burst`); 0.0 when taken, else the seconds until they would be. One atomic
-        conditional UPDATE, so concurrent processes never both spend the last token."""
+        conditional UPDATE, so concurrent processes never both spend the last token; a
+        bucket another process is creating or changing is taken again, not refused."""
         least = func.least if self._db.dialect == "postgresql" else func.min
         refilled = least(burst, RateBucket.tokens + (now - RateBucket.at) * rate)
         for _ in range(_BUCKET_RETRIES):
@@ -46,16 +46,18 @@ class CounterRepository:
                 ).first()
                 if current is not None:
                     tokens = min(burst, float(current.tokens) + (now - float(current.at)) * rate)
-                    return max((cost - tokens) / rate, 1e-3)
+                    if tokens < cost:
+                        return (cost - tokens) / rate
+                    continue  # another process changed the bucket meanwhile: take again
                 created = s.connection().execute(
                     self._insert(RateBucket)
                     .values(key=key, tokens=burst - cost, at=now)
                     .on_conflict_do_nothing(index_elements=["key"])
                     .returning(RateBucket.key)
                 )
-                if created.first() is not None and burst >= cost:
-                    return 0.0
-        return math.inf
+                if created.first() is not None:
+                    return 0.0 if burst >= cost else (cost - burst) / rate
+        return 0.0  # still contended after retries: let this one through, never an outage
 
     def record(self, worker_id: str, values: Mapping[str, float]) -> None:
         """Set this worker's cumulative counters (an upsert per name)."""
@@ -83,3 +85,15 @@ class CounterRepository:
                 )
             ).all()
             return {str(name): float(total or 0.0) for name, total in rows}
+
+    def count_at_least(self, name: str, floor: float) -> int:
+        """How many workers' counter `name` is at least `floor` (e.g. heartbeats since)."""
+        with self._db.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).where(
+                        WorkerCounter.name == name, WorkerCounter.value >= floor
+                    )
+                )
+                or 0
+            )

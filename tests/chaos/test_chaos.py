@@ -71,7 +71,8 @@ def test_celery_jobs_survive_redis_down_at_submit_a_restart_without_data_and_kil
         SOUNDSTAR_JOBS__BROKER_URL=own_redis.url,
     )
     try:
-        cluster.start_server()
+        cluster.start_server(healthy=False)  # no worker yet: /health says so (503)
+        assert httpx.get(cluster.url + "/health").json()["queue"]["status"] == "no_workers"
         with cluster.client() as client:
             accepted = [_accepted(cluster.submit(client)) for _ in range(2)]
 
@@ -87,7 +88,7 @@ def test_celery_jobs_survive_redis_down_at_submit_a_restart_without_data_and_kil
             assert cluster.server is not None
             cluster.server.send_signal(signal.SIGKILL)  # the server dies too; a new one relays
             cluster.server.wait(10)
-            cluster.start_server()
+            cluster.start_server(healthy=False)
             store = _store(cluster)
             assert sum(store.jobs.status_counts().values()) == len(accepted)
             worker = cluster.start_worker()
@@ -105,6 +106,8 @@ def test_celery_jobs_survive_redis_down_at_submit_a_restart_without_data_and_kil
             store.db.dispose()
             cluster.start_worker()
             counts = _assert_each_completed_once(cluster, accepted)
+            health = httpx.get(cluster.url + "/health", timeout=10).json()
+            assert health["queue"]["status"] == "ok" and health["queue"]["workers"] >= 1
     finally:
         cluster.stop()
     print(f"\nchaos celery: submitted 4, refused 1, accepted 3, completed {counts}, lost 0")
