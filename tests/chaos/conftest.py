@@ -19,9 +19,11 @@ import httpx
 import pytest
 
 BIN = Path(sys.executable).parent
+# A minute of music renders for about a second on an idle machine: long enough that a job is
+# still rendering when a test kills its process (5 s ones finished before the kill landed).
 JOB_BODY: dict[str, Any] = {
     "prompt": "a bright synth pop loop with drums and bass",
-    "options": {"duration_seconds": 5, "sample_rate": 22050, "stems": False, "seed": 3},
+    "options": {"duration_seconds": 60, "sample_rate": 22050, "stems": False, "seed": 3},
 }
 LEASE_S = "5"
 
