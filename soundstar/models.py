@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -62,7 +62,7 @@ class Provenance(StrEnum):
     DEFAULT = "default"
 
 
-INSTRUMENT_FAMILIES = (
+InstrumentFamily = Literal[
     "keys",
     "organ",
     "guitar",
@@ -77,8 +77,9 @@ INSTRUMENT_FAMILIES = (
     "plucked",
     "mallet",
     "fx",
-)
-"""The knowledge base's instrument families (a test holds knowledge.vocab.FamilyName to it)."""
+]
+"""The knowledge base's instrument families (knowledge.vocab.FamilyName is this one)."""
+INSTRUMENT_FAMILIES: tuple[str, ...] = get_args(InstrumentFamily)
 
 
 class Implementation(StrEnum):

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from soundstar.models import InstrumentFamily
+
 RoleName = Literal["lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture"]
-FamilyName = Literal[
-    "keys",
-    "organ",
-    "guitar",
-    "bass",
-    "strings",
-    "brass",
-    "woodwind",
-    "synth",
-    "drums",
-    "percussion",
-    "vocal",
-    "plucked",
-    "mallet",
-    "fx",
-]
+FamilyName = InstrumentFamily
 TimbreName = Literal[
     "piano",
     "electric_piano",
