@@ -293,10 +293,7 @@ def measure(
         score,
         sample_rate=SAMPLE_RATE,
         seed=seed,
-        drum_kit=score.drum_kit,
-        sidechain=score.sidechain,
         options=options,
-        genre=score.genre,
     )
     audio = rendered.audio
     tempo = estimate_tempo(audio, sample_rate=SAMPLE_RATE)

@@ -195,8 +195,7 @@ def render_variant(
         score = compose(u.parameters, u.plan, seed=SEED)
         start = time.perf_counter()
         result = render_score(
-            score, sample_rate=SAMPLE_RATE, seed=SEED, drum_kit=score.drum_kit,
-            sidechain=score.sidechain, options=options, genre=score.genre,
+            score, sample_rate=SAMPLE_RATE, seed=SEED, options=options
         )  # fmt: skip
         seconds.append(time.perf_counter() - start)
         notices.update(result.notices)

@@ -54,22 +54,22 @@ WHOLE_PROCESS_S = 30.0
 PARSE_PROMPT = "an upbeat 80s synthwave track with pulsing bass and dreamy pads"
 
 
-def _score(prompt: str, duration: float, seed: int) -> tuple[Score, str, float, float]:
-    """(score, drum kit, seconds understanding, seconds composing)."""
+def _score(prompt: str, duration: float, seed: int) -> tuple[Score, float, float]:
+    """(score, seconds understanding, seconds composing)."""
     t0 = time.perf_counter()
     u = Aurora().understand(prompt, duration_seconds=duration)
     t1 = time.perf_counter()
     score = compose(u.parameters, u.plan, seed=seed)
     t2 = time.perf_counter()
-    return score, score.drum_kit, t1 - t0, t2 - t1
+    return score, t1 - t0, t2 - t1
 
 
 def _render_once(
     prompt: str, duration: float, seed: int, options: EngineOptions
 ) -> dict[str, float]:
-    score, kit, understand, composing = _score(prompt, duration, seed)
+    score, understand, composing = _score(prompt, duration, seed)
     start = time.perf_counter()
-    result = render_score(score, sample_rate=SAMPLE_RATE, seed=seed, drum_kit=kit, options=options)
+    result = render_score(score, sample_rate=SAMPLE_RATE, seed=seed, options=options)
     render = time.perf_counter() - start
     timings = {
         "understand": understand,
@@ -90,7 +90,7 @@ def _fluidsynth_vs_ours(
     font = options.soundfont_path
     if binary is None or font is None:
         return None
-    score, kit, _, _ = _score(prompt, duration, 1)
+    score, _, _ = _score(prompt, duration, 1)
     with tempfile.TemporaryDirectory() as tmp:
         midi = Path(tmp) / "x.mid"
         write_midi(midi, score)
@@ -111,7 +111,7 @@ def _fluidsynth_vs_ours(
         )
         fluid = time.perf_counter() - start
     start = time.perf_counter()
-    render_score(score, sample_rate=SAMPLE_RATE, seed=1, drum_kit=kit, options=options)
+    render_score(score, sample_rate=SAMPLE_RATE, seed=1, options=options)
     ours = time.perf_counter() - start
     return {
         "prompt": prompt,

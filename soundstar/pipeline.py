@@ -245,12 +245,9 @@ def generate(
         score,
         sample_rate=request.sample_rate,
         seed=seed,
-        drum_kit=score.drum_kit,
-        sidechain=score.sidechain,
         target_lufs=request.target_lufs,
         progress=_scaled(progress, "synthesis"),
         options=engine or engine_options_from_settings(get_settings().engine),
-        genre=score.genre,
     )
     timings.update(rendered.timings_ms)
     stages.extend(rendered.stages_run)

@@ -241,20 +241,18 @@ def render_score(
     *,
     sample_rate: int,
     seed: int,
-    drum_kit: str,
-    sidechain: bool = False,
     target_lufs: float = -14.0,
     ceiling_dbtp: float = -1.0,
     progress: ProgressFn | None = None,
     options: EngineOptions | None = None,
-    genre: str | None = None,
 ) -> RenderResult:
     """Synthesize every track of `score` and master the mix to the loudness target.
 
     `options` chooses the synthesis per track (SoundFont sampler or DDSP) and the RAVE
-    stage; None renders everything with DDSP and skips RAVE. `genre` (a knowledge-base
-    genre id) picks the production of data/mix.yaml: its own, its nearest parent's, or
-    the default.
+    stage; None renders everything with DDSP and skips RAVE. The score says how it is
+    produced: its kit, whether it ducks under the kick, and its style (`score.genre`, a
+    knowledge-base genre id), which picks the production of data/mix.yaml: its own, its
+    nearest parent's, or the default.
     """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
@@ -264,7 +262,7 @@ def render_score(
         )
     options = options or EngineOptions()
     kb = load_knowledge()
-    production = _production(kb, genre)
+    production = _production(kb, score.genre)
     n_samples = round(score.duration_seconds * sample_rate)
     spb = score.seconds_per_beat
     key_pc = pitch_class(split_key(score.key)[0])
@@ -273,7 +271,7 @@ def render_score(
     stems_in: list[StemInput] = []
     kick_onsets: list[float] = []
     names = _unique_names(score.tracks)
-    plans = [_plan_track(track, kb, options, drum_kit, production) for track in score.tracks]
+    plans = [_plan_track(track, kb, options, score.drum_kit, production) for track in score.tracks]
     sampler = _load_sampler(options, any(p[0] == "sampler" for p in plans), sample_rate, notices)
     synthesis: dict[str, Synthesis] = {}
     spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0, "eq": 0.0}
@@ -349,7 +347,7 @@ def render_score(
         energy_envelope=_energy_envelope(score, n_samples, sample_rate),
         target_lufs=target_lufs,
         ceiling_dbtp=ceiling_dbtp,
-        sidechain=sidechain and bool(kick_onsets),
+        sidechain=score.sidechain and bool(kick_onsets),
         sidechain_onsets_s=np.array(sorted(kick_onsets)) if kick_onsets else None,
         production=production,
     )

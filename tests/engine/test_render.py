@@ -73,7 +73,7 @@ def _score() -> Score:
 
 
 def _render(options: EngineOptions | None, *, seed: int = 3) -> RenderResult:
-    return render_score(_score(), sample_rate=SR, seed=seed, drum_kit="acoustic", options=options)
+    return render_score(_score(), sample_rate=SR, seed=seed, options=options)
 
 
 def _check_clean(result: RenderResult) -> None:
@@ -261,31 +261,38 @@ def _lineage(genre: str) -> set[str]:
     return chain
 
 
+def _in_style(genre: str) -> Score:
+    return _score().model_copy(update={"genre": genre})
+
+
 def test_a_genre_without_a_production_of_its_own_renders_the_default_mix() -> None:
     plain = sorted(g for g in load_knowledge().genres if not _lineage(g) & production_genres())
     assert plain
     np.testing.assert_array_equal(
-        render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre=plain[0]).audio,
+        render_score(_in_style(plain[0]), sample_rate=SR, seed=3).audio,
         _render(None).audio,
     )
 
 
 def test_an_unknown_genre_is_a_parameter_error() -> None:
     with pytest.raises(ParameterError, match="unknown genre"):
-        render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre="no_such")
+        render_score(_in_style("no_such"), sample_rate=SR, seed=3)
 
 
 @pytest.mark.parametrize("genre", sorted(production_genres()))
 def test_a_genre_production_mixes_its_own_way(genre: str) -> None:
-    own = render_score(_score(), sample_rate=SR, seed=3, drum_kit="acoustic", genre=genre)
+    own = render_score(_in_style(genre), sample_rate=SR, seed=3)
     _check_clean(own)
     assert not np.array_equal(own.audio, _render(None).audio)
 
 
-def _with_kit_track(instrument: str) -> Score:
+def _with_kit_track(instrument: str, *, genre: str | None) -> Score:
+    """The test score in `genre`, on a breakbeat kit, its drum track played on `instrument`."""
     score = _score()
     drums = score.tracks[2].model_copy(update={"instrument": instrument})
-    return score.model_copy(update={"tracks": [*score.tracks[:2], drums]})
+    return score.model_copy(
+        update={"tracks": [*score.tracks[:2], drums], "drum_kit": "breakbeat", "genre": genre}
+    )
 
 
 @needs_sf2
@@ -296,16 +303,14 @@ def test_a_genre_production_plays_its_kit_from_the_soundfonts_gm_kit() -> None:
     options = EngineOptions(soundfont_path=SF2)
     plain, produced = (
         render_score(
-            _with_kit_track("drum_kit"), sample_rate=SR, seed=3, drum_kit="breakbeat",
-            options=options, genre=name,
+            _with_kit_track("drum_kit", genre=name), sample_rate=SR, seed=3, options=options,
         )
         for name in (None, genre)
     )  # fmt: skip
     assert plain.synthesis["drums"] == "ddsp" and produced.synthesis["drums"] == "sampler"
     _check_clean(produced)
     named = render_score(
-        _with_kit_track("drums_808"), sample_rate=SR, seed=3, drum_kit="breakbeat",
-        options=options, genre=genre,
+        _with_kit_track("drums_808", genre=genre), sample_rate=SR, seed=3, options=options,
     )  # fmt: skip
     assert named.synthesis["drums"] == "ddsp"
 
