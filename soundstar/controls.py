@@ -1,15 +1,15 @@
 """Controls set by name: `NAME=VALUE` overrides applied to parameters and plans.
 
-The one reading of a control's name and value, shared by the CLI's `--set` and any
-other surface that takes controls by name; a bad name or value raises a
-ParameterError naming the control and its range, and changes nothing.
+The one reading of a control's name and value, shared by the CLI's `--set` and the
+API's `controls` (and the control fields of the parameters it is sent); a bad name or
+value raises a ParameterError naming the control and its range, and changes nothing.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,18 +39,34 @@ _NUMBERED = re.compile(r"^(?P<base>.+?)\s+\d+$")
 
 
 class Override(BaseModel):
-    """One control set by name, its value still as written."""
+    """One control set by name, its value still as written; `given_in` is the JSON
+    object it came in (None for the CLI's `--set`), so errors name it as it was sent."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     value: str
+    given_in: str | None = None
 
     @property
     def section(self) -> str | None:
         """The section named or numbered by `sections.WHICH.energy`, else None."""
         match = _SECTION.match(self.name)
         return match.group("which").strip() if match else None
+
+    @property
+    def field(self) -> str:
+        """Where the control was given: `tempo_bpm`, or `controls.tempo_bpm` in a request."""
+        return f"{self.given_in}.{self.name}" if self.given_in else self.name
+
+    @property
+    def label(self) -> str:
+        """The control as errors name it: `--set tempo_bpm` or `controls.tempo_bpm`."""
+        return self.field if self.given_in else f"--set {self.name}"
+
+    def refused(self, exc: ParameterError) -> ParameterError:
+        """A reader's refusal, named as this control was given."""
+        return ParameterError(f"{self.label}: {exc.message}", field=self.field)
 
 
 def _unit(name: str) -> Callable[[str], float]:
@@ -75,7 +91,7 @@ def _number(name: str, text: str) -> float:
 
 def _bad(name: str, text: str) -> ParameterError:
     allowed = CONTROLS.get(name, SECTION_RANGE)
-    return ParameterError(f"--set {name}: {text!r} is not {allowed}", field=name)
+    return ParameterError(f"{text!r} is not {allowed}", field=name)
 
 
 def _tempo(text: str) -> dict[str, Any]:
@@ -185,6 +201,16 @@ def control_names() -> str:
     return ", ".join([*CONTROLS, "sections.NAME.energy", "sections.N.energy"])
 
 
+def _known(override: Override) -> Override:
+    if override.name not in CONTROLS and override.section is None:
+        where = override.given_in or "--set"
+        raise ParameterError(
+            f"{where}: unknown control {override.name!r}; names: {control_names()}",
+            field=override.field,
+        )
+    return override
+
+
 def parse_override(text: str) -> Override:
     """`NAME=VALUE` read and its name checked; the value is checked when applied."""
     name, sep, value = text.partition("=")
@@ -193,16 +219,47 @@ def parse_override(text: str) -> Override:
         raise ParameterError(
             f"--set takes NAME=VALUE, got {text!r}; names: {control_names()}", field="set"
         )
-    override = Override(name=name, value=value.strip())
-    if name not in CONTROLS and override.section is None:
-        raise ParameterError(
-            f"--set: unknown control {name!r}; names: {control_names()}", field=name
-        )
-    return override
+    return _known(Override(name=name, value=value.strip()))
 
 
 def parse_overrides(texts: Iterable[str]) -> list[Override]:
     return [parse_override(text) for text in texts]
+
+
+ControlValue = str | float | int | list[str]
+
+
+def _as_text(value: ControlValue) -> str:
+    """A JSON value as `--set` would take it: a list comma-joined, a number as written."""
+    if isinstance(value, list):
+        return ",".join(value)
+    return value if isinstance(value, str) else repr(value)
+
+
+def overrides_from_json(controls: Mapping[str, ControlValue], given_in: str) -> list[Override]:
+    """`{"tempo_bpm": 100, "sections.chorus.energy": 0.9}` as the Overrides `--set`
+    would give, in order; an unknown name is refused naming `given_in.NAME`."""
+    return [
+        _known(Override(name=name.strip(), value=_as_text(value).strip(), given_in=given_in))
+        for name, value in controls.items()
+    ]
+
+
+def check_parameter_fields(fields: Mapping[str, Any], given_in: str) -> None:
+    """The control fields of a parameters object (a number or text where a control of
+    that name reads one) checked by the control's own reader, so a bad value there gets
+    the error `--set` gives; other fields are left to the model."""
+    for name, value in fields.items():
+        if (
+            name in _READERS
+            and isinstance(value, str | int | float)
+            and not isinstance(value, bool)
+        ):
+            override = Override(name=name, value=_as_text(value), given_in=given_in)
+            try:
+                _READERS[name](override.value)
+            except ParameterError as exc:
+                raise override.refused(exc) from None
 
 
 def apply_to_parameters(
@@ -213,7 +270,10 @@ def apply_to_parameters(
     update: dict[str, Any] = {}
     for override in overrides:
         if override.section is None:
-            update.update(_READERS[override.name](override.value))
+            try:
+                update.update(_READERS[override.name](override.value))
+            except ParameterError as exc:
+                raise override.refused(exc) from None
     if not update:
         return params
     try:
@@ -255,10 +315,13 @@ def apply_to_plan(plan: StructuralPlan, overrides: Iterable[Override]) -> Struct
         if not meant:
             names = ", ".join(f"{i + 1} {s.name!r}" for i, s in enumerate(plan.sections))
             raise ParameterError(
-                f"--set {override.name}: the plan has no section {which!r}; it has {names}",
-                field=override.name,
+                f"{override.label}: the plan has no section {which!r}; it has {names}",
+                field=override.field,
             )
-        energy = _unit(override.name)(override.value)
+        try:
+            energy = _unit(override.name)(override.value)
+        except ParameterError as exc:
+            raise override.refused(exc) from None
         for i in meant:
             sections[i] = sections[i].model_copy(update={"energy_level": energy})
     if sections == list(plan.sections):
@@ -309,19 +372,30 @@ def controlled(
     parameters: MusicalParameters | None = None,
     plan: StructuralPlan | None = None,
     duration_seconds: float | None = None,
+    enhance: bool = False,
+    enhancement_level: str = "moderate",
 ) -> tuple[MusicalParameters | None, StructuralPlan | None]:
     """The parameters and plan to generate with once the controls are set: parameter
-    controls act on the given parameters (else on those read from the prompt), section
-    controls on the given plan (else on the plan made from the parameters). None where
-    nothing was given or set, so the pipeline reads and plans as usual."""
+    controls act on the given parameters (else on those read from the prompt, enhanced
+    first when asked), section controls on the given plan (else on the plan made from the
+    parameters). None where nothing was given or set, so the pipeline reads and plans as
+    usual; a plan the parameters no longer fit is left for the pipeline to refit."""
+
+    def read_prompt() -> MusicalParameters:
+        return aurora.understand(
+            prompt,
+            duration_seconds=duration_seconds,
+            enhance=enhance,
+            enhancement_level=enhancement_level,
+        ).parameters
+
     if any(o.section is None for o in overrides):
-        if parameters is None:
-            parameters = aurora.understand(prompt, duration_seconds=duration_seconds).parameters
-        parameters = apply_to_parameters(parameters, overrides)
+        parameters = apply_to_parameters(
+            parameters if parameters is not None else read_prompt(), overrides
+        )
     if has_section_overrides(overrides):
         if plan is None:
-            if parameters is None:
-                parameters = aurora.understand(prompt, duration_seconds=duration_seconds).parameters
+            parameters = parameters if parameters is not None else read_prompt()
             if duration_seconds is not None:
                 parameters = parameters.model_copy(update={"duration_seconds": duration_seconds})
             plan = aurora.plan(parameters).value

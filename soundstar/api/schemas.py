@@ -8,10 +8,11 @@ shapes tolerate as extra keys; it never removes or renames one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from soundstar.controls import CONTROLS, check_parameter_fields
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -136,14 +137,39 @@ class GenerateOptions(_Body):
     stems: bool = True
 
 
+ControlName = Annotated[str, Field(min_length=1, max_length=100)]
+ControlValue = str | int | float | list[Annotated[str, Field(max_length=200)]]
+
+
 class GenerateRequest(_Body):
+    """A generation; `parameters`, `plan` and `controls` are what the CLI's `--params`,
+    `--plan-in` and `--set` give, read by the same functions (soundstar.controls): the
+    control fields of `parameters` are checked as `--set` checks them (a ParameterError
+    naming the control and its range, raised through validation as it stands)."""
+
     prompt: str = Field(min_length=1, max_length=PROMPT_FIELD_MAX)
     options: GenerateOptions = GenerateOptions()
     parameters: MusicalParameters | None = Field(
         default=None, description="the parameters to generate with, as adjusted by the person"
     )
     plan: StructuralPlan | None = Field(default=None, description="an edited structural plan")
+    controls: dict[ControlName, ControlValue] | None = Field(
+        default=None,
+        max_length=64,
+        description="controls set by name, as `soundstar generate --set NAME=VALUE` takes "
+        "them, applied over `parameters` (else the prompt's) and `plan`: "
+        + ", ".join([*CONTROLS, "sections.NAME.energy", "sections.N.energy"])
+        + ' (e.g. {"tempo_bpm": 100, "sections.chorus.energy": 0.9})',
+        examples=[{"tempo_bpm": 100, "key": "D minor", "sections.chorus.energy": 0.9}],
+    )
     session_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _controls_read_as_set(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            check_parameter_fields(value, "parameters")
+        return value
 
 
 class FeedbackDetails(_Body):

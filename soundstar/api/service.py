@@ -21,6 +21,7 @@ from soundstar.api.schemas import (
 )
 from soundstar.api.state import AppState
 from soundstar.aurora.pipeline import Understanding
+from soundstar.controls import controlled, overrides_from_json
 from soundstar.errors import (
     NotFoundError,
     ParameterError,
@@ -204,14 +205,45 @@ def _check_chords(symbols: list[str], field: str) -> None:
             raise ParameterError(exc.message, field=f"{field}.{index}") from None
 
 
+def _controlled(
+    state: AppState, body: GenerateRequest
+) -> tuple[MusicalParameters | None, StructuralPlan | None, float]:
+    """The parameters, plan and length to queue: `controls` set over `parameters` (else the
+    prompt's) and `plan` as the CLI's `--set` sets them over `--params` and `--plan-in`.
+    The length is a `duration_seconds` control, else the parameters', else the options'."""
+    options = body.options
+    duration = (
+        body.parameters.duration_seconds
+        if body.parameters is not None and "duration_seconds" in body.parameters.model_fields_set
+        else options.duration_seconds
+    )
+    overrides = overrides_from_json(body.controls or {}, "controls")
+    params, plan = controlled(
+        state.aurora,
+        body.prompt,
+        overrides,
+        parameters=body.parameters,
+        plan=body.plan,
+        duration_seconds=duration,
+        enhance=options.enhance_prompt,
+        enhancement_level=options.enhancement_level,
+    )
+    if params is not None and any(o.name == "duration_seconds" for o in overrides):
+        duration = params.duration_seconds
+    return params, plan, duration
+
+
 def submit_generation(state: AppState, principal: Principal, body: GenerateRequest) -> str:
     """Validate, store the job and hand it to the queue; the job id is the generation id.
 
-    A queue that cannot take the job (the broker is down) gets the job row removed
-    again and a 503, so a generation is either refused or on its way, never stranded.
+    Controls are set before the job is stored, so a bad one is refused (naming it and its
+    range) with nothing queued. A queue that cannot take the job (the broker is down) gets
+    the job row removed again and a 503, so a generation is either refused or on its way,
+    never stranded.
     """
     pipeline.check_prompt(body.prompt)  # bad prompts are refused now, not discovered by a worker
-    check_generation_inputs(body.parameters, body.plan)
+    params, plan, duration = _controlled(state, body)
+    check_generation_inputs(params, plan)
     session_id = body.session_id
     if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:
         raise NotFoundError(f"no session {session_id}")
@@ -221,20 +253,15 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
     options = body.options
     request: dict[str, Any] = {
         "prompt": body.prompt,
-        "duration_seconds": (
-            body.parameters.duration_seconds
-            if body.parameters is not None
-            and "duration_seconds" in body.parameters.model_fields_set
-            else options.duration_seconds
-        ),
+        "duration_seconds": duration,
         "output_format": options.output_format,
         "sample_rate": options.sample_rate,
         "seed": options.seed,
         "enhance": options.enhance_prompt,
         "enhancement_level": options.enhancement_level,
         "stems": options.stems,
-        "parameters": body.parameters.model_dump(mode="json") if body.parameters else None,
-        "plan": body.plan.model_dump(mode="json", by_alias=True) if body.plan else None,
+        "parameters": params.model_dump(mode="json") if params else None,
+        "plan": plan.model_dump(mode="json", by_alias=True) if plan else None,
     }
     job_id = state.store.jobs.enqueue(principal.user.id, request, session_id=session_id)
     try:

@@ -41,6 +41,8 @@ const STAGES = {
 };
 
 let current = null;
+/** The parameters the generation under way was sent with (the plan it returns fits them). */
+let sentParameters = null;
 
 /** The person's own words for what ran ("rave" is not a word they know). */
 const ENGINE_STAGES = {
@@ -147,6 +149,7 @@ export function generateBody(prompt) {
   };
   if (seed !== null) body.options.seed = seed;
   if (state.parameters) body.parameters = { ...state.parameters, duration_seconds: duration };
+  if (state.parameters && Object.keys(state.controls || {}).length) body.controls = { ...state.controls };
   if (state.plan) body.plan = state.plan;
   if (state.sessionId) body.session_id = state.sessionId;
   return body;
@@ -203,8 +206,10 @@ async function finished(generation) {
     emit("generated", generation);
     return;
   }
-  if (generation.structural_plan && !state.plan) {
-    emit("plan", { plan: generation.structural_plan, madeFrom: generation.parameters_used });
+  // The plan as it was played (refitted into the parameters' key and length when the plan
+  // sent no longer fit them): the chords shown are the chords heard.
+  if (generation.structural_plan) {
+    emit("plan", { plan: generation.structural_plan, madeFrom: sentParameters ?? generation.parameters_used });
   }
   byId("result").hidden = false;
   byId("result").dataset.generationId = generation.generation_id;
@@ -329,6 +334,7 @@ export async function generate(prompt) {
     state.plan = null;
   }
   const body = generateBody(prompt);
+  sentParameters = body.parameters ? structuredClone(body.parameters) : null;
   const done = sayWhileWaiting(
     "generate-status",
     body.options.enhance_prompt

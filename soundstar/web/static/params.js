@@ -1,6 +1,8 @@
 /**
  * The parameters panel: what the sliders say is what is generated.
  * Filled from POST /api/v1/aurora/parse → musical_parameters; sliders commit after 150 ms.
+ * Each control the person moves is also kept by its name (state.controls) and sent to
+ * generate as `controls`, read there as `soundstar generate --set NAME=VALUE` is.
  */
 
 import { post } from "./api.js";
@@ -18,7 +20,7 @@ const ROLES = ["lead", "chords", "pad", "bass", "drums", "percussion", "arp", "t
 const KIT_ROLES = ["drums", "percussion"];
 const MAX_PLAYERS = 4;
 
-/** slider id → [parameter field, how to show the value] */
+/** slider id → [parameter field (and control name), how to show the value] */
 const SLIDERS = {
   "p-tempo": ["tempo_bpm", (v) => `${Math.round(v)} BPM`],
   "p-energy": ["energy_level", (v) => v.toFixed(2)],
@@ -43,6 +45,15 @@ export const describe = (p) =>
   (p.structure ? `, ${p.structure.replace(/_/g, " ")}` : "") +
   (p.era ? `, ${p.era} sound` : "");
 
+/**
+ * A control the person set, by the name the service's `controls` (and the CLI's --set) take.
+ * @param {string} name
+ * @param {string | number} value
+ */
+function setControl(name, value) {
+  state.controls = { ...(state.controls || {}), [name]: value };
+}
+
 /** Tell the rest of the studio the parameters changed (after the debounce). */
 function committed() {
   byId("params-summary").textContent = `Will generate: ${describe(state.parameters)}.`;
@@ -60,6 +71,7 @@ function readSliders() {
       state.parameters.tempo_stated = true;
     }
     state.parameters[field] = value;
+    setControl(field, value);
     changed = true;
   }
   return changed;
@@ -136,8 +148,13 @@ function addInstrument() {
   committed();
 }
 
-/** Show parameters in the controls. */
-export function showParameters(params) {
+/**
+ * Show parameters in the controls; newly read ones start with no control set over them.
+ * @param {any} params MusicalParameters JSON
+ * @param {{keepControls?: boolean}} [how] keep the controls set so far (a chip applied)
+ */
+export function showParameters(params, { keepControls = false } = {}) {
+  if (!keepControls) state.controls = {};
   state.parameters = structuredClone(params);
   const p = state.parameters;
   byId("params-empty").hidden = true;
@@ -166,7 +183,7 @@ export async function applyOverride(change) {
   await catalogueReady();
   if (state.parameters) {
     applyOverrides(state.parameters, [change]);
-    showParameters(state.parameters);
+    showParameters(state.parameters, { keepControls: true });
   }
 }
 
@@ -319,12 +336,16 @@ export function initParams() {
   byId("p-genre").addEventListener("change", (event) => {
     if (!state.parameters) return;
     const value = /** @type {HTMLInputElement} */ (event.target).value.trim().toLowerCase();
-    if (value) state.parameters.genre = value;
+    if (value) {
+      state.parameters.genre = value;
+      setControl("genre", value);
+    }
     committed();
   });
   const keyChanged = () => {
     if (!state.parameters) return;
     state.parameters.key = `${byId("p-tonic").value} ${byId("p-mode").value}`;
+    setControl("key", state.parameters.key);
     committed();
   };
   byId("p-tonic").addEventListener("change", keyChanged);
@@ -332,6 +353,7 @@ export function initParams() {
   byId("p-meter").addEventListener("change", (event) => {
     if (!state.parameters) return;
     state.parameters.time_signature = /** @type {HTMLSelectElement} */ (event.target).value;
+    setControl("time_signature", state.parameters.time_signature);
     committed();
   });
   byId("p-instrument-add").addEventListener("click", addInstrument);
@@ -352,6 +374,7 @@ export function initParams() {
     if (state.parameters) state.parameters.duration_seconds = seconds;
   });
   on("signed-out", () => {
+    state.controls = {};
     byId("params").hidden = true;
     byId("params-stale").hidden = true;
     byId("params-empty").hidden = false;
