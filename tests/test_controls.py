@@ -12,6 +12,8 @@ from soundstar.controls import (
     CONTROLS,
     apply_to_parameters,
     apply_to_plan,
+    check_parameter_fields,
+    overrides_from_json,
     parse_override,
     parse_overrides,
 )
@@ -141,3 +143,44 @@ def test_a_unit_control_accepts_exactly_the_numbers_from_0_to_1(value: float) ->
         assert not 0.0 <= value <= 1.0
     else:
         assert params.valence == value
+
+
+_NUMERIC = ["tempo_bpm", "energy_level", "valence", "danceability", "duration_seconds"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(_NUMERIC),
+    value=st.floats(min_value=-1e3, max_value=1e3)
+    | st.integers(-1000, 1000)
+    | st.just(float("nan")),
+)
+def test_a_control_sent_as_json_reads_as_the_same_set_does(name: str, value: float) -> None:
+    """`{"NAME": VALUE}` in a request and `--set NAME=VALUE` give the same parameters, or
+    the same refusal, named as each was given."""
+    as_set = [parse_override(f"{name}={value!r}")]
+    as_json = overrides_from_json({name: value}, "controls")
+    try:
+        expected = apply_to_parameters(_params(), as_set)
+    except ParameterError as refused:
+        with pytest.raises(ParameterError) as caught:
+            apply_to_parameters(_params(), as_json)
+        assert caught.value.message == refused.message.replace(f"--set {name}", f"controls.{name}")
+        assert caught.value.field == f"controls.{name}"
+        with pytest.raises(ParameterError) as in_parameters:
+            check_parameter_fields({name: value}, "parameters")
+        assert in_parameters.value.field == f"parameters.{name}"
+        return
+    assert apply_to_parameters(_params(), as_json) == expected
+    check_parameter_fields({name: value}, "parameters")
+
+
+def test_json_lists_are_comma_separated_and_names_checked() -> None:
+    params = apply_to_parameters(
+        _params(), overrides_from_json({"instruments": ["piano", "electric bass"]}, "controls")
+    )
+    assert [i.name for i in params.instrumentation] == ["piano", "electric_bass"]
+    with pytest.raises(ParameterError) as caught:
+        overrides_from_json({"loudness": 3}, "controls")
+    assert caught.value.field == "controls.loudness"
+    assert "tempo_bpm" in caught.value.message
