@@ -218,17 +218,18 @@ def _controlled(
         else options.duration_seconds
     )
     overrides = overrides_from_json(body.controls or {}, "controls")
+    length_set = any(o.name == "duration_seconds" for o in overrides)
     params, plan = controlled(
         state.aurora,
         body.prompt,
         overrides,
         parameters=body.parameters,
         plan=body.plan,
-        duration_seconds=duration,
+        duration_seconds=None if length_set else duration,
         enhance=options.enhance_prompt,
         enhancement_level=options.enhancement_level,
     )
-    if params is not None and any(o.name == "duration_seconds" for o in overrides):
+    if params is not None and length_set:
         duration = params.duration_seconds
     return params, plan, duration
 

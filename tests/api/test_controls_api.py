@@ -112,6 +112,14 @@ def test_parameters_changed_without_a_plan_are_planned_afresh(
     assert answer["parameters_used"]["time_signature"] == "4/4"
 
 
+def test_a_length_set_as_a_control_is_the_length_planned_and_rendered(api: Api) -> None:
+    answer = _generate(api, {"controls": {"duration_seconds": 8, "sections.1.energy": 0.3}})
+    assert answer["parameters_used"]["duration_seconds"] == 8
+    assert answer["duration_seconds"] == pytest.approx(8, abs=0.5)
+    assert answer["structural_plan"]["sections"][0]["energy_level"] == 0.3
+    assert not [n for n in answer["notices"] if "refitted" in n["message"]], answer["notices"]
+
+
 BAD = [
     ({"tempo_bpm": 999}, "tempo_bpm=999", "controls.tempo_bpm"),
     ({"valence": 1.5}, "valence=1.5", "controls.valence"),
