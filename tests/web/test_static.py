@@ -52,3 +52,32 @@ def test_the_page_names_only_files_that_exist() -> None:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     for ref in re.findall(r"""(?:src|href)=["']/static/([^"']+)["']""", html):
         assert (STATIC / ref).is_file(), ref
+
+
+def _page_list(name: str) -> list[str]:
+    """A constant list of strings in params.js (`const NAME = [...]`)."""
+    text = (STATIC / "params.js").read_text(encoding="utf-8")
+    found = re.search(rf"const {name} = \[([^\]]*)\]", text)
+    assert found, name
+    return re.findall(r'"([^"]+)"', found.group(1))
+
+
+def test_every_key_and_meter_the_page_offers_is_a_value_the_controls_take() -> None:
+    """The page's selectors are the service's controls: each choice is sent as `key` or
+    `time_signature` and read by the same function as `--set`, so none is refused."""
+    from soundstar.controls import apply_to_parameters, overrides_from_json
+    from soundstar.models import InstrumentSpec, MusicalParameters, Role
+
+    params = MusicalParameters(
+        genre="pop",
+        tempo_bpm=100,
+        key="C major",
+        instrumentation=[InstrumentSpec(name="piano", role=Role.CHORDS)],
+    )
+    for tonic in _page_list("TONICS"):
+        for mode in _page_list("MODES"):
+            set_key = overrides_from_json({"key": f"{tonic} {mode}"}, "controls")
+            assert apply_to_parameters(params, set_key).key == f"{tonic} {mode}"
+    for meter in _page_list("METERS"):
+        set_meter = overrides_from_json({"time_signature": meter}, "controls")
+        assert apply_to_parameters(params, set_meter).time_signature == meter
