@@ -112,6 +112,23 @@ def test_parameters_changed_without_a_plan_are_planned_afresh(
     assert answer["parameters_used"]["time_signature"] == "4/4"
 
 
+def test_the_plan_returned_sent_again_with_its_seed_plays_the_same_score(api: Api) -> None:
+    """The page shows (and "Same again" sends) the plan as played: sent back with the
+    parameters used and the seed, it is followed as it is, note for note."""
+    first = _generate(api, {"controls": {"key": "F minor", "tempo_bpm": 96}})
+    again = _generate(
+        api, {"parameters": first["parameters_used"], "plan": first["structural_plan"]}
+    )
+    assert again["structural_plan"] == first["structural_plan"]
+    assert all("refitted" not in n["message"] for n in again["notices"])
+    midi = [
+        api.client.get(f"/api/v1/generations/{g['generation_id']}/midi", headers=api.alice)
+        for g in (first, again)
+    ]
+    assert all(r.status_code == 200 for r in midi)
+    assert midi[0].content == midi[1].content
+
+
 def test_a_length_set_as_a_control_is_the_length_planned_and_rendered(api: Api) -> None:
     answer = _generate(api, {"controls": {"duration_seconds": 8, "sections.1.energy": 0.3}})
     assert answer["parameters_used"]["duration_seconds"] == 8
