@@ -28,9 +28,17 @@ from soundstar.aurora.preprocess import check_prompt as check_prompt  # the serv
 from soundstar.aurora.refit import as_played, refit
 from soundstar.config import get_settings
 from soundstar.engine.composer import compose
+from soundstar.engine.loop import render_loop
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import ProgressFn, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
+from soundstar.loops import (
+    LOOP_BARS_DEFAULT,
+    LOOP_BARS_MAX,
+    loop_parameters,
+    loop_plan,
+    loop_tags,
+)
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -83,6 +91,15 @@ class GenerateRequest(BaseModel):
     plan: StructuralPlan | None = Field(default=None, description="generate with this plan")
     enhance: bool = Field(default=False, description="enhance the prompt before parsing it")
     enhancement_level: Literal["minimal", "moderate", "aggressive"] = "moderate"
+    loop: bool = Field(
+        default=False, description="a seamless loop: whole bars, tails wrapped onto the start"
+    )
+    loop_bars: int | None = Field(
+        default=None,
+        ge=1,
+        le=LOOP_BARS_MAX,
+        description=f"bars in a loop (default {LOOP_BARS_DEFAULT})",
+    )
 
 
 def _check_request(request: GenerateRequest) -> None:
@@ -228,6 +245,9 @@ def generate(
     report("understand", 0.0)
     reading = _read(request, aurora)
     params, plan = reading.parameters, reading.plan
+    if request.loop:
+        params = loop_parameters(params, request.loop_bars or LOOP_BARS_DEFAULT)
+        plan = loop_plan(plan, params)
     fitted = refit(params, plan)  # a plan sent for another key or length is refitted, and says so
     plan = fitted.plan
     timings = reading.timings_ms
@@ -235,13 +255,13 @@ def generate(
     report("understand", 1.0)
 
     start = time.perf_counter()
-    score: Score = compose(params, plan, seed=seed)
+    score: Score = compose(params, plan, seed=seed, loops=request.loop)
     plan = as_played(plan, score)
     timings["compose"] = (time.perf_counter() - start) * 1000
     stages.append("compose")
     _scaled(progress, "compose")("compose", 1.0)
 
-    rendered = render_score(
+    rendered = (render_loop if request.loop else render_score)(
         score,
         sample_rate=request.sample_rate,
         seed=seed,
@@ -264,6 +284,7 @@ def generate(
                 format=request.output_format,
                 bit_depth=request.bit_depth,
                 channels=request.channels,
+                tags=loop_tags(score) if request.loop else None,
             )
         )
         written.append(request.output_path)
