@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from soundstar.audio.listen import ClipAnalysis
 from soundstar.aurora.precedence import STATED
 from soundstar.controls import Override
-from soundstar.models import ParsedParameters
+from soundstar.models import Notice, ParsedParameters
 
 _ENERGY_STATED = 0.6  # the parser's confidence in an energy the words imply ("calm")
 
@@ -74,3 +74,12 @@ def _stated(parsed: ParsedParameters | None) -> dict[str, str]:
     if parsed.energy_level.confidence >= _ENERGY_STATED:
         out["energy_level"] = f"the prompt implies energy {parsed.energy_level.value:g}"
     return out
+
+
+def like_notice(taken: Like) -> Notice:
+    """What stayed and what changed, in one line for the person."""
+    parts = [
+        f"{c.name} {c.clip_value} taken" if c.taken else f"{c.name} kept ({c.reason})"
+        for c in taken.choices
+    ]
+    return Notice(level="info", message="Like the clip: " + "; ".join(parts) + ".")

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from soundstar.audio.listen import ClipAnalysis
+from soundstar.loops import LOOP_BARS_MAX
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -134,6 +136,12 @@ class GenerateOptions(_Body):
     )
     enhancement_level: EnhancementLevel = "moderate"
     stems: bool = True
+    loop: bool = Field(
+        default=False, description="a seamless loop: whole bars at the exact tempo, tails wrapped"
+    )
+    bars: int | None = Field(
+        default=None, ge=1, le=LOOP_BARS_MAX, description="bars in the loop (default 8)"
+    )
 
 
 class GenerateRequest(_Body):
@@ -144,6 +152,11 @@ class GenerateRequest(_Body):
     )
     plan: StructuralPlan | None = Field(default=None, description="an edited structural plan")
     session_id: str | None = Field(default=None, max_length=64)
+    like: ClipAnalysis | None = Field(
+        default=None,
+        description="an analysis from POST /api/v1/analyze: its tempo, key, meter and energy "
+        "are used where the prompt does not state them",
+    )
 
 
 class FeedbackDetails(_Body):

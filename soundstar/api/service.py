@@ -212,6 +212,8 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
     """
     pipeline.check_prompt(body.prompt)  # bad prompts are refused now, not discovered by a worker
     check_generation_inputs(body.parameters, body.plan)
+    if body.options.bars is not None and not body.options.loop:
+        raise ParameterError("bars is the length of a loop; set loop too", field="options.bars")
     session_id = body.session_id
     if session_id is not None and state.store.sessions.get(session_id, principal.user.id) is None:
         raise NotFoundError(f"no session {session_id}")
@@ -235,6 +237,9 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
         "stems": options.stems,
         "parameters": body.parameters.model_dump(mode="json") if body.parameters else None,
         "plan": body.plan.model_dump(mode="json", by_alias=True) if body.plan else None,
+        "loop": options.loop,
+        "loop_bars": options.bars,
+        "like": body.like.model_dump(mode="json") if body.like else None,
     }
     job_id = state.store.jobs.enqueue(principal.user.id, request, session_id=session_id)
     try:

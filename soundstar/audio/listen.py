@@ -10,6 +10,7 @@ only decoded (soundfile), never executed.
 
 from __future__ import annotations
 
+import io
 import math
 from itertools import pairwise
 from pathlib import Path
@@ -83,21 +84,46 @@ def read_clip(
         size = path.stat().st_size
     except OSError as exc:
         raise ParameterError(f"cannot read {path.name}: {exc.strerror}", field="clip") from None
+    _check_size(size, max_bytes)
+    return _decode(str(path), path.name, max_seconds)
+
+
+def read_clip_bytes(
+    data: bytes,
+    name: str = "the clip",
+    *,
+    max_bytes: int = CLIP_MAX_BYTES,
+    max_seconds: float = CLIP_MAX_SECONDS,
+) -> tuple[np.ndarray, int, str]:
+    """`read_clip` of an upload held in memory: it is decoded from there, never written."""
+    _check_size(len(data), max_bytes)
+    return _decode(io.BytesIO(data), name, max_seconds)
+
+
+def _check_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
         raise PayloadTooLargeError(
             f"the clip is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
         )
+
+
+def _source(source: str | io.BytesIO) -> str | io.BytesIO:
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    return source
+
+
+def _decode(source: str | io.BytesIO, name: str, max_seconds: float) -> tuple[np.ndarray, int, str]:
     try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, OSError):
+        info = sf.info(_source(source))
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError):
         raise ParameterError(
-            f"{path.name} is not audio soundstar can read (WAV, FLAC or MP3)", field="clip"
+            f"{name} is not audio soundstar can read (WAV, FLAC or MP3)", field="clip"
         ) from None
     fmt = CLIP_FORMATS.get(info.format)
     if fmt is None:
         raise ParameterError(
-            f"{path.name} is {info.format_info or info.format}; use WAV, FLAC or MP3",
-            field="clip",
+            f"{name} is {info.format_info or info.format}; use WAV, FLAC or MP3", field="clip"
         )
     seconds = info.frames / info.samplerate if info.samplerate else 0.0
     if seconds > max_seconds:
@@ -105,9 +131,9 @@ def read_clip(
             f"the clip lasts {seconds:.0f} s; the limit is {max_seconds:g} s", field="clip"
         )
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        raise ParameterError(f"{path.name} could not be decoded", field="clip") from None
+        data, rate = sf.read(_source(source), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError):
+        raise ParameterError(f"{name} could not be decoded", field="clip") from None
     if data.shape[0] < CLIP_MIN_SECONDS * rate:
         raise ParameterError(
             f"the clip lasts {data.shape[0] / rate:.1f} s; at least {CLIP_MIN_SECONDS:g} s "
@@ -115,7 +141,7 @@ def read_clip(
             field="clip",
         )
     if not np.all(np.isfinite(data)):
-        raise ParameterError(f"{path.name} holds invalid samples", field="clip")
+        raise ParameterError(f"{name} holds invalid samples", field="clip")
     return np.ascontiguousarray(data.T), int(rate), fmt
 
 
@@ -322,4 +348,10 @@ def _energy_level(onsets_per_second: float, centroid_hz: float, mean_energy: flo
 def analyze_clip(path: Path) -> ClipAnalysis:
     """`read_clip` then `analyze_audio`."""
     audio, rate, fmt = read_clip(path)
+    return analyze_audio(audio, sample_rate=rate, fmt=fmt)
+
+
+def analyze_upload(data: bytes, *, max_bytes: int = CLIP_MAX_BYTES) -> ClipAnalysis:
+    """`read_clip_bytes` then `analyze_audio`."""
+    audio, rate, fmt = read_clip_bytes(data, max_bytes=max_bytes)
     return analyze_audio(audio, sample_rate=rate, fmt=fmt)
