@@ -4,7 +4,8 @@ seamless `--loop` is.
 Listen: every prompt of shared/eval/prompts.jsonl (default the first 20) is rendered for 30 s
 at 22.05 kHz and analysed with soundstar.audio.listen (numpy/scipy, no librosa); tempo is
 right within 2 % (octave errors, half or double, counted apart), key exact (relative key
-apart), meter as beats per bar. Where librosa is installed (the analysis extra) its tempo
+apart), meter as beats per bar, energy as Spearman's rho between the parameters' energy
+and the energy heard. Where librosa is installed (the analysis extra) its tempo
 and key (soundstar.audio.analysis) are measured on the same renders for comparison.
 
 Loop: 8-bar loops of the same prompts; the seam step |x[0] - x[-1]| against the median and
@@ -23,6 +24,7 @@ import time
 from typing import Any
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from benchmarks.common import eval_dir, read_jsonl, write_results
 from soundstar.audio.analysis import keys_equal, relative_key, tempo_matches, tempo_octave_error
@@ -71,6 +73,7 @@ def main() -> None:
             "relative_key": keys_equal(heard.key, relative_key(params.key)) if tonal else None,
             "beats_per_bar": score.beats_per_bar,
             "meter_ok": int(heard.time_signature.split("/")[0]) == round(score.beats_per_bar),
+            "energy": params.energy_level, "heard_energy": heard.energy_level,
             "analyze_seconds": round(seconds, 3),
         }  # fmt: skip
         if HAVE_LIBROSA:
@@ -105,6 +108,8 @@ def main() -> None:
         "key_accuracy": share("key_ok"),
         "relative_key_errors": sum(bool(r["relative_key"]) for r in rows),
         "meter_accuracy": share("meter_ok"),
+        "energy_spearman": round(float(spearmanr([r["energy"] for r in rows],
+                                                 [r["heard_energy"] for r in rows])[0]), 3),
         "analyze_seconds_per_30s_median": statistics.median(r["analyze_seconds"] for r in rows),
         **({"librosa_tempo_accuracy": share("librosa_tempo_ok"),
             "librosa_key_accuracy": share("librosa_key_ok")} if HAVE_LIBROSA else {}),
