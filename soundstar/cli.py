@@ -1,4 +1,4 @@
-"""The `soundstar` command: generate, parse, plan, serve, worker, keys, db.
+"""The `soundstar` command: generate, analyze, parse, plan, serve, worker, keys, db.
 
 Every error ends the command with one line on stderr and a non-zero exit
 status; nothing half-written is left behind.
@@ -129,7 +129,7 @@ def generate(
     ),
     duration: Annotated[
         float | None,
-        typer.Option("--duration", help="Seconds, 5–300 (default: from the prompt, else 30)."),
+        typer.Option("--duration", help="Seconds, 5–600 (default: from the prompt, else 30)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same music.")] = None,
     fmt: Annotated[
@@ -174,6 +174,21 @@ def generate(
         Path | None,
         typer.Option("--plan-in", help="Render this plan (JSON, as --plan writes it)."),
     ] = None,
+    loop: Annotated[
+        bool,
+        typer.Option("--loop", help="A seamless loop: whole bars, tails wrapped onto its start."),
+    ] = False,
+    bars: Annotated[
+        int | None, typer.Option("--bars", help="Bars in the loop (default 8; with --loop).")
+    ] = None,
+    like_clip: Annotated[
+        Path | None,
+        typer.Option(
+            "--like",
+            help="Take tempo, key, meter and energy from this clip (WAV, FLAC, MP3) where "
+            "the prompt does not state them.",
+        ),
+    ] = None,
 ) -> None:
     """Render a track from a prompt."""
     from pydantic import ValidationError
@@ -193,8 +208,14 @@ def generate(
         _fail(f"--bit-depth must be 16, 24 or 32, got {bit_depth}")
     from soundstar.controls import controlled, load_parameters, load_plan, parse_overrides
 
+    if bars is not None and not loop:
+        _fail("--bars is the length of a loop; give --loop too")
     overrides = parse_overrides(controls or [])
     aurora = _aurora()
+    taken = None
+    if like_clip is not None:
+        taken = _like(aurora, prompt, like_clip, given=params_in is not None, duration=duration)
+        overrides = [*taken.overrides, *overrides]  # --set, later, wins
     given_params, given_plan = controlled(
         aurora,
         prompt,
@@ -219,6 +240,8 @@ def generate(
             target_lufs=loudness,
             parameters=given_params,
             plan=given_plan,
+            loop=loop,
+            loop_bars=bars,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -239,6 +262,53 @@ def generate(
         )
         for notice in result.notices:
             typer.echo(f"  {notice.level}: {notice.message}", err=True)
+        for choice in taken.choices if taken else []:
+            verdict = "taken" if choice.taken else "kept the prompt's"
+            typer.echo(f"  like: {choice.name} {choice.clip_value} {verdict} ({choice.reason})")
+
+
+def _like(aurora: Any, prompt: str, clip: Path, *, given: bool, duration: float | None) -> Any:
+    """What `--like` takes from `clip`: read where the prompt (unless parameters were
+    given, which state everything) is silent."""
+    from soundstar.audio.listen import analyze_clip
+    from soundstar.like import like
+
+    analysis = analyze_clip(clip)
+    parsed = None if given else aurora.understand(prompt, duration_seconds=duration).parsed
+    return like(analysis, parsed)
+
+
+@app.command()
+def analyze(
+    clip: Annotated[Path, typer.Argument(help="An audio file: WAV, FLAC or MP3.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Hear a clip: tempo, key, meter, loudness, energy by section and brightness."""
+    from soundstar.audio.listen import analyze_clip
+
+    result = analyze_clip(clip)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    rows = [
+        ("file", f"{clip.name} ({result.format}, {result.duration_seconds:.1f} s, "
+                 f"{result.sample_rate} Hz, {result.channels} ch)"),
+        ("tempo", f"{result.tempo_bpm:g} BPM"),
+        ("key", f"{result.key} (confidence {result.key_confidence:.2f})"),
+        ("meter", result.time_signature),
+        ("loudness", f"{result.integrated_lufs:.1f} LUFS integrated"),
+        ("brightness", f"{result.brightness_hz:.0f} Hz spectral centroid"),
+        ("energy", f"{result.energy_level:.2f}"),
+    ]  # fmt: skip
+    for name, value in rows:
+        typer.echo(f"{name:<11} {value}")
+    typer.echo("sections:")
+    for segment in result.sections:
+        bar = "█" * max(1, round(segment.energy * 20))
+        typer.echo(
+            f"  {segment.start_seconds:7.1f}–{segment.end_seconds:7.1f} s  "
+            f"{segment.loudness_lufs:6.1f} LUFS  energy {segment.energy:.2f} {bar}"
+        )
 
 
 @app.command()
@@ -286,7 +356,7 @@ def parse(
 @app.command()
 def plan(
     prompt: Annotated[str, typer.Argument(help="The prompt to plan.")],
-    duration: Annotated[float | None, typer.Option("--duration", help="Seconds, 5–300.")] = None,
+    duration: Annotated[float | None, typer.Option("--duration", help="Seconds, 5–600.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     implementation: Implementation = None,
 ) -> None:

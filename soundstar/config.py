@@ -140,6 +140,12 @@ class ApiConfig(_Section):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, le=1_073_741_824, description="larger bodies get 413"
     )
+    max_upload_bytes: int = Field(
+        default=20_971_520,
+        ge=1024,
+        le=1_073_741_824,
+        description="the body limit of an audio upload (POST /api/v1/analyze); larger get 413",
+    )
     min_free_disk_mb: int = Field(
         default=200, ge=0, description="/health reports the disk full below this much free space"
     )

@@ -19,6 +19,7 @@ from soundstar.audio.export import (
     write_audio,
     write_stems,
 )
+from soundstar.audio.listen import ClipAnalysis
 from soundstar.audio.midi import write_midi
 from soundstar.aurora.chain import ChainAnswer
 from soundstar.aurora.lineup import voice_notice
@@ -27,10 +28,20 @@ from soundstar.aurora.pipeline import Aurora
 from soundstar.aurora.preprocess import check_prompt as check_prompt  # the service refuses early
 from soundstar.aurora.refit import as_played, refit
 from soundstar.config import get_settings
+from soundstar.controls import apply_to_parameters
 from soundstar.engine.composer import compose
+from soundstar.engine.loop import render_loop
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import ProgressFn, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
+from soundstar.like import like, like_notice
+from soundstar.loops import (
+    LOOP_BARS_DEFAULT,
+    LOOP_BARS_MAX,
+    loop_parameters,
+    loop_plan,
+    loop_tags,
+)
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -83,6 +94,19 @@ class GenerateRequest(BaseModel):
     plan: StructuralPlan | None = Field(default=None, description="generate with this plan")
     enhance: bool = Field(default=False, description="enhance the prompt before parsing it")
     enhancement_level: Literal["minimal", "moderate", "aggressive"] = "moderate"
+    loop: bool = Field(
+        default=False, description="a seamless loop: whole bars, tails wrapped onto the start"
+    )
+    like: ClipAnalysis | None = Field(
+        default=None,
+        description="a clip's analysis: its tempo, key, meter and energy where the words are silent",
+    )
+    loop_bars: int | None = Field(
+        default=None,
+        ge=1,
+        le=LOOP_BARS_MAX,
+        description=f"bars in a loop (default {LOOP_BARS_DEFAULT})",
+    )
 
 
 def _check_request(request: GenerateRequest) -> None:
@@ -122,6 +146,7 @@ class _Reading:
     parameters: MusicalParameters
     plan: StructuralPlan
     parsed: ParsedParameters | None
+    stated: ParsedParameters | None  # the parse of the person's own words, unenhanced
     enhancement: Enhancement | None
     implementations: dict[str, Implementation]
     implementation_used: Implementation
@@ -154,6 +179,7 @@ def _read(request: GenerateRequest, aurora: Aurora) -> _Reading:
             parameters=understood.parameters,
             plan=understood.plan,
             parsed=understood.parsed,
+            stated=understood.stated,
             enhancement=understood.enhancement,
             implementations=understood.implementations,
             implementation_used=understood.implementation_used,
@@ -197,6 +223,7 @@ def _read(request: GenerateRequest, aurora: Aurora) -> _Reading:
         parameters=params,
         plan=plan,
         parsed=None,
+        stated=None,
         enhancement=None,
         implementations=implementations,
         implementation_used=next(iter(implementations.values()), Implementation.RULE_BASED),
@@ -228,6 +255,13 @@ def generate(
     report("understand", 0.0)
     reading = _read(request, aurora)
     params, plan = reading.parameters, reading.plan
+    if request.like is not None:
+        taken = like(request.like, reading.stated)
+        params = apply_to_parameters(params, taken.overrides)
+        reading.notices.append(like_notice(taken))
+    if request.loop:
+        params = loop_parameters(params, request.loop_bars or LOOP_BARS_DEFAULT)
+        plan = loop_plan(plan, params)
     fitted = refit(params, plan)  # a plan sent for another key or length is refitted, and says so
     plan = fitted.plan
     timings = reading.timings_ms
@@ -235,13 +269,13 @@ def generate(
     report("understand", 1.0)
 
     start = time.perf_counter()
-    score: Score = compose(params, plan, seed=seed)
+    score: Score = compose(params, plan, seed=seed, loops=request.loop)
     plan = as_played(plan, score)
     timings["compose"] = (time.perf_counter() - start) * 1000
     stages.append("compose")
     _scaled(progress, "compose")("compose", 1.0)
 
-    rendered = render_score(
+    rendered = (render_loop if request.loop else render_score)(
         score,
         sample_rate=request.sample_rate,
         seed=seed,
@@ -264,6 +298,7 @@ def generate(
                 format=request.output_format,
                 bit_depth=request.bit_depth,
                 channels=request.channels,
+                tags=loop_tags(score) if request.loop else None,
             )
         )
         written.append(request.output_path)

@@ -30,7 +30,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         (("",), "too short"),
         (("x" * 501,), "too long"),
         ((GOOD, "--duration", "4"), "--duration"),
-        ((GOOD, "--duration", "301"), "--duration"),
+        ((GOOD, "--duration", "601"), "--duration"),
         ((GOOD, "--format", "ogg"), "unknown format"),
         ((GOOD, "--sample-rate", "12345"), "sample rate"),
         ((GOOD, "--duration", "abc"), "duration"),

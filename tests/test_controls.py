@@ -81,7 +81,7 @@ def test_a_later_setting_of_the_same_control_wins() -> None:
         ("mood=happy,zzzz", "moods"),
         ("instruments=piano,kazooblaster", "instruments"),
         ("instruments=,", "instruments"),
-        ("duration_seconds=2", "seconds from 5 to 300"),
+        ("duration_seconds=2", "seconds from 5 to 600"),
     ],
 )
 def test_a_bad_value_names_the_control_and_its_range(text: str, needle: str) -> None:

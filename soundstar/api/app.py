@@ -22,7 +22,7 @@ from soundstar.api.openapi import install_strict_openapi
 from soundstar.api.ratelimit import RateLimiter
 from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
-from soundstar.api.routes import codex, embeddings, generations, stream, system
+from soundstar.api.routes import clip, codex, embeddings, generations, stream, system
 from soundstar.api.service import FEEDBACK_THROTTLE_S
 from soundstar.api.state import AppState
 from soundstar.aurora.builders import build_aurora
@@ -186,7 +186,12 @@ def create_app(
     install_error_handlers(app)
     install_strict_openapi(app)
 
-    app.add_middleware(RequestGuard, metrics=metrics, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        metrics=metrics,
+        max_body_bytes=settings.api.max_body_bytes,
+        upload_limits={clip.ANALYZE_PATH: settings.api.max_upload_bytes},
+    )
     app.add_middleware(_MeasureRequests, metrics=metrics)
 
     for router in (
@@ -195,6 +200,7 @@ def create_app(
         codex.router,
         generations.router,
         embeddings.router,
+        clip.router,
         stream.router,
     ):
         app.include_router(router)

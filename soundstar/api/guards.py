@@ -4,6 +4,7 @@ NUL characters in the URL (400), which no store can keep and no id contains."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,10 +20,17 @@ class RequestGuard:
     """Pure ASGI middleware: a body size limit (from Content-Length, and counted as it is
     read, for chunked bodies) and no NUL in the path or query string."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        upload_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.upload_limits = dict(upload_limits or {})  # path → its own body limit
 
     async def _refuse(self, send: Send, status: int, code: str, message: str) -> None:
         self.metrics.observe_error(code)
@@ -56,9 +64,10 @@ class RequestGuard:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limits.get(scope.get("path", ""), self.max_body_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(send, 413, "PAYLOAD_TOO_LARGE", self._too_large_message())
+        if declared is not None and declared > limit:
+            await self._refuse(send, 413, "PAYLOAD_TOO_LARGE", self._too_large_message(limit))
             return
         seen = 0
 
@@ -67,14 +76,14 @@ class RequestGuard:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:  # the route's error handler answers 413
-                    raise HTTPException(413, detail=self._too_large_message())
+                if seen > limit:  # the route's error handler answers 413
+                    raise HTTPException(413, detail=self._too_large_message(limit))
             return message
 
         await self.app(scope, counted_receive, send)
 
-    def _too_large_message(self) -> str:
-        return f"the request body is larger than {self.max_body_bytes} bytes"
+    def _too_large_message(self, limit: int) -> str:
+        return f"the request body is larger than {limit} bytes"
 
 
 def _content_length(scope: Scope) -> int | None:

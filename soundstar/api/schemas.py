@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from soundstar.audio.listen import ClipAnalysis
 from soundstar.controls import CONTROLS, check_parameter_fields
+from soundstar.loops import LOOP_BARS_MAX
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -135,6 +137,12 @@ class GenerateOptions(_Body):
     )
     enhancement_level: EnhancementLevel = "moderate"
     stems: bool = True
+    loop: bool = Field(
+        default=False, description="a seamless loop: whole bars at the exact tempo, tails wrapped"
+    )
+    bars: int | None = Field(
+        default=None, ge=1, le=LOOP_BARS_MAX, description="bars in the loop (default 8)"
+    )
 
 
 ControlName = Annotated[str, Field(min_length=1, max_length=100)]
@@ -163,6 +171,11 @@ class GenerateRequest(_Body):
         examples=[{"tempo_bpm": 100, "key": "D minor", "sections.chorus.energy": 0.9}],
     )
     session_id: str | None = Field(default=None, max_length=64)
+    like: ClipAnalysis | None = Field(
+        default=None,
+        description="an analysis from POST /api/v1/analyze: its tempo, key, meter and energy "
+        "are used where the prompt does not state them",
+    )
 
     @field_validator("parameters", mode="before")
     @classmethod

@@ -243,6 +243,8 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
     never stranded.
     """
     pipeline.check_prompt(body.prompt)  # bad prompts are refused now, not discovered by a worker
+    if body.options.bars is not None and not body.options.loop:
+        raise ParameterError("bars is the length of a loop; set loop too", field="options.bars")
     params, plan, duration = _controlled(state, body)
     check_generation_inputs(params, plan)
     session_id = body.session_id
@@ -263,6 +265,9 @@ def submit_generation(state: AppState, principal: Principal, body: GenerateReque
         "stems": options.stems,
         "parameters": params.model_dump(mode="json") if params else None,
         "plan": plan.model_dump(mode="json", by_alias=True) if plan else None,
+        "loop": options.loop,
+        "loop_bars": options.bars,
+        "like": body.like.model_dump(mode="json") if body.like else None,
     }
     job_id = state.store.jobs.enqueue(principal.user.id, request, session_id=session_id)
     try:

@@ -131,9 +131,11 @@ def write_audio(
     format: AudioFormat = "wav",
     bit_depth: BitDepth = 16,
     channels: Literal[1, 2] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Path:
     """Write float audio `(channels, n_samples)` (or 1-D mono) to `path`, atomically.
 
+    `tags` (soundfile's string fields: title, comment, ...) go into the file's metadata.
     `bit_depth` 32 writes float WAV; FLAC holds 16 or 24 bits; MP3 ignores it.
     `channels=1` downmixes to mono (mean), `channels=2` duplicates mono.
     Samples beyond full scale are clipped (with a logged warning) for
@@ -144,7 +146,7 @@ def write_audio(
     _check_sample_rate(sample_rate)
     _check_suffix(path, format)
     frames = _prepare(audio, channels=channels, clip=subtype != "FLOAT", label=path.name)
-    _write_frames(path, frames, sample_rate=sample_rate, format=format, subtype=subtype)
+    _write_frames(path, frames, sample_rate=sample_rate, format=format, subtype=subtype, tags=tags)
     return path
 
 
@@ -301,14 +303,37 @@ def _prepare(
     return frames
 
 
+_TAG_NAMES = ("title", "copyright", "software", "artist", "comment", "date", "album", "license")
+
+
 def _write_frames(
-    path: Path, frames: FloatArray, *, sample_rate: int, format: str, subtype: str
+    path: Path,
+    frames: FloatArray,
+    *,
+    sample_rate: int,
+    format: str,
+    subtype: str,
+    tags: Mapping[str, str] | None = None,
 ) -> None:
+    unknown = set(tags or {}) - set(_TAG_NAMES)
+    if unknown:
+        raise ParameterError(f"unknown audio tags {sorted(unknown)}; use {', '.join(_TAG_NAMES)}")
     extra: dict[str, object] = {}
     if format == "mp3":
         extra = {"bitrate_mode": _MP3_BITRATE_MODE, "compression_level": _MP3_COMPRESSION_LEVEL}
     with atomic_output(path) as tmp:
         try:
-            sf.write(tmp, frames, sample_rate, subtype=subtype, format=_SF_FORMAT[format], **extra)
+            if not tags:
+                sf.write(
+                    tmp, frames, sample_rate, subtype=subtype, format=_SF_FORMAT[format], **extra
+                )
+                return
+            with sf.SoundFile(
+                tmp, "w", sample_rate, frames.shape[1], subtype=subtype,
+                format=_SF_FORMAT[format], **extra,
+            ) as out:  # fmt: skip
+                for name, value in tags.items():
+                    setattr(out, name, value)
+                out.write(frames)
         except sf.LibsndfileError as exc:
             raise OutputError(f"cannot encode {str(path)!r} as {format}: {exc}") from exc

@@ -72,6 +72,8 @@ class Understanding:
     timings_ms: dict[str, float] = field(default_factory=dict)
     enhancement: Enhancement | None = None
     cache_hit: bool = False
+    # the parse of the person's own words (before any enhancement): what they stated
+    stated: ParsedParameters | None = None
     embedder: Callable[[MusicalParameters, StructuralPlan], ControlEmbedding] = field(
         default=_encode, repr=False, compare=False
     )
@@ -375,13 +377,15 @@ class Aurora:
             start = time.perf_counter()
             detailed = preprocess(enhancement.enhanced_prompt, check_length=False)
             parsed_answer = self.parse(detailed.text, original=pre.original)
-            parsed = keep_stated(quick.value[0], parsed_answer.value[0])
+            own_words = quick.value[0]
+            parsed = keep_stated(own_words, parsed_answer.value[0])
             hints = parsed_answer.value[1]
             timings["parse"] = _ms(start)
         else:
             start = time.perf_counter()
             parsed_answer = self.parse(pre.text, original=pre.original)
             parsed, hints = parsed_answer.value
+            own_words = parsed
             timings["parse"] = _ms(start)
         answers["semantic_parser"] = parsed_answer
 
@@ -414,6 +418,7 @@ class Aurora:
             timings_ms=timings,
             enhancement=enhancement,
             cache_hit=all(a.cache_hit for a in answers.values()),
+            stated=own_words,
             embedder=self._embed,
         )
 

@@ -21,10 +21,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
+from soundstar.audio.listen import ClipAnalysis
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
 from soundstar.engine.options import engine_options_from_settings
 from soundstar.errors import OutputError, ParameterError, SoundstarError
+from soundstar.loops import LOOP_BARS_MAX
 from soundstar.models import (
     DURATION_MAX_S,
     DURATION_MIN_S,
@@ -49,7 +51,7 @@ PLAN_NAME = "plan.json"
 STEMS_DIR = "stems"
 _STAGE_MAX_CHARS = 64
 # Optional GenerateRequest fields passed through when the pipeline accepts them.
-_PASS_THROUGH = ("parameters", "plan", "enhance", "enhancement_level")
+_PASS_THROUGH = ("parameters", "plan", "enhance", "enhancement_level", "loop", "loop_bars", "like")
 
 
 class JobRequest(BaseModel):
@@ -71,6 +73,9 @@ class JobRequest(BaseModel):
     parameters: MusicalParameters | None = None
     plan: StructuralPlan | None = None
     stems: bool = True
+    loop: bool = False
+    loop_bars: int | None = Field(default=None, ge=1, le=LOOP_BARS_MAX)
+    like: ClipAnalysis | None = None
 
     @field_validator("sample_rate")
     @classmethod

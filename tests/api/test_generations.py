@@ -124,7 +124,7 @@ def test_bad_generate_requests_change_nothing(api: Any) -> None:
         {"prompt": "hi"},
         {"prompt": PROMPT, "options": {"sample_rate": 12345}},
         {"prompt": PROMPT, "options": {"output_format": "ogg"}},
-        {"prompt": PROMPT, "options": {"duration_seconds": 301}},
+        {"prompt": PROMPT, "options": {"duration_seconds": 601}},
         {"prompt": PROMPT, "session_id": "not-a-session"},
     ):
         response = api.client.post("/api/v1/aurora/generate", json=body, headers=api.alice)

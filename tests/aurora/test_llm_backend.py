@@ -29,6 +29,7 @@ from soundstar.errors import (
     ConfigError,
 )
 from soundstar.models import (
+    DURATION_MAX_S,
     TEMPO_MAX_BPM,
     Implementation,
     InstrumentSpec,
@@ -186,7 +187,7 @@ def test_out_of_range_parse_is_clamped_and_flagged(fake_openai: FakeOpenAI) -> N
     assert parsed.key_signature.value is None  # "h minor" is no key
     assert parsed.time_signature.value == "4/4" and parsed.time_signature.confidence == 0.0
     assert [m.value for m in parsed.mood] == ["dark", "dreamy"]
-    assert parsed.duration_seconds == 300.0
+    assert parsed.duration_seconds == DURATION_MAX_S
     assert {"tempo", "time_signature", "duration_seconds", "mood[1]"} <= set(
         answer.low_confidence_fields
     )

@@ -229,7 +229,7 @@ def test_job_request_validates_and_round_trips() -> None:
     assert request.enhance is True and request.stems is True
     assert parse_request(request.to_json()) == request
     for bad, field in (
-        ({"prompt": "x", "duration_seconds": 301}, "duration_seconds"),
+        ({"prompt": "x", "duration_seconds": 601}, "duration_seconds"),
         ({"prompt": "x", "output_format": "ogg"}, "output_format"),
         ({"prompt": "x", "sample_rate": 8000}, "sample_rate"),
         ({"prompt": ""}, "prompt"),

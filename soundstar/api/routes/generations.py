@@ -13,6 +13,7 @@ from soundstar.api.schemas import ERROR_RESPONSES, Generation
 from soundstar.api.shapes import generation_view
 from soundstar.api.state import Caller, State
 from soundstar.errors import NotFoundError
+from soundstar.loops import loop_file_name
 
 router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses=ERROR_RESPONSES)
 
@@ -56,7 +57,12 @@ def audio(generation_id: str, state: State, caller: Caller) -> FileResponse:
     """The rendered track in the format that was asked for."""
     files = _completed_files(state, caller, generation_id)
     suffix = Path(str(files.get("audio", ""))).suffix
-    return _send(state, files.get("audio"), f"soundstar-{generation_id}{suffix}")
+    job = service.get_job(state, caller, generation_id)
+    params = job.result.parameters if job.result is not None else None
+    name = f"soundstar-{generation_id}"
+    if job.request.get("loop") and params is not None:  # a loop says its tempo
+        return _send(state, files.get("audio"), loop_file_name(name, params.tempo_bpm, suffix[1:]))
+    return _send(state, files.get("audio"), f"{name}{suffix}")
 
 
 @router.get("/{generation_id}/midi", response_class=FileResponse)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 
 from soundstar.aurora.refit import bars_in, in_whole_bars
 from soundstar.knowledge import Genre, KnowledgeBase, Structure, load_knowledge
@@ -23,6 +24,11 @@ from soundstar.models import (
 from soundstar.theory import numeral_to_chord, tonic_chord
 
 SHORT_PIECE_S = 15.0
+# A section longer than this is heard as a piece standing still: a longer piece plays its
+# body (the sections between the first and the last) again, developed, instead.
+LONG_SECTION_S = 60.0
+_MAX_COPIES = 8
+_NUMBERED = re.compile(r"^(?P<base>.+?)\s+\d+$")
 _SECTION_ENERGY = {
     "intro": 0.3, "verse": 0.5, "prechorus": 0.6, "pre-chorus": 0.6, "chorus": 0.8, "hook": 0.8,
     "bridge": 0.55, "breakdown": 0.35, "build": 0.65, "buildup": 0.65, "drop": 0.95, "solo": 0.75,
@@ -84,6 +90,44 @@ def _sections_from_names(names: list[str]) -> list[PlanSection]:
             )
         )
     return sections
+
+
+def _developed(sections: list[PlanSection], duration_s: float) -> list[PlanSection]:
+    """The sections of a long piece: its body repeated until no section passes
+    LONG_SECTION_S, the opening and the ending (intro, outro) played once, each repeat a
+    little more intense than the one before, and repeated names numbered ("chorus 3")."""
+    if len(sections) < 3:
+        return sections
+    head, body, tail = sections[0], sections[1:-1], sections[-1]
+    edges = head.duration_ratio + tail.duration_ratio
+    longest, whole = max(s.duration_ratio for s in body), sum(s.duration_ratio for s in body)
+    copies = 1
+    while copies < _MAX_COPIES and longest * duration_s / (edges + copies * whole) > LONG_SECTION_S:
+        copies += 1
+    if copies == 1:
+        return sections
+    lift = 0.1 / copies
+    played = [head]
+    for copy in range(copies):
+        played += [
+            s.model_copy(update={"energy_level": min(1.0, s.energy_level + lift * copy)})
+            for s in body
+        ]
+    played.append(tail)
+    total = sum(s.duration_ratio for s in played)
+    counts: dict[str, int] = {}
+    out = []
+    for section in played:
+        match = _NUMBERED.match(section.name)
+        base = match.group("base") if match else section.name
+        counts[base] = counts.get(base, 0) + 1
+        name = base if counts[base] == 1 else f"{base} {counts[base]}"
+        out.append(
+            section.model_copy(
+                update={"name": name, "duration_ratio": section.duration_ratio / total}
+            )
+        )
+    return out
 
 
 def _scaled_energy(energy: float, level: float) -> float:
@@ -156,6 +200,7 @@ def plan_rules(params: MusicalParameters) -> StructuralPlan:
             )
             for s in template.sections
         ]
+        sections = _developed(sections, params.duration_seconds)
     sections = [
         s.model_copy(update={"energy_level": _scaled_energy(s.energy_level, params.energy_level)})
         for s in sections

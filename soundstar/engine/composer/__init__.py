@@ -70,11 +70,14 @@ def _track(part: Part, notes: list[Note], timeline: Timeline) -> Track:
     )
 
 
-def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Score:
-    """Write every part of the piece for the requested key, tempo, meter, length and lineup."""
+def compose(
+    params: MusicalParameters, plan: StructuralPlan, *, seed: int, loops: bool = False
+) -> Score:
+    """Write every part of the piece for the requested key, tempo, meter, length and lineup;
+    a loop (`loops`) has no ending and its last bar leads back to its first."""
     kb = load_knowledge()
     genre = style_of(kb, params)
-    timeline = build_timeline(params, plan)
+    timeline = build_timeline(params, plan, loops=loops)
     parts = arrange(params, kb)
     streams: dict[int, np.random.Generator] = {}
     written: dict[int, list[Note]] = {}

@@ -57,7 +57,7 @@ def _pedal_bar(timeline: Timeline, bar: int, chord: Chord, tonic_pc: int | None)
     root: over a tonic pedal, the "G#m" asked in C# minor or the D7 asked in C major (its
     seventh the tonic) would sound as another chord.
     """
-    if tonic_pc is None or chord.root_pc == tonic_pc or bar == timeline.n_bars - 1:
+    if tonic_pc is None or chord.root_pc == tonic_pc or bar == timeline.final_bar:
         return False
     if timeline.is_section_start(bar):
         return True
@@ -106,7 +106,7 @@ def write_bass(
         if pedal and tonic_pc is not None:
             root = nearest_pitch(tonic_pc, root, lo, hi)
         velocity_scale = 0.75 + 0.25 * energy
-        if bar == timeline.n_bars - 1 or (energy < 0.25 and not keep_pulse):
+        if bar == timeline.final_bar or (energy < 0.25 and not keep_pulse):
             length = timeline.bar_length(bar)
             notes.append(
                 Note(

@@ -125,7 +125,7 @@ def write_comping(
         start = timeline.bar_start(bar)
         energy = timeline.section_of(bar).energy
         vel = base_velocity * (0.7 + 0.35 * energy)
-        last = bar == timeline.n_bars - 1
+        last = bar == timeline.final_bar
         if style == "arpeggio" and not last and (energy >= 0.3 or on_beats):
             slow = timeline.tempo_bpm is not None and timeline.tempo_bpm < SLOW_COMPING_BPM
             step = timeline.pulse.beat if slow or on_beats else 0.5
@@ -213,7 +213,7 @@ def write_arp(
         voicing = voice_lead(timeline.chords[bar], previous, lo, lo + 19, 3)
         previous = voicing
         energy = timeline.section_of(bar).energy
-        if bar == timeline.n_bars - 1:
+        if bar == timeline.final_bar:
             notes.append(
                 Note(
                     pitch=voicing[0],

@@ -66,9 +66,9 @@ def _notes(
 
 def _ending(timeline: Timeline, hits: Iterable[tuple[int, int, float]]) -> list[Note]:
     """(pitch, velocity, beats) struck together on the last bar, where there is more than one."""
-    if timeline.n_bars < 2:
+    if timeline.n_bars < 2 or timeline.final_bar is None:
         return []
-    start = timeline.bar_start(timeline.n_bars - 1)
+    start = timeline.bar_start(timeline.final_bar)
     return [Note(pitch=p, start_beat=start, duration_beats=d, velocity=v) for p, v, d in hits]
 
 

@@ -172,7 +172,7 @@ def write_melody(
             start = timeline.bar_start(bar)
             vel = phrase_velocity(span.energy)
             position = (bar - span.start_bar) % 4
-            if bar == timeline.n_bars - 1:
+            if bar == timeline.final_bar:
                 pitch = nearest_pitch(tonic_pc, pitch, lo, hi)
                 notes.append(
                     Note(

@@ -236,7 +236,7 @@ def write_partner(
     lo, hi = melody_range(register)
     lead = sorted(lead, key=lambda n: n.start_beat)
     notes: list[Note] = []
-    final_bar = timeline.n_bars - 1
+    final_bar = timeline.final_bar
     for span in timeline.sections:
         begin = timeline.bar_start(span.start_bar)
         end = timeline.bar_start(span.end_bar) if span.end_bar < timeline.n_bars else float("inf")

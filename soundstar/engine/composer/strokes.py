@@ -201,7 +201,8 @@ def strokes(
     steps: int | None = None,
     silent: frozenset[str] = frozenset(),
 ) -> Iterator[Stroke]:
-    """The strokes of every bar but the last (where each writer puts its ending).
+    """The strokes of every bar but the final one (where each writer puts its ending; a
+    loop has none).
 
     `voices`: the ones played, each from its pattern in `groove`; where the groove has
     none of them, each plays a hit on the felt beats (`felt_beat_pattern`); None: every
@@ -220,7 +221,8 @@ def strokes(
         v: plays_from(_ENTERS_AT.get(v, HAND_REST_ENERGY), timeline) if policy.rests else 0.0
         for v in voices or ()
     }
-    for bar in range(timeline.n_bars - 1 if timeline.n_bars > 1 else 1):
+    last = timeline.final_bar
+    for bar in range(last if last is not None and last > 0 else timeline.n_bars):
         energy = timeline.section_of(bar).energy
         if groove is None:
             written: dict[str, str] = {}

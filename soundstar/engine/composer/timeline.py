@@ -40,7 +40,8 @@ class Timeline:
 
     The last bar is stretched to absorb the part of the duration that is not a
     whole bar: the final chord rings there, so the piece ends on time and
-    musically. `key_stated` is False when the chords alone would be heard in
+    musically. A loop (`loops`) has no final bar: its last bar leads back to its
+    first, so no part plays an ending. `key_stated` is False when the chords alone would be heard in
     another key: the bass and melody then carry the key (see `tonality`).
     """
 
@@ -53,6 +54,12 @@ class Timeline:
     key_stated: bool = True
     tempo_bpm: float | None = None
     time_signature: str | None = None
+    loops: bool = False
+
+    @property
+    def final_bar(self) -> int | None:
+        """The bar where every part plays its ending; None in a loop, which never ends."""
+        return None if self.loops else self.n_bars - 1
 
     @cached_property
     def pulse(self) -> Pulse:
@@ -79,7 +86,7 @@ class Timeline:
     def is_section_end(self, bar: int) -> bool:
         """The last bar of a section that another section follows."""
         span = self.section_of(bar)
-        return bar == span.end_bar - 1 and bar != self.n_bars - 1
+        return bar == span.end_bar - 1 and bar != self.final_bar
 
     def is_section_start(self, bar: int) -> bool:
         return self.section_of(bar).start_bar == bar
@@ -96,8 +103,11 @@ class Timeline:
         return (tonic,)
 
 
-def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
-    """Lay the plan onto bars at the requested tempo, meter and duration."""
+def build_timeline(
+    params: MusicalParameters, plan: StructuralPlan, *, loops: bool = False
+) -> Timeline:
+    """Lay the plan onto bars at the requested tempo, meter and duration; a loop's
+    harmony turns back to its first bar instead of closing."""
     num, den = split_meter(params.time_signature)
     beats_per_bar = num * 4.0 / den
     total_beats = params.duration_seconds * params.tempo_bpm / 60.0
@@ -111,13 +121,13 @@ def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
         spans.append(SectionSpan(index, name, start, start + size, energy))
         start += size
     key = tonality(params.key)
-    chords = _chords_per_bar(params, plan, spans, n_bars)
+    chords = _chords_per_bar(params, plan, spans, n_bars, loops=loops)
     stated = chords_state_key(((c, beats_per_bar) for c in chords), key) or (
         params.chord_progression is not None and chords_fit_key(params.chord_progression, key)
     )
     if not stated:
         chords = _phrase_cadences(chords, spans, params.key)
-        if params.chord_progression is not None:
+        if params.chord_progression is not None and not loops:
             chords = _final_cadence(chords, params.key)
     return Timeline(
         beats_per_bar,
@@ -129,6 +139,7 @@ def build_timeline(params: MusicalParameters, plan: StructuralPlan) -> Timeline:
         stated,
         params.tempo_bpm,
         params.time_signature,
+        loops,
     )
 
 
@@ -164,8 +175,25 @@ def _final_cadence(chords: list[str], key: str) -> list[str]:
     return chords
 
 
+def _turnaround(chords: list[str], key: str) -> list[str]:
+    """A loop's last bar leads to its first: the dominant, when the loop opens on the
+    tonic and the last chord is not already its dominant."""
+    home = parse_chord(tonic_chord(key)).root_pc
+    dominant = dominant_chord(key)
+    if len(chords) < 2 or parse_chord(chords[0]).root_pc != home:
+        return chords
+    if parse_chord(chords[-1]).root_pc == parse_chord(dominant).root_pc:
+        return chords
+    return [*chords[:-1], dominant]
+
+
 def _chords_per_bar(
-    params: MusicalParameters, plan: StructuralPlan, spans: list[SectionSpan], n_bars: int
+    params: MusicalParameters,
+    plan: StructuralPlan,
+    spans: list[SectionSpan],
+    n_bars: int,
+    *,
+    loops: bool = False,
 ) -> list[str]:
     by_name = {s.name: s for s in plan.sections}
     chosen = params.chord_progression is None
@@ -187,6 +215,8 @@ def _chords_per_bar(
         chords.extend(progression[(position + i) % len(progression)] for i in range(span.n_bars))
         position = (position + span.n_bars) % len(progression)
         previous = progression
+    if loops:
+        return _turnaround(chords, params.key)
     if n_bars >= 1:
         chords[-1] = home
     return _final_cadence(chords, params.key) if chosen else chords

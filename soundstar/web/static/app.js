@@ -1,6 +1,7 @@
 /** The studio page: wires the panels together. */
 
 import { initAuth } from "./auth.js";
+import { initClip } from "./clip.js";
 import { byId } from "./dom.js";
 import { enhance, initEnhance } from "./enhance.js";
 import { generate, generating, initGenerate } from "./generate.js";
@@ -111,6 +112,7 @@ function start() {
   initPlan((exc) => toast(exc.message, { error: true }));
   initEnhance(runAnalyseFor);
   initGenerate();
+  initClip();
   initPlayer();
   initHistory();
   wireButtons();

@@ -10,6 +10,7 @@ import { describeError } from "./errors.js";
 import { implementationName, showHonesty } from "./notify.js";
 import { flushSliders } from "./params.js";
 import { planInStep } from "./plan.js";
+import { withClip } from "./clip.js";
 import { loadTrack } from "./player.js";
 import { emit, on, state } from "./state.js";
 import { stream } from "./stream.js";
@@ -152,7 +153,7 @@ export function generateBody(prompt) {
   if (state.parameters && Object.keys(state.controls || {}).length) body.controls = { ...state.controls };
   if (state.plan) body.plan = state.plan;
   if (state.sessionId) body.session_id = state.sessionId;
-  return body;
+  return withClip(body);
 }
 
 function engineInfo(generation) {
