@@ -17,6 +17,7 @@ import numpy as np
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
+from soundstar.engine.humanise import perform
 from soundstar.engine.mixer import StemInput, equalise, mix
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
 from soundstar.engine.production import Chain, Production, production_for
@@ -252,7 +253,8 @@ def render_score(
     stage; None renders everything with DDSP and skips RAVE. The score says how it is
     produced: its kit, whether it ducks under the kick, and its style (`score.genre`, a
     knowledge-base genre id), which picks the production of data/mix.yaml: its own, its
-    nearest parent's, or the default.
+    nearest parent's, or the default. The notes are played as that style's players play
+    them: off the grid by its humanisation (`humanise.perform`), the same for a seed.
     """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
@@ -262,6 +264,7 @@ def render_score(
         )
     options = options or EngineOptions()
     kb = load_knowledge()
+    score = perform(score, kb, seed=seed)
     production = _production(kb, score.genre)
     n_samples = round(score.duration_seconds * sample_rate)
     spb = score.seconds_per_beat

@@ -72,6 +72,11 @@ CompingName = Literal[
     "offbeat_skank",
     "montuno",
     "pulse",
+    "palm_mute",
+    "roll",
+    "fingerpick",
+    "neo_soul_keys",
+    "shuffle_bowing",
     "none",
 ]
 ModeName = Literal[
