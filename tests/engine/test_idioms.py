@@ -234,3 +234,18 @@ def test_sequenced_styles_stay_on_the_grid() -> None:
         for pt, wt in zip(perform(score, kb, seed=1).tracks, score.tracks, strict=True)
         for played, written in zip(pt.notes, wt.notes, strict=True)
     )
+
+
+def test_neo_soul_drummer_ghosts_snare_strokes_around_the_backbeat() -> None:
+    score = _score("a neo soul groove with rhodes")
+    snare = [
+        n
+        for t in score.tracks
+        if t.is_drum
+        for n in t.notes
+        if n.pitch == GM_DRUM_NOTES["snare"] and n.start_beat < _body(score)
+    ]
+    backbeat = [n.velocity for n in snare if n.start_beat % 2 == 1]
+    ghosts = [n.velocity for n in snare if n.start_beat % 1 != 0]
+    assert backbeat and len(ghosts) >= len(backbeat)
+    assert max(ghosts) < 0.5 * np.mean(backbeat)
