@@ -77,6 +77,7 @@ CompingName = Literal[
     "fingerpick",
     "neo_soul_keys",
     "shuffle_bowing",
+    "piano_comp",
     "none",
 ]
 ModeName = Literal[

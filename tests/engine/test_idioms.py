@@ -104,8 +104,9 @@ def test_banjo_plays_forward_rolls_single_notes_over_the_chord() -> None:
     assert rolled >= 0.8 * len(bars)
 
 
-def test_folk_guitar_fingerpicks_an_alternating_bass_under_the_banjo_roll() -> None:
-    score = _score("a folk song with acoustic guitar and banjo")
+def test_indie_folk_guitar_fingerpicks_an_alternating_bass_under_the_banjo_roll() -> None:
+    score = _score("an indie folk song with acoustic guitar and banjo")
+    assert score.genre == "indie_folk"
     assert _track(score, "banjo").notes and plays_style("roll", "plucked")
     guitar = _track(score, "acoustic_guitar")
     strikes = _by_onset(guitar.notes, _body(score))
@@ -126,6 +127,21 @@ def test_an_idiom_is_played_only_by_the_families_it_belongs_to() -> None:
     for n in piano.notes:
         struck[int(n.start_beat * 2)].add(n.pitch)
     assert max(len(ps) for ps in struck.values()) >= 3  # chords, not a roll
+
+
+def test_a_pop_pianist_plays_a_left_hand_bass_under_the_right_hand_chord() -> None:
+    score = _score("a pop song with piano, bass and drums")
+    piano = _track(score, "piano")
+    strikes = _by_onset(piano.notes, _body(score))
+    with_bass = 0
+    for onset, notes in strikes.items():
+        pitches = sorted(n.pitch for n in notes)
+        bass = parse_chord(_chord_at(score, onset)).bass_pc
+        if onset % 2 == 0:  # one and three
+            assert pitches[0] % 12 == bass and pitches[1] - pitches[0] >= 8
+            with_bass += 1
+        assert len(pitches) >= 3
+    assert with_bass >= 0.4 * len(strikes)
 
 
 # --------------------------------------------------------------------------- R&B

@@ -63,6 +63,11 @@ def plays_style(style: str, family: str) -> bool:
     return figure is None or figure.suits(family)
 
 
+def is_idiom(style: str) -> bool:
+    """Whether `style` is a playing idiom (a figure of data/comping.yaml), not a pattern."""
+    return comping_patterns().figure(style) is not None
+
+
 _PULSE_STEP = 0.5  # a pulsing part repeats its chord every eighth note
 _PULSE_OFFBEAT = 0.75  # a pulse's eighths and a strum's upstrokes between beats: the beat leads
 
@@ -195,7 +200,8 @@ def _write_figure(
                 for p in voicing
             )
             continue
-        notes.extend(figure_bar(figure, voicing, start, length, timeline.pulse, vel, rng))
+        bass_pc = parse_chord(timeline.chords[bar]).bass_pc
+        notes.extend(figure_bar(figure, voicing, bass_pc, start, length, timeline.pulse, vel, rng))
     return notes
 
 

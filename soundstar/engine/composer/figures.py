@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from soundstar.engine.composer.pulse import Pulse
-from soundstar.engine.composer.voicing import power_chord, voice_lead
+from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
 from soundstar.knowledge.vocab import FamilyName
 from soundstar.models import Note
 from soundstar.theory import parse_chord
@@ -28,7 +28,8 @@ _OFFBEAT = 0.8  # strokes between beats, softer: the beat stays the pulse heard
 
 class Figure(BaseModel):
     """One idiom: `strokes` and `tones` are cycled over the bar's steps; a tone is an index
-    into the voicing from its lowest note (-1: every tone, a strum or a stab)."""
+    into the voicing from its lowest note (-1: every tone, a strum or a stab; -2: the chord's
+    bass an octave or so below it, a pianist's left hand)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -48,7 +49,7 @@ class Figure(BaseModel):
 
     @model_validator(mode="after")
     def _tones_exist(self) -> Figure:
-        if any(t < -1 or t >= self.n_voices for step in self.tones for t in step):
+        if any(t < -2 or t >= self.n_voices for step in self.tones for t in step):
             raise ValueError(f"tones {self.tones} name a voice outside 0..{self.n_voices - 1}")
         if self.pitch_range is not None and self.pitch_range[1] - self.pitch_range[0] < 12:
             raise ValueError(f"pitch_range {list(self.pitch_range)} spans less than an octave")
@@ -78,6 +79,7 @@ def figure_voicing(
 def figure_bar(
     figure: Figure,
     voicing: tuple[int, ...],
+    bass_pc: int,
     start: float,
     bar_beats: float,
     pulse: Pulse,
@@ -86,6 +88,8 @@ def figure_bar(
 ) -> list[Note]:
     """The figure's notes in one bar from beat `start`; a note rings `length_beats`, cut
     where its pitch is struck again or the bar ends (a damped string, a re-struck key)."""
+    low = min(voicing)
+    bass = nearest_pitch(bass_pc, low - 12, low - 19, low - 8)
     strikes: list[tuple[float, int, float]] = []
     for step in range(round(bar_beats / figure.step_beats)):
         char = figure.strokes[step % len(figure.strokes)]
@@ -94,7 +98,10 @@ def figure_bar(
         onset = step * figure.step_beats
         level = STROKE_LEVEL[char] * (1.0 if pulse.on_beat(onset) else _OFFBEAT)
         tones = figure.tones[step % len(figure.tones)]
-        picked = voicing if -1 in tones else [voicing[min(t, len(voicing) - 1)] for t in tones]
+        picked = [bass] if -2 in tones else []
+        picked += (
+            voicing if -1 in tones else [voicing[min(t, len(voicing) - 1)] for t in tones if t >= 0]
+        )
         strikes.extend((onset, pitch, level) for pitch in dict.fromkeys(picked))
     notes = []
     for onset, pitch, level in strikes:
