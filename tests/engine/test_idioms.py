@@ -1,5 +1,5 @@
-"""Genre-true playing idioms show in the score, and players are humanised within the stated
-bounds, the same for a seed."""
+"""Genre-true playing idioms show in the score, players are humanised within the stated
+bounds, the same for a seed, and boom-bap is heard off a record."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from soundstar.engine.composer import compose
 from soundstar.engine.composer.comping import comping_patterns, plays_style
 from soundstar.engine.composer.figures import Figure
 from soundstar.engine.drums import GM_DRUM_NOTES
+from soundstar.engine.effects import vinyl_noise
 from soundstar.engine.humanise import Humanise, humanise, humanise_data, humanise_of, perform
+from soundstar.engine.production import production_for
+from soundstar.engine.render import render_score
 from soundstar.knowledge import load_knowledge
 from soundstar.knowledge.vocab import COMPING_STYLES
 from soundstar.models import Note, Role, Score, Track
@@ -265,3 +268,38 @@ def test_neo_soul_drummer_ghosts_snare_strokes_around_the_backbeat() -> None:
     ghosts = [n.velocity for n in snare if n.start_beat % 1 != 0]
     assert backbeat and len(ghosts) >= len(backbeat)
     assert max(ghosts) < 0.5 * np.mean(backbeat)
+
+
+# --------------------------------------------------------------------------- vinyl
+
+
+def test_vinyl_noise_hisses_at_the_stated_level_and_crackles_at_the_stated_rate() -> None:
+    sr, seconds = 22050, 4.0
+
+    def surface(rate: float, seed: int = 0) -> np.ndarray:
+        return vinyl_noise(
+            int(sr * seconds), sample_rate=sr, crackles_per_s=rate, crackle_db=-20.0,
+            hiss_db=-50.0, rng=np.random.default_rng(seed),
+        )  # fmt: skip
+
+    hiss = surface(0.0)
+    assert 20 * np.log10(np.sqrt(np.mean(hiss.astype(np.float64) ** 2))) == pytest.approx(
+        -50, abs=0.1
+    )
+    dense = surface(40.0)
+    clicks = int(np.sum(np.abs(dense) > 10 ** (-38 / 20)))
+    assert clicks > 4 * int(np.sum(np.abs(surface(4.0)) > 10 ** (-38 / 20)))
+    assert np.max(np.abs(dense)) <= 10 ** (-20 / 20) * 1.5
+    np.testing.assert_array_equal(surface(6.0, seed=3), surface(6.0, seed=3))
+    assert not np.array_equal(surface(6.0, seed=3), surface(6.0, seed=4))
+
+
+def test_boom_bap_lays_a_record_surface_under_the_mix_and_trap_none() -> None:
+    assert production_for(["boom_bap", "hip_hop"]).vinyl is not None
+    assert production_for(["drill", "trap", "hip_hop"]).vinyl is None
+    score = _score("a boom bap beat with piano")
+    rendered = render_score(score, sample_rate=22050, seed=1)
+    assert "vinyl" in rendered.stems
+    assert np.sqrt(np.mean(rendered.stems["vinyl"] ** 2)) > 0
+    plain = render_score(score.model_copy(update={"genre": "trap"}), sample_rate=22050, seed=1)
+    assert "vinyl" not in plain.stems
