@@ -72,26 +72,27 @@ def humanise(
     """`notes` played by a person: each onset (the notes starting on it together) moved by
     at most `timing_ms` (normal, sd a half of it, clipped) plus the role's `behind_ms`,
     never before the piece's start; each velocity spread by `velocity_spread`."""
+    if not notes:
+        return []
     beats_per_ms = tempo_bpm / 60_000.0
-    late = feel.behind_ms.get(role, 0.0)
-    offsets: dict[float, float] = {}
-    out = []
-    for note in notes:
-        if note.start_beat not in offsets:
-            jitter = float(
-                np.clip(rng.normal(0.0, feel.timing_ms / 2), -feel.timing_ms, feel.timing_ms)
-            )
-            offsets[note.start_beat] = (jitter + late) * beats_per_ms
-        velocity = note.velocity + rng.normal(0.0, feel.velocity_spread)
-        out.append(
-            note.model_copy(
-                update={
-                    "start_beat": round(max(note.start_beat + offsets[note.start_beat], 0.0), 6),
-                    "velocity": int(np.clip(round(velocity), 1, 127)),
-                }
-            )
+    starts = np.array([n.start_beat for n in notes])
+    onsets, which = np.unique(starts, return_inverse=True)
+    jitter = np.clip(
+        rng.normal(0.0, feel.timing_ms / 2, onsets.size), -feel.timing_ms, feel.timing_ms
+    )
+    shift = (jitter + feel.behind_ms.get(role, 0.0)) * beats_per_ms
+    played = np.maximum(starts + shift[which], 0.0).round(6)
+    velocity = np.array([n.velocity for n in notes]) + rng.normal(
+        0.0, feel.velocity_spread, len(notes)
+    )
+    velocity = np.clip(np.round(velocity), 1, 127).astype(int)
+    # every value is in its field's bounds (clipped above): built without re-validation
+    return [
+        Note.model_construct(
+            pitch=n.pitch, start_beat=float(b), duration_beats=n.duration_beats, velocity=int(v)
         )
-    return out
+        for n, b, v in zip(notes, played, velocity, strict=True)
+    ]
 
 
 _STREAM = 2000  # a track's generator: (seed, _STREAM + its place), apart from the renderer's
