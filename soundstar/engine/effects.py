@@ -535,3 +535,38 @@ def remove_dc(audio: np.ndarray, *, sample_rate: int, cutoff_hz: float = 8.0) ->
     r = math.exp(-2.0 * math.pi * cutoff_hz / sample_rate)
     y = signal.lfilter([1.0, -1.0], [1.0, -r], x, axis=-1).astype(np.float32)
     return _same_layout(y, audio)
+
+
+def vinyl_noise(
+    n_samples: int,
+    *,
+    sample_rate: int,
+    crackles_per_s: float,
+    crackle_db: float,
+    hiss_db: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """A record's surface: soft hiss and sparse crackles, mono float32 [n_samples].
+
+    Parameters
+    ----------
+    crackles_per_s : mean rate of clicks (Poisson), each a sub-millisecond decaying burst
+        of random size and sign.
+    crackle_db, hiss_db : peak level of the loudest click and RMS of the hiss (dBFS).
+    rng : where the clicks fall and the noise; same generator state, same surface.
+    """
+    _check_rate(sample_rate)
+    if n_samples <= 0:
+        return np.zeros(0, dtype=np.float32)
+    hiss = rng.standard_normal(n_samples)
+    # darker than white: a record's hiss sits under the cymbals
+    hiss = signal.lfilter([0.25], [1.0, -0.75], hiss)
+    hiss *= 10.0 ** (hiss_db / 20.0) / max(float(np.sqrt(np.mean(hiss**2))), 1e-12)
+    clicks = np.zeros(n_samples)
+    count = rng.poisson(crackles_per_s * n_samples / sample_rate)
+    where = rng.integers(0, n_samples, size=count)
+    sizes = rng.uniform(0.1, 1.0, size=count) ** 3 * rng.choice([-1.0, 1.0], size=count)
+    np.add.at(clicks, where, sizes * 10.0 ** (crackle_db / 20.0))
+    burst = np.exp(-np.arange(max(int(0.0006 * sample_rate), 1)) / (0.00015 * sample_rate))
+    crackle = signal.fftconvolve(clicks, burst)[:n_samples]
+    return np.asarray(hiss + crackle, dtype=np.float32)

@@ -160,6 +160,17 @@ class Sidechain(BaseModel):
     release_ms: float = Field(gt=0.0, le=2000.0)
 
 
+class Vinyl(BaseModel):
+    """A record's surface under the mix (see `effects.vinyl_noise`): a sampled-from-vinyl
+    colour, as boom-bap and lo-fi are made."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    crackles_per_s: float = Field(ge=0.0, le=200.0)
+    crackle_db: float = Field(ge=-80.0, le=-6.0)
+    hiss_db: float = Field(ge=-100.0, le=-20.0)
+
+
 class Production(BaseModel):
     """A whole mix: every role's channel, the shared reverb, the bus and the kit played."""
 
@@ -176,6 +187,7 @@ class Production(BaseModel):
         default=None, ge=0, le=127,
         description="GM percussion kit (bank 128) a sampled kit plays; None: the kit's own",
     )  # fmt: skip
+    vinyl: Vinyl | None = Field(default=None, description="a record's surface, or none")
 
 
 def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,8 @@ import numpy as np
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
+from soundstar.engine.effects import vinyl_noise
+from soundstar.engine.humanise import perform
 from soundstar.engine.mixer import StemInput, equalise, mix
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
 from soundstar.engine.production import Chain, Production, production_for
@@ -34,6 +36,7 @@ _DRUM_VOICE_BY_NOTE = {note: voice for voice, note in GM_DRUM_NOTES.items()}
 _ENVELOPE_CHUNK = 1 << 18
 _EQ_BEHIND = True
 _PENDING = np.zeros(0, dtype=np.float32)
+_VINYL_STREAM = 3000  # the record surface's generator: (seed, this), apart from the tracks'
 _KICK_NOTES = frozenset(float(n) for v, n in GM_DRUM_NOTES.items() if v == "kick")
 
 
@@ -236,6 +239,19 @@ def _collect(equalising: list[tuple[StemInput, Future[tuple[np.ndarray, float]]]
     return seconds
 
 
+def _vinyl_stem(production: Production, n_samples: int, sample_rate: int, seed: int) -> StemInput:
+    """The record's surface the production lays under the mix, as a dry stem of its own."""
+    vinyl = production.vinyl
+    if vinyl is None:  # pragma: no cover - the caller checks
+        raise ValueError("the production has no vinyl")
+    audio = vinyl_noise(
+        n_samples, sample_rate=sample_rate, crackles_per_s=vinyl.crackles_per_s,
+        crackle_db=vinyl.crackle_db, hiss_db=vinyl.hiss_db,
+        rng=np.random.default_rng([seed, _VINYL_STREAM]),
+    )  # fmt: skip
+    return StemInput(name="vinyl", role="texture", audio=audio, chain=())
+
+
 def render_score(
     score: Score,
     *,
@@ -252,7 +268,8 @@ def render_score(
     stage; None renders everything with DDSP and skips RAVE. The score says how it is
     produced: its kit, whether it ducks under the kick, and its style (`score.genre`, a
     knowledge-base genre id), which picks the production of data/mix.yaml: its own, its
-    nearest parent's, or the default.
+    nearest parent's, or the default. The notes are played as that style's players play
+    them: off the grid by its humanisation (`humanise.perform`), the same for a seed.
     """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
@@ -262,6 +279,7 @@ def render_score(
         )
     options = options or EngineOptions()
     kb = load_knowledge()
+    score = perform(score, kb, seed=seed)
     production = _production(kb, score.genre)
     n_samples = round(score.duration_seconds * sample_rate)
     spb = score.seconds_per_beat
@@ -334,6 +352,8 @@ def render_score(
         timings[stage] = seconds * 1000
     timings["synthesis"] = (time.perf_counter() - t_synth) * 1000
 
+    if production.vinyl is not None:
+        stems_in.append(_vinyl_stem(production, n_samples, sample_rate, seed))
     start = time.perf_counter()
     rave = _run_rave(stems_in, options, sample_rate=sample_rate, seed=seed)
     timings["rave"] = (time.perf_counter() - start) * 1000

@@ -72,6 +72,12 @@ CompingName = Literal[
     "offbeat_skank",
     "montuno",
     "pulse",
+    "palm_mute",
+    "roll",
+    "fingerpick",
+    "neo_soul_keys",
+    "shuffle_bowing",
+    "piano_comp",
     "none",
 ]
 ModeName = Literal[

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
+from soundstar.engine.composer.comping import is_idiom, plays_style
 from soundstar.engine.composer.drums_part import shaker_groove
 from soundstar.engine.composer.feel import FAST_BPM
 from soundstar.engine.composer.grooves import (
@@ -297,6 +298,7 @@ class _Arranger:
     firsts: dict[PartKind, int] = field(default_factory=dict)
     joined: Counter[PartKind] = field(default_factory=Counter)
     chord_parts: int = 0
+    comped: list[str] = field(default_factory=list)  # the styles chord parts play so far
     name: _Namer = field(default_factory=_Namer)
 
     def add(
@@ -378,11 +380,24 @@ class _Arranger:
         elif kind == PartKind.PAD:
             self.add(player, kind, style=playing.style or "pad")
         elif kind == PartKind.CHORDS:
-            # A second chord part takes the genre's next style, so two parts in one range
-            # do not double each other (a viola broken, a piano in block chords).
-            styles = [c for c in self.genre.comping if c != "none"] or ["block"]
-            style = playing.style or styles[self.chord_parts % len(styles)]
-            self.chord_parts += 1
+            # An instrument plays the genre's idiom for its family that no part plays yet (a
+            # banjo rolls); else a second chord part takes the genre's next pattern style, so
+            # two parts in one range do not double each other (a viola broken, a piano in
+            # block chords).
+            idiom = next(
+                (
+                    c
+                    for c in self.genre.comping
+                    if is_idiom(c) and plays_style(c, inst.family) and c not in self.comped
+                ),
+                None,
+            )
+            styles = [c for c in self.genre.comping if c != "none" and not is_idiom(c)]
+            styles = styles or ["block"]
+            style = playing.style or idiom or styles[self.chord_parts % len(styles)]
+            if style != idiom:
+                self.chord_parts += 1
+            self.comped.append(style)
             power = inst.timbre in POWER_CHORD_TIMBRES
             self.add(player, kind, style=style, power_chords=power, keeps_beat=keeps)
         else:

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from soundstar.engine.composer.feel import SLOW_COMPING_BPM
+from soundstar.engine.composer.figures import Figure, figure_bar, figure_voicing
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
@@ -23,12 +24,18 @@ _STRUM_SPREAD_BEATS = 0.035
 
 class CompingPatterns(BaseModel):
     """The comping patterns of data/comping.yaml: each style's hits (onset, duration in
-    beats) in a bar of 4/4, and the styles that strike every beat at a slow tempo."""
+    beats) in a bar of 4/4, the styles that strike every beat at a slow tempo, and the
+    playing idioms (`figures`: chugs, rolls, fingerpicking) in any meter."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     patterns_4_4: dict[CompingName, tuple[tuple[float, float], ...]]
     every_beat_when_slow: frozenset[CompingName]
+    figures: dict[CompingName, Figure] = {}
+
+    def figure(self, style: str) -> Figure | None:
+        """The idiom's figure `style` plays, or None for a pattern style."""
+        return next((f for name, f in self.figures.items() if name == style), None)
 
     @model_validator(mode="after")
     def _hits_in_the_bar(self) -> CompingPatterns:
@@ -47,6 +54,18 @@ def comping_patterns() -> CompingPatterns:
         return CompingPatterns.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
         raise ConfigError(f"data/comping.yaml is invalid: {exc}") from exc
+
+
+def plays_style(style: str, family: str) -> bool:
+    """Whether an instrument of `family` plays comping `style`: any plays a pattern; an
+    idiom's figure, the families it names."""
+    figure = comping_patterns().figure(style)
+    return figure is None or figure.suits(family)
+
+
+def is_idiom(style: str) -> bool:
+    """Whether `style` is a playing idiom (a figure of data/comping.yaml), not a pattern."""
+    return comping_patterns().figure(style) is not None
 
 
 _PULSE_STEP = 0.5  # a pulsing part repeats its chord every eighth note
@@ -106,6 +125,9 @@ def write_comping(
     """Chords in the given style; `pad` holds each chord for the whole bar (legato);
     `power_chords` plays root, fifth and octave (a distorted guitar); `on_beats` strikes
     every beat whatever the style and energy (the part carries the beat: no drums play)."""
+    figure = comping_patterns().figure(style)
+    if figure is not None and not on_beats:
+        return _write_figure(timeline, register, figure, rng, base_velocity)
     lo, hi = max(register[0], 48), min(register[1], 84)
     if power_chords:
         lo, hi = max(register[0], 40), min(register[1], 72)
@@ -154,6 +176,32 @@ def write_comping(
                         ),
                     )
                 )
+    return notes
+
+
+def _write_figure(
+    timeline: Timeline,
+    register: tuple[int, int],
+    figure: Figure,
+    rng: np.random.Generator,
+    base_velocity: int,
+) -> list[Note]:
+    """A chord part played as an idiom's figure, bar by bar, the last bar's chord held."""
+    notes: list[Note] = []
+    previous: tuple[int, ...] | None = None
+    for bar in range(timeline.n_bars):
+        voicing = figure_voicing(figure, timeline.chords[bar], previous, *register)
+        previous = voicing
+        start, length = timeline.bar_start(bar), timeline.bar_length(bar)
+        vel = base_velocity * (0.7 + 0.35 * timeline.section_of(bar).energy)
+        if bar == timeline.n_bars - 1:
+            notes.extend(
+                Note(pitch=p, start_beat=start, duration_beats=length, velocity=int(vel))
+                for p in voicing
+            )
+            continue
+        bass_pc = parse_chord(timeline.chords[bar]).bass_pc
+        notes.extend(figure_bar(figure, voicing, bass_pc, start, length, timeline.pulse, vel, rng))
     return notes
 
 
