@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
+from soundstar.engine.composer.character import character_of
 from soundstar.engine.composer.drums_part import shaker_groove
 from soundstar.engine.composer.feel import FAST_BPM
 from soundstar.engine.composer.grooves import (
@@ -138,11 +139,13 @@ def _left_out_voices(kb: KnowledgeBase, params: MusicalParameters) -> frozenset[
 
 
 def keeper_index(players: Sequence[_Player], params: MusicalParameters) -> int | None:
-    """Lineup index of the part that marks every beat: a tempo the person named is heard as
-    the beat, and where no drums or unpitched percussion play, the bass (else the chords)
-    keeps it. None when the tempo was not named or a drum part plays; timpani, which
-    strike the roots in a pattern of their own, do not keep the beat."""
-    if not params.tempo_stated or any(on_drum_channel(p.inst) for p in players):
+    """Lineup index of the part that marks every beat: a tempo the person named (or a
+    danceability that asks for a steady pulse) is heard as the beat, and where no drums or
+    unpitched percussion play, the bass (else the chords) keeps it. None when neither was
+    asked or a drum part plays; timpani, which strike the roots in a pattern of their
+    own, do not keep the beat."""
+    asked = params.tempo_stated or character_of(params).steady
+    if not asked or any(on_drum_channel(p.inst) for p in players):
         return None
     for wanted in (Role.BASS, Role.CHORDS):
         for p in players:

@@ -102,11 +102,13 @@ def write_comping(
     n_voices: int = 4,
     power_chords: bool = False,
     on_beats: bool = False,
+    shift: int = 0,
 ) -> list[Note]:
     """Chords in the given style; `pad` holds each chord for the whole bar (legato);
     `power_chords` plays root, fifth and octave (a distorted guitar); `on_beats` strikes
-    every beat whatever the style and energy (the part carries the beat: no drums play)."""
-    lo, hi = max(register[0], 48), min(register[1], 84)
+    every beat whatever the style and energy (the part carries the beat: no drums play);
+    `shift` moves the voicings' range by semitones (darker down, brighter up)."""
+    lo, hi = max(register[0], 48 + shift), min(register[1], 84 + shift)
     if power_chords:
         lo, hi = max(register[0], 40), min(register[1], 72)
     if hi - lo < 14:
