@@ -107,7 +107,9 @@ def test_valence_colours_the_chords_it_chose_and_never_the_persons() -> None:
     assert colour_chord("F", "C major", 0.1, rules) == "Fm"  # a borrowed iv
     assert colour_chord("Am7", "C major", 0.1, rules) == "Ab7"  # vi -> bVI, its 7th kept
     assert colour_chord("Dm", "A minor", 0.9, rules) == "D"  # a dorian IV
-    assert colour_chord("G", "C major", 0.9, rules) == "Gadd9"  # a brighter triad
+    assert colour_chord("Am", "C major", 0.7, rules) == "F"  # away from the relative minor
+    assert colour_chord("F", "C major", 0.9, rules) == "Fadd9"  # a brighter triad
+    assert colour_chord("E", "A minor", 0.9, rules) == "E"  # Eadd9's F# is not in A minor
     assert colour_chord("G", "C major", 0.5, rules) == "G"
     params = MusicalParameters.model_validate(
         {
@@ -131,7 +133,10 @@ def test_danceability_steadies_the_groove_and_locks_the_bass_to_the_kick(
     assert drums(loose) < drums(steady)
     assert _off_grid(loose) > _off_grid(steady)
     assert _kick_bass(loose) < _kick_bass(steady)
-    # a steady four: a kick starts every beat of every bar the kit plays but the last
+
+
+def test_the_most_danceable_pop_song_has_a_kick_on_every_beat() -> None:
+    steady = _score(PROMPTS[0], 5, danceability=1.0)
     kicks = {
         round(n.start_beat, 3)
         for t in steady.tracks

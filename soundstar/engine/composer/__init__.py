@@ -87,7 +87,7 @@ def compose(params: MusicalParameters, plan: StructuralPlan, *, seed: int) -> Sc
     scale = key_scale(params.key)
     tonic_pc = pitch_class(params.tonic)
     feel = Feel(swing=genre.swing, tempo_bpm=params.tempo_bpm)
-    character = character_of(params)
+    character = character_of(params, genre)
     for place, part in enumerate(parts):
         rng = streams.setdefault(part.stream, np.random.default_rng([seed, part.stream]))
         ctx = WriteContext(timeline, scale, tonic_pc, feel, rng, written, character)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from soundstar.errors import ConfigError
+from soundstar.knowledge import Genre
 from soundstar.models import MusicalParameters
 from soundstar.theory import MODE_INTERVALS
 
@@ -82,19 +83,21 @@ class ValenceData(_Data):
     melody_shift: Span
     melody_lean: Span
     melody_leap: Span
+    melody_pull: Span
     voicing_shift: Span
     velocity: Span
 
 
 class DanceabilityData(_Data):
+    loose_margin: float
     loose_below: float
     drop_at_zero: float
     rubato_beats: float
     jitter_beats: float
-    lock_above: float
+    lock_margin: float
     lock_window: float
-    strong_kicks_above: float
-    every_kick_above: float
+    strong_kicks_margin: float
+    every_kick_margin: float
     added_kick_velocity: float
 
 
@@ -131,11 +134,14 @@ def _between(span: Span, amount: float) -> float:
 @dataclass(frozen=True)
 class MelodyShape:
     """Where a tune sits and how it moves: its range moved by `shift` semitones, its steps
-    leaning up (`lean` > 0) or down, its leaps widened or narrowed by `leap`."""
+    leaning up (`lean` > 0) or down, its leaps widened or narrowed by `leap`, and its
+    strong beats leaning on the major key's pillars (`pull` > 0) or the minor's (< 0), with
+    that chance."""
 
     shift: float = 0.0
     lean: float = 0.0
     leap: float = 1.0
+    pull: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,7 @@ class Character:
     danceability: float
     energy: float
     data: CharacterData
+    style_danceability: float = 0.5  # the genre's own: where its groove is played as written
 
     @property
     def melody(self) -> MelodyShape:
@@ -154,6 +161,7 @@ class Character:
             shift=_between(v.melody_shift, self.valence),
             lean=_between(v.melody_lean, self.valence),
             leap=_between(v.melody_leap, self.valence),
+            pull=_between(v.melody_pull, self.valence),
         )
 
     @property
@@ -165,39 +173,45 @@ class Character:
     def velocity_shift(self) -> int:
         return round(_between(self.data.valence.velocity, self.valence))
 
+    def _above_style(self, margin: float) -> bool:
+        return self.danceability >= self.style_danceability + margin - 1e-9
+
     @property
     def looseness(self) -> float:
-        """0 for a steady groove; up to 1 at danceability 0 (sparse, rubato-like)."""
-        edge = self.data.danceability.loose_below
+        """0 for the style's own groove; up to 1 at danceability 0 (sparse, rubato-like)."""
+        d = self.data.danceability
+        edge = min(d.loose_below, self.style_danceability + d.loose_margin)
         return max(0.0, (edge - self.danceability) / edge) if edge > 0 else 0.0
 
     @property
     def locked(self) -> bool:
         """The bass moves onto the kick."""
-        return self.danceability >= self.data.danceability.lock_above
+        return self._above_style(self.data.danceability.lock_margin)
 
     @property
     def steady(self) -> bool:
         """A clear pulse is asked for: where no drums play, a part marks every beat."""
-        return self.danceability >= self.data.danceability.strong_kicks_above
+        return self._above_style(self.data.danceability.strong_kicks_margin)
 
     @property
     def added_kicks(self) -> Literal["none", "strong", "every"]:
         """Which felt beats the kick marks where the groove leaves them empty."""
         d = self.data.danceability
-        if self.danceability >= d.every_kick_above:
+        if self._above_style(d.every_kick_margin):
             return "every"
-        return "strong" if self.danceability >= d.strong_kicks_above else "none"
+        return "strong" if self._above_style(d.strong_kicks_margin) else "none"
 
     def velocity_factor(self, section_energy: float) -> float:
         return _between(self.data.energy.velocity_factor, section_energy)
 
 
-def character_of(params: MusicalParameters) -> Character:
-    """The piece's character from its parameters (the controls as set and settled)."""
+def character_of(params: MusicalParameters, style: Genre) -> Character:
+    """The piece's character from its parameters (the controls as set and settled), beside
+    its style's own danceability."""
     return Character(
         valence=params.valence,
         danceability=params.danceability,
         energy=params.energy_level,
         data=character_data(),
+        style_danceability=style.danceability,
     )

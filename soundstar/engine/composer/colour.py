@@ -45,7 +45,10 @@ def colour_chord(symbol: str, key: str, valence: float, rules: ValenceData) -> s
             borrowed = to_degree not in MODE_INTERVALS[mode]  # a lowered degree: Ab in C
             return chord_symbol((tonic_pc + to_degree) % 12, quality, flats=flats or borrowed)
     if valence > rules.bright_above and chord.quality == "":
-        return chord_symbol(chord.root_pc, rules.bright_extension, flats=flats)
+        bright = chord_symbol(chord.root_pc, rules.bright_extension, flats=flats)
+        scale = {(tonic_pc + i) % 12 for i in MODE_INTERVALS[mode]}
+        if set(parse_chord(bright).pitch_classes) <= scale:
+            return bright
     return symbol
 
 

@@ -11,6 +11,7 @@ from soundstar.engine.composer.feel import SLOW_BPM, VERY_SLOW_BPM
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_chord_tone, nearest_pitch
+from soundstar.keys import KK_MAJOR, KK_MINOR
 from soundstar.models import Note
 from soundstar.theory import Chord, parse_chord
 
@@ -142,6 +143,21 @@ def melody_range(register: tuple[int, int]) -> tuple[int, int]:
     return (60, 84) if hi - lo < 12 else (lo, hi)
 
 
+def coloured_tone(pitch: int, chord: Chord, tonic_pc: int, major: bool, lo: int, hi: int) -> int:
+    """The chord tone within a fourth of `pitch` that tells major from minor most (the
+    major key profile over the minor's on the tonic, or the reverse): a bright tune leans
+    on the major third and sixth, a dark one on the minor third, sixth and seventh."""
+    sign = 1.0 if major else -1.0
+    near = [nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes]
+    near = [p for p in near if abs(p - pitch) <= 5] or [pitch]
+
+    def telling(p: int) -> tuple[float, int]:
+        degree = (p - tonic_pc) % 12
+        return sign * (KK_MAJOR[degree] - KK_MINOR[degree]), -abs(p - pitch)
+
+    return max(near, key=telling)
+
+
 def shifted_range(
     sung: tuple[int, int], register: tuple[int, int], shift: float
 ) -> tuple[int, int]:
@@ -226,6 +242,8 @@ def write_melody(
                 strong = pulse.is_strong(onset)
                 if strong:
                     pitch = nearest_chord_tone(pitch, chord, lo, hi)
+                    if rng.random() < abs(shape.pull):
+                        pitch = coloured_tone(pitch, chord, tonic_pc, shape.pull > 0, lo, hi)
                 accent = 1.0 if strong else (0.88 if pulse.on_beat(onset) else offbeat_accent)
                 notes.append(
                     Note(

@@ -29,7 +29,8 @@ from soundstar.models import Note
 
 KICK = GM_DRUM_NOTES["kick"]
 _KICKS = frozenset({35, KICK})
-_SAME = 1e-3  # beats: onsets this close are one stroke or one chord
+_SAME = 1e-3  # beats: onsets this close are one stroke
+_STRUM = 0.12  # beats: notes starting this close to a chord's first are the same chord (a strum)
 _THINNED = frozenset({PartKind.CHORDS, PartKind.ARPEGGIO})
 _LOCKED = frozenset({PartKind.BASS, PartKind.DOUBLE})
 
@@ -73,10 +74,10 @@ def _rest(
 
 
 def _groups(notes: list[Note]) -> list[list[Note]]:
-    """Notes struck together (a chord, a stroke with its flam) in order of onset."""
+    """Notes struck together (a chord, a strum, a stroke with its flam) in order of onset."""
     groups: list[list[Note]] = []
     for note in sorted(notes, key=lambda n: n.start_beat):
-        if groups and note.start_beat - groups[-1][0].start_beat < _SAME:
+        if groups and note.start_beat - groups[-1][0].start_beat < _STRUM:
             groups[-1].append(note)
         else:
             groups.append([note])
@@ -92,7 +93,7 @@ def _thin(
 ) -> list[Note]:
     """Drum strokes and chord hits off the downbeats, kept with a chance that falls with the
     section's energy (all parts that thin) and the groove's looseness (drums only)."""
-    if not (part.is_drum or part.kind in _THINNED):
+    if part.keeps_beat or not (part.is_drum or part.kind in _THINNED):
         return notes
     thin_below = character.data.energy.thin_below
     loose = character.looseness * character.data.danceability.drop_at_zero if part.is_drum else 0.0
@@ -124,9 +125,13 @@ def _busier(
             continue
         strikes = int(length / beat + 1e-6)
         for k in range(strikes):
-            start = round(onset + k * beat, 6)
             out.extend(
-                n.model_copy(update={"start_beat": start, "duration_beats": round(beat * 0.9, 6)})
+                n.model_copy(
+                    update={
+                        "start_beat": round(n.start_beat + k * beat, 6),
+                        "duration_beats": round(beat * 0.9, 6),
+                    }
+                )
                 for n in group
             )
     return out
@@ -213,8 +218,10 @@ def _loosen(
     for group in _groups(notes):
         onset = group[0].start_beat
         offset = amplitude * math.sin(2 * math.pi * onset / period + phase) + rng.normal(0, noise)
-        start = max(0.0, onset + offset)
-        out.extend(n.model_copy(update={"start_beat": round(start, 6)}) for n in group)
+        out.extend(
+            n.model_copy(update={"start_beat": round(max(0.0, n.start_beat + offset), 6)})
+            for n in group
+        )
     return out
 
 
