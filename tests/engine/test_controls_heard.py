@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from soundstar.engine.composer.colour import colour_chord
 from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.keys import key_correlations
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
+from soundstar.pipeline import GenerateRequest, generate
 from soundstar.settle import settle
 
 PROMPTS = (
@@ -203,3 +205,20 @@ def test_a_key_chosen_for_the_words_follows_the_valence_and_a_key_set_does_not()
     kept = settle(apply_to_parameters(_read(PROMPTS[0]), set_key))
     assert kept.parameters.key == "D major"
     assert settle(chosen.parameters).parameters == chosen.parameters  # settled once is settled
+
+
+def test_parameters_sent_to_generate_are_settled_the_same_way(tmp_path: Path) -> None:
+    params = apply_to_parameters(_read("a happy song in C major"), [parse_override("valence=0.1")])
+    result = generate(
+        GenerateRequest(
+            prompt="a happy song in C major",
+            output_path=tmp_path / "a.wav",
+            sample_rate=22050,
+            seed=1,
+            parameters=params.model_copy(update={"duration_seconds": 5.0}),
+        ),
+        aurora=_aurora(),
+    )
+    assert result.parameters.key == "C major"
+    assert result.parameters.valence == settle(params).parameters.valence > 0.1
+    assert any("mood words" in n.message for n in result.notices)

@@ -91,18 +91,21 @@ def _thin(
     character: Character,
     rng: np.random.Generator,
 ) -> list[Note]:
-    """Drum strokes and chord hits off the downbeats, kept with a chance that falls with the
-    section's energy (all parts that thin) and the groove's looseness (drums only)."""
+    """Drum strokes and chord hits between the felt beats kept with a chance that falls
+    with the section's energy (a quiet player keeps the beat, drops the subdivisions);
+    with a loose groove, drum strokes off the downbeats drop out too (no steady beat)."""
     if part.keeps_beat or not (part.is_drum or part.kind in _THINNED):
         return notes
     thin_below = character.data.energy.thin_below
     loose = character.looseness * character.data.danceability.drop_at_zero if part.is_drum else 0.0
     last = timeline.bar_start(timeline.n_bars - 1)
+    pulse = timeline.pulse
     kept: list[Note] = []
     for group in _groups(notes):
         onset = group[0].start_beat
-        keep = min(1.0, _energy(timeline, onset) / thin_below) * (1.0 - loose)
-        if onset >= last or _downbeat(timeline, onset) or rng.random() < keep:
+        into = onset - timeline.bar_start(_bar(timeline, onset))
+        quiet = 1.0 if pulse.on_beat(into) else min(1.0, _energy(timeline, onset) / thin_below)
+        if onset >= last or _downbeat(timeline, onset) or rng.random() < quiet * (1.0 - loose):
             kept.extend(group)
     return kept
 
