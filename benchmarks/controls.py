@@ -13,9 +13,11 @@ effect is measured on the score and on the audio with named features:
   from the audio.
 
 Writes benchmarks/results/controls.json as {"controls": {NAME: {"feature", "spearman",
-"effect", "features": {...}}}}: rho is Spearman's between the value set and the
-feature over every render, effect the feature's mean at the highest value minus at
-the lowest. Run: `python -m benchmarks.controls [--quick]`.
+"spearman_pooled", "effect", "features": {...}}}}: `spearman` is the mean over the sweeps
+(one prompt and seed each) of Spearman's rho between the value set and the feature within
+the sweep, `spearman_pooled` the rho over every render at once (where the prompts'
+own differences weigh in), effect the feature's mean at the highest value minus at the
+lowest. Run: `python -m benchmarks.controls [--quick]`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from soundstar.errors import ParameterError
 from soundstar.keys import key_correlations
 from soundstar.models import MusicalParameters, Score, split_key
 from soundstar.pipeline import GenerateRequest, generate
+from soundstar.settle import settle
 from soundstar.theory import pitch_class
 
 SAMPLE_RATE = 22050
@@ -194,10 +197,27 @@ def render_once(
         )
     finally:
         render_module.mix = spy.real
-    plan = refit(params, aurora.plan(params).value).plan
-    score = compose(params, plan, seed=seed)
+    settled = settle(params).parameters  # as the pipeline settles given parameters
+    plan = refit(settled, aurora.plan(settled).value).plan
+    score = compose(settled, plan, seed=seed)
     audio, _ = soundfile.read(tmp / "mix.wav", dtype="float32", always_2d=True)
     return _score_features(score) | _audio_features(audio.T) | {"lufs_before_mastering": spy.lufs}
+
+
+def _rho(xs: list[float], ys: list[float]) -> float:
+    """Spearman's rho, 0 where either side never changes."""
+    return float(spearmanr(xs, ys).statistic) if len(set(ys)) > 1 and len(set(xs)) > 1 else 0.0
+
+
+def _series_rho(rows: list[dict[str, Any]], feature: str) -> float:
+    """The mean over the sweeps (one prompt and seed each) of rho within the sweep: what
+    moving the control does to one piece, apart from how the prompts differ."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        if feature in r["features"]:
+            series.setdefault(r["series"], []).append((r["x"], r["features"][feature]))
+    rhos = [_rho([p[0] for p in s], [p[1] for p in s]) for s in series.values() if len(s) > 2]
+    return statistics.fmean(rhos) if rhos else 0.0
 
 
 def _summary(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -206,22 +226,23 @@ def _summary(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:
     for feature in keys:
         pairs = [(r["x"], r["features"][feature]) for r in rows if feature in r["features"]]
         xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
-        rho = spearmanr(xs, ys).statistic if len(set(ys)) > 1 and len(set(xs)) > 1 else 0.0
         means = {
             str(x): round(statistics.fmean(y for px, y in pairs if px == x), 4)
             for x in sorted(set(xs))
         }
         ordered = list(means.values())
         features[feature] = {
-            "spearman": round(float(rho), 3),
+            "spearman": round(_series_rho(rows, feature), 3),
+            "spearman_pooled": round(_rho(xs, ys), 3),
             "effect": round(ordered[-1] - ordered[0], 4) if ordered else 0.0,
             "mean_by_value": means,
         }
     primary = PRIMARY[name]
-    head = features.get(primary, {"spearman": None, "effect": None})
+    head = features.get(primary, {"spearman": None, "spearman_pooled": None, "effect": None})
     return {
         "feature": primary,
         "spearman": head["spearman"],
+        "spearman_pooled": head["spearman_pooled"],
         "effect": head["effect"],
         "values": list(SWEEPS[name]),
         "features": features,
@@ -232,6 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 values x 3 prompts x 1 seed")
     parser.add_argument("--only", nargs="*", help="sweep only these controls")
+    parser.add_argument(
+        "--results", default="controls", help="write benchmarks/results/RESULTS.json"
+    )
     args = parser.parse_args(argv)
     pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
         (lambda t: (t[0], t[len(t) // 2], t[-1])) if args.quick else (lambda t: t)
@@ -248,13 +272,21 @@ def main(argv: list[str] | None = None) -> None:
                 for value in pick(SWEEPS[name]):
                     with tempfile.TemporaryDirectory() as tmp:
                         features = render_once(aurora, prompt, name, value, seed, Path(tmp))
-                    rows.append({"x": _ordinal(name, value), "features": features})
+                    rows.append(
+                        {
+                            "x": _ordinal(name, value),
+                            "series": f"{prompt}|{seed}",
+                            "features": features,
+                        }
+                    )
         out[name] = _summary(rows, name) | {"renders": len(rows)}
         print(
-            f"{name}: {out[name]['feature']} rho={out[name]['spearman']} effect={out[name]['effect']}"
+            f"{name}: {out[name]['feature']} rho={out[name]['spearman']} "
+            f"pooled={out[name]['spearman_pooled']} effect={out[name]['effect']}",
+            flush=True,
         )
     path = write_results(
-        "controls",
+        args.results,
         {
             "settings": {
                 "quick": args.quick,

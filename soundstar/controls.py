@@ -113,7 +113,7 @@ def _key(text: str) -> dict[str, Any]:
         tonic, mode = split_key(text)
     except ValueError:
         raise _bad("key", text) from None
-    return {"key": f"{tonic} {mode}"}
+    return {"key": f"{tonic} {mode}", "key_chosen": None}  # a key set keeps its mode
 
 
 def _meter(text: str) -> dict[str, Any]:

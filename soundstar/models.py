@@ -300,6 +300,15 @@ class InstrumentSpec(_Model):
     provenance: Provenance = Provenance.STATED
 
 
+class Stated(_Model):
+    """What the words themselves said of the piece's character: the valence of the mood
+    words that name one, the energy of energy words. A control set later moves within
+    reach of these, never against them (see `soundstar.settle`)."""
+
+    valence: UnitFloat | None = None
+    energy_level: UnitFloat | None = None
+
+
 class MusicalParameters(_Model):
     """The validated, complete parameter set every later stage uses."""
 
@@ -325,6 +334,12 @@ class MusicalParameters(_Model):
     exclusions: Exclusions = Field(default_factory=Exclusions)
     chord_progression: list[str] | None = None
     section_names: list[str] | None = None
+    stated: Stated = Field(default_factory=Stated)
+    key_chosen: str | None = Field(
+        default=None,
+        description="the key Soundstar chose where none was stated: while the key is still "
+        "this one, the valence may turn it to its parallel major or minor",
+    )
 
     @model_validator(mode="before")
     @classmethod

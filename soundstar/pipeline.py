@@ -57,6 +57,7 @@ from soundstar.models import (
     Score,
     StructuralPlan,
 )
+from soundstar.settle import settle
 
 AudioFormat = Literal["wav", "flac", "mp3"]
 _GIVEN = "the person gave the {}"
@@ -207,6 +208,8 @@ def _read(request: GenerateRequest, aurora: Aurora) -> _Reading:
     params = request.parameters
     if request.duration_seconds is not None:
         params = params.model_copy(update={"duration_seconds": request.duration_seconds})
+    settled = settle(params)  # the controls as set, within what the words stated
+    params = settled.parameters
     given = _GIVEN.format("parameters")
     skipped = {"enhance": given, "parse": given, "map": given, "embed": _UNUSED_EMBEDDING}
     answers: dict[str, ChainAnswer[StructuralPlan]] = {}
@@ -230,7 +233,7 @@ def _read(request: GenerateRequest, aurora: Aurora) -> _Reading:
         fallback_used=any(a.fallback_used for a in answers.values()),
         fallback_reason="; ".join(a.fallback_reason for a in answers.values() if a.fallback_reason)
         or None,
-        notices=[n for a in answers.values() if (n := a.notice()) is not None],
+        notices=settled.notices + [n for a in answers.values() if (n := a.notice()) is not None],
         timings_ms=timings,
         stages_run=["preprocess", *(["plan"] if answers else [])],
         stages_skipped=skipped,

@@ -76,7 +76,8 @@ def test_params_and_plan_files_written_by_json_and_plan_render_again(tmp_path: P
     assert again.returncode == 0, again.stderr
     result = json.loads(again.stdout)
     first_params = json.loads(first.stdout)["parameters"]
-    assert result["parameters"] == {**first_params, "key": "A major"}
+    # a key set keeps its mode: it is no longer the key Soundstar chose
+    assert result["parameters"] == {**first_params, "key": "A major", "key_chosen": None}
     assert result["plan"]["sections"][-1]["energy_level"] == 0.99
     assert result["plan"]["chord_progression"]["key"] == "A"
     assert any("refitted" in n["message"] for n in result["notices"])

@@ -19,7 +19,9 @@ from soundstar.models import (
     Exclusions,
     MusicalParameters,
     ParsedParameters,
+    Stated,
 )
+from soundstar.settle import settle
 
 DEFAULT_DURATION_S = 30.0
 _DEFAULT_TONIC = {
@@ -36,6 +38,10 @@ _DEFAULT_TONIC = {
 DEFAULT_TONIC = _DEFAULT_TONIC
 """The tonic used for a mode when neither the person nor the genre names one."""
 _TEMPO_OUTSIDE_FACTOR = (0.75, 1.3)
+# A mood word states a valence when it leans this far from neutral ("happy", "sad"; not
+# "calm"); an energy reading this confident came from energy words.
+_VALENCE_STATED_LEAN = 0.25
+_ENERGY_STATED_CONFIDENCE = 0.6
 _GENRE_DEFAULT_TEMPO_CONFIDENCE = 0.5
 
 
@@ -155,7 +161,8 @@ def map_parameters(
         valence, arousal, mood_bias = effective.valence, effective.energy, None
 
     energy = parsed.energy_level.value
-    if mood_records and abs(energy - arousal) > 0.45 and parsed.energy_level.confidence >= 0.6:
+    energy_stated = parsed.energy_level.confidence >= _ENERGY_STATED_CONFIDENCE
+    if mood_records and abs(energy - arousal) > 0.45 and energy_stated:
         settled = round((energy + arousal) / 2, 3)
         notices.append(
             f"the moods ({', '.join(m.id for m in mood_records)}) and the energy asked for disagree; "
@@ -219,5 +226,13 @@ def map_parameters(
         exclusions=exclusions,
         chord_progression=parsed.chord_progression,
         section_names=parsed.section_names,
+        stated=Stated(
+            valence=round(valence, 3)
+            if any(abs(m.valence - 0.5) >= _VALENCE_STATED_LEAN for m in mood_records)
+            else None,
+            energy_level=round(min(max(energy, 0.0), 1.0), 3) if energy_stated else None,
+        ),
+        key_chosen=None if parsed.key_signature.value or hints.mode_hint else key,
     )
-    return Mapped(params, notices)
+    ruled = settle(params)
+    return Mapped(ruled.parameters, notices + [n.message for n in ruled.notices])

@@ -1,8 +1,9 @@
 """Structure stage: MusicalParameters + StructuralPlan + seed → a multi-track Score.
 
 `compose` builds the timeline (bars, sections, a chord per bar), arranges the lineup into
-parts (`arrange`: who plays what, decided once), then writes each part with the writer for
-its kind (`writers.WRITERS`). Deterministic for a seed: each part draws from its own
+parts (`arrange`: who plays what, decided once), writes each part with the writer for its
+kind (`writers.WRITERS`), then shapes them all by the piece's energy, danceability and
+valence (`shaping.shape_parts`). Deterministic for a seed: each part draws from its own
 generator seeded by (seed, its place in the lineup), so the same request always gives the
 same music.
 """
@@ -12,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from soundstar.engine.composer.arrange import Part, PartKind, arrange, beat_keeper
+from soundstar.engine.composer.character import character_of
 from soundstar.engine.composer.feel import Feel
 from soundstar.engine.composer.grooves import style_of
+from soundstar.engine.composer.shaping import shape_parts
 from soundstar.engine.composer.timeline import Timeline, build_timeline
 from soundstar.engine.composer.writers import WRITERS, WriteContext
 from soundstar.knowledge import load_knowledge
@@ -37,6 +40,9 @@ __all__ = [
     "build_timeline",
     "compose",
 ]
+
+
+_SHAPING_STREAM = 10_000  # past any lineup's places
 
 
 def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> list[Note]:
@@ -84,13 +90,23 @@ def compose(
     scale = key_scale(params.key)
     tonic_pc = pitch_class(params.tonic)
     feel = Feel(swing=genre.swing, tempo_bpm=params.tempo_bpm)
-    tracks: list[Track] = []
+    character = character_of(params, genre)
     for place, part in enumerate(parts):
         rng = streams.setdefault(part.stream, np.random.default_rng([seed, part.stream]))
-        ctx = WriteContext(timeline, scale, tonic_pc, feel, rng, written)
-        notes = WRITERS[part.kind](part, ctx)
-        written[place] = notes
-        tracks.append(_track(part, _shift_octave(notes, part.octave, part.register), timeline))
+        ctx = WriteContext(timeline, scale, tonic_pc, feel, rng, written, character)
+        written[place] = WRITERS[part.kind](part, ctx)
+    # the character's own stream, so shaping never moves what a writer drew
+    shaped = shape_parts(
+        parts,
+        [written[place] for place in range(len(parts))],
+        timeline,
+        character,
+        np.random.default_rng([seed, _SHAPING_STREAM]),
+    )
+    tracks = [
+        _track(part, _shift_octave(notes, part.octave, part.register), timeline)
+        for part, notes in zip(parts, shaped, strict=True)
+    ]
     return Score(
         tempo_bpm=params.tempo_bpm,
         time_signature=params.time_signature,

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
+from soundstar.engine.composer.character import character_of
 from soundstar.engine.composer.comping import is_idiom, plays_style
 from soundstar.engine.composer.drums_part import shaker_groove
 from soundstar.engine.composer.feel import FAST_BPM
@@ -138,12 +139,16 @@ def _left_out_voices(kb: KnowledgeBase, params: MusicalParameters) -> frozenset[
     return frozenset(out)
 
 
-def keeper_index(players: Sequence[_Player], params: MusicalParameters) -> int | None:
-    """Lineup index of the part that marks every beat: a tempo the person named is heard as
-    the beat, and where no drums or unpitched percussion play, the bass (else the chords)
-    keeps it. None when the tempo was not named or a drum part plays; timpani, which
-    strike the roots in a pattern of their own, do not keep the beat."""
-    if not params.tempo_stated or any(on_drum_channel(p.inst) for p in players):
+def keeper_index(
+    players: Sequence[_Player], params: MusicalParameters, *, steady: bool = False
+) -> int | None:
+    """Lineup index of the part that marks every beat: a tempo the person named (or a
+    danceability that asks for a steady pulse) is heard as the beat, and where no drums or
+    unpitched percussion play, the bass (else the chords) keeps it (`steady`: the
+    character asks for a clear pulse). None when neither was asked or a drum part plays; timpani, which strike the roots in a pattern of their
+    own, do not keep the beat."""
+    asked = params.tempo_stated or steady
+    if not asked or any(on_drum_channel(p.inst) for p in players):
         return None
     for wanted in (Role.BASS, Role.CHORDS):
         for p in players:
@@ -154,7 +159,8 @@ def keeper_index(players: Sequence[_Player], params: MusicalParameters) -> int |
 
 def beat_keeper(params: MusicalParameters, kb: KnowledgeBase) -> int | None:
     """Lineup index of the part that keeps the beat (see `keeper_index`)."""
-    return keeper_index(_players(kb, params), params)
+    steady = character_of(params, style_of(kb, params)).steady
+    return keeper_index(_players(kb, params), params, steady=steady)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -424,7 +430,7 @@ def arrange(params: MusicalParameters, kb: KnowledgeBase) -> list[Part]:
         genre=genre,
         meter=params.time_signature,
         kit_plan=_kit_plan(kb, genre, params, players, left_out),
-        keeper=keeper_index(players, params),
+        keeper=keeper_index(players, params, steady=character_of(params, genre).steady),
         left_out=left_out,
         fast=params.tempo_bpm >= FAST_BPM,
     )

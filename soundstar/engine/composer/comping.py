@@ -121,14 +121,16 @@ def write_comping(
     n_voices: int = 4,
     power_chords: bool = False,
     on_beats: bool = False,
+    shift: int = 0,
 ) -> list[Note]:
     """Chords in the given style; `pad` holds each chord for the whole bar (legato);
     `power_chords` plays root, fifth and octave (a distorted guitar); `on_beats` strikes
-    every beat whatever the style and energy (the part carries the beat: no drums play)."""
+    every beat whatever the style and energy (the part carries the beat: no drums play);
+    `shift` moves the voicings' range by semitones (darker down, brighter up)."""
     figure = comping_patterns().figure(style)
     if figure is not None and not on_beats:
         return _write_figure(timeline, register, figure, rng, base_velocity)
-    lo, hi = max(register[0], 48), min(register[1], 84)
+    lo, hi = max(register[0], 48 + shift), min(register[1], 84 + shift)
     if power_chords:
         lo, hi = max(register[0], 40), min(register[1], 72)
     if hi - lo < 14:

@@ -6,15 +6,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from soundstar.engine.composer.character import MelodyShape
 from soundstar.engine.composer.feel import SLOW_BPM, VERY_SLOW_BPM
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_chord_tone, nearest_pitch
+from soundstar.keys import KK_MAJOR, KK_MINOR
 from soundstar.models import Note
 from soundstar.theory import Chord, parse_chord
 
 _STEP_CHOICES = np.array([-3, -2, -1, 0, 1, 2, 3])
 _STEP_WEIGHTS = np.array([0.05, 0.17, 0.25, 0.08, 0.25, 0.15, 0.05])
+_NEUTRAL = MelodyShape()
 _RESTING_SECTIONS = ("intro",)
 # How often, and how loud, the melody moves between beats at slow tempi (as the drums do):
 # a line in running eighths at 60 BPM is heard, and measured, at 120.
@@ -32,13 +35,22 @@ class Motif:
     rhythm: tuple[tuple[float, float], ...]
     contour: tuple[int, ...]
 
-    def varied(self, rng: np.random.Generator) -> Motif:
+    def varied(self, rng: np.random.Generator, weights: np.ndarray = _STEP_WEIGHTS) -> Motif:
         """The same rhythm with the contour inverted or its tail re-drawn: heard as the same idea."""
         if rng.random() < 0.5:
             return Motif(self.rhythm, tuple(-s for s in self.contour))
         keep = max(1, len(self.contour) // 2)
-        tail = rng.choice(_STEP_CHOICES, size=len(self.contour) - keep, p=_STEP_WEIGHTS)
+        tail = rng.choice(_STEP_CHOICES, size=len(self.contour) - keep, p=weights)
         return Motif(self.rhythm, self.contour[:keep] + tuple(int(s) for s in tail))
+
+
+def step_weights(shape: MelodyShape) -> np.ndarray:
+    """The chance of each step (-3..3 scale degrees) for a tune of this shape: leaps
+    scaled by `shape.leap`, rising steps made likelier by `shape.lean` (falling ones less)."""
+    weights = _STEP_WEIGHTS * np.where(np.abs(_STEP_CHOICES) >= 2, shape.leap, 1.0)
+    weights = weights * (1.0 + 4.0 * shape.lean * np.sign(_STEP_CHOICES))
+    weights = np.clip(weights, 1e-3, None)
+    return np.asarray(weights / weights.sum())
 
 
 def offbeat_chance(tempo_bpm: float | None) -> float:
@@ -54,6 +66,7 @@ def make_motif(
     pulse: Pulse,
     density: float,
     tempo_bpm: float | None = None,
+    weights: np.ndarray = _STEP_WEIGHTS,
 ) -> Motif:
     """A one-bar idea on an eighth grid: onsets drawn by `density` (between the felt beats
     less often at slow tempi), at least three notes, steps between them mostly small."""
@@ -74,9 +87,7 @@ def make_motif(
         end = onsets[k + 1] if k + 1 < len(onsets) else n_slots
         length = min((end - i) * slot, 1.5)
         rhythm.append((i * slot, length * (0.92 if end < n_slots else 0.8)))
-    contour = tuple(
-        int(s) for s in rng.choice(_STEP_CHOICES, size=len(rhythm) - 1, p=_STEP_WEIGHTS)
-    )
+    contour = tuple(int(s) for s in rng.choice(_STEP_CHOICES, size=len(rhythm) - 1, p=weights))
     return Motif(tuple(rhythm), contour)
 
 
@@ -132,6 +143,32 @@ def melody_range(register: tuple[int, int]) -> tuple[int, int]:
     return (60, 84) if hi - lo < 12 else (lo, hi)
 
 
+def coloured_tone(pitch: int, chord: Chord, tonic_pc: int, major: bool, lo: int, hi: int) -> int:
+    """The chord tone within a fourth of `pitch` that tells major from minor most (the
+    major key profile over the minor's on the tonic, or the reverse): a bright tune leans
+    on the major third and sixth, a dark one on the minor third, sixth and seventh."""
+    sign = 1.0 if major else -1.0
+    near = [nearest_pitch(pc, pitch, lo, hi) for pc in chord.pitch_classes]
+    near = [p for p in near if abs(p - pitch) <= 5] or [pitch]
+
+    def telling(p: int) -> tuple[float, int]:
+        degree = (p - tonic_pc) % 12
+        return sign * (KK_MAJOR[degree] - KK_MINOR[degree]), -abs(p - pitch)
+
+    return max(near, key=telling)
+
+
+def shifted_range(
+    sung: tuple[int, int], register: tuple[int, int], shift: float
+) -> tuple[int, int]:
+    """The tune's range moved by `shift` semitones, as far as the instrument reaches."""
+    lo, hi = sung
+    move = round(shift)
+    move = min(move, register[1] - hi) if move > 0 else max(move, register[0] - lo)
+    move = move if (move > 0) == (shift > 0) else 0
+    return lo + move, hi + move
+
+
 def section_centre(energy: float, lo: int, hi: int) -> float:
     """Where a section's tune starts in the range: low in a quiet verse, high in a full
     chorus, so a final chorus is sung at least as high as the first (the register follows
@@ -145,8 +182,11 @@ def write_melody(
     scale: tuple[int, ...],
     tonic_pc: int,
     rng: np.random.Generator,
+    shape: MelodyShape = _NEUTRAL,
 ) -> list[Note]:
-    lo, hi = melody_range(register)
+    """The tune, its range moved and its steps leaning as `shape` says (the valence)."""
+    lo, hi = shifted_range(melody_range(register), register, shape.shift)
+    weights = step_weights(shape)
     centre = (lo + hi) / 2
     pitch = nearest_pitch(tonic_pc, centre, lo, hi)
     motifs: dict[str, Motif] = {}
@@ -165,7 +205,7 @@ def write_melody(
         density = 0.3 + 0.45 * span.energy
         pitch = nearest_pitch(pitch % 12, section_centre(span.energy, lo, hi), lo, hi)
         key = span.name.lower().rstrip("0123456789 ")
-        motif = motifs.setdefault(key, make_motif(rng, pulse, density, timeline.tempo_bpm))
+        motif = motifs.setdefault(key, make_motif(rng, pulse, density, timeline.tempo_bpm, weights))
         for bar in range(span.start_bar, span.end_bar):
             chord = parse_chord(timeline.chords[bar])
             scale_pcs = bar_scale(scale, chord.pitch_classes)
@@ -195,13 +235,15 @@ def write_melody(
                     )
                 )
                 continue
-            bar_motif = motif.varied(rng) if position == 1 else motif
+            bar_motif = motif.varied(rng, weights) if position == 1 else motif
             for k, (onset, duration) in enumerate(bar_motif.rhythm):
                 if k > 0:
                     pitch = step_in_scale(pitch, bar_motif.contour[k - 1], scale_pcs, lo, hi)
                 strong = pulse.is_strong(onset)
                 if strong:
                     pitch = nearest_chord_tone(pitch, chord, lo, hi)
+                    if rng.random() < abs(shape.pull):
+                        pitch = coloured_tone(pitch, chord, tonic_pc, shape.pull > 0, lo, hi)
                 accent = 1.0 if strong else (0.88 if pulse.on_beat(onset) else offbeat_accent)
                 notes.append(
                     Note(

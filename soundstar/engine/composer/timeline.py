@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from soundstar.engine.composer.character import character_data
+from soundstar.engine.composer.colour import colour_chords
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.tonality import (
     Tonality,
@@ -215,6 +217,8 @@ def _chords_per_bar(
         chords.extend(progression[(position + i) % len(progression)] for i in range(span.n_bars))
         position = (position + span.n_bars) % len(progression)
         previous = progression
+    if chosen:  # the valence colours the chords we chose, never the person's
+        chords = colour_chords(chords, params.key, params.valence, character_data().valence)
     if loops:
         return _turnaround(chords, params.key)
     if n_bars >= 1:

@@ -13,6 +13,7 @@ import numpy as np
 
 from soundstar.engine.composer.arrange import Part, PartKind
 from soundstar.engine.composer.bass_part import write_bass
+from soundstar.engine.composer.character import Character
 from soundstar.engine.composer.comping import write_arp, write_comping, write_texture
 from soundstar.engine.composer.drums_part import (
     write_drums,
@@ -31,8 +32,9 @@ from soundstar.models import Note
 @dataclass(frozen=True)
 class WriteContext:
     """What every writer shares: the timeline, the key (scale and tonic pitch class), the
-    feel, the part's random stream, and the parts written so far (by their place in the
-    arrangement, as their writers returned them) for partners and doublings."""
+    feel, the part's random stream, the parts written so far (by their place in the
+    arrangement, as their writers returned them) for partners and doublings, and the
+    piece's character (valence, danceability, energy)."""
 
     timeline: Timeline
     scale: tuple[int, ...]
@@ -40,6 +42,7 @@ class WriteContext:
     feel: Feel
     rng: np.random.Generator
     written: Mapping[int, list[Note]]
+    character: Character
 
 
 Writer = Callable[[Part, WriteContext], list[Note]]
@@ -110,7 +113,9 @@ def _double(part: Part, ctx: WriteContext) -> list[Note]:
 
 
 def _melody(part: Part, ctx: WriteContext) -> list[Note]:
-    return write_melody(ctx.timeline, part.register, ctx.scale, ctx.tonic_pc, ctx.rng)
+    return write_melody(
+        ctx.timeline, part.register, ctx.scale, ctx.tonic_pc, ctx.rng, ctx.character.melody
+    )
 
 
 def _partner(part: Part, ctx: WriteContext) -> list[Note]:
@@ -131,12 +136,18 @@ def _chords(part: Part, ctx: WriteContext) -> list[Note]:
         ctx.rng,
         power_chords=part.power_chords,
         on_beats=part.keeps_beat,
+        shift=ctx.character.voicing_shift,
     )
 
 
 def _pad(part: Part, ctx: WriteContext) -> list[Note]:
     return write_comping(
-        ctx.timeline, part.register, part.style or "pad", ctx.rng, base_velocity=70
+        ctx.timeline,
+        part.register,
+        part.style or "pad",
+        ctx.rng,
+        base_velocity=70,
+        shift=ctx.character.voicing_shift,
     )
 
 
