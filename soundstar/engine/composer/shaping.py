@@ -23,6 +23,7 @@ import numpy as np
 
 from soundstar.engine.composer.arrange import Part, PartKind
 from soundstar.engine.composer.character import Character
+from soundstar.engine.composer.comping import is_idiom
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.models import Note
@@ -84,6 +85,11 @@ def _groups(notes: list[Note]) -> list[list[Note]]:
     return groups
 
 
+def plays_figure(part: Part) -> bool:
+    """Whether the part plays one of the idioms' figures (comping data `figures`)."""
+    return part.style is not None and is_idiom(part.style)
+
+
 def _thin(
     part: Part,
     notes: list[Note],
@@ -93,8 +99,10 @@ def _thin(
 ) -> list[Note]:
     """Drum strokes and chord hits between the felt beats kept with a chance that falls
     with the section's energy (a quiet player keeps the beat, drops the subdivisions);
-    with a loose groove, drum strokes off the downbeats drop out too (no steady beat)."""
-    if part.keeps_beat or not (part.is_drum or part.kind in _THINNED):
+    with a loose groove, drum strokes off the downbeats drop out too (no steady beat). A
+    part playing an idiom's figure (a banjo roll, palm-muted chugs) keeps every stroke: the
+    figure is the idiom, so energy reaches it through velocity alone."""
+    if part.keeps_beat or not (part.is_drum or part.kind in _THINNED) or plays_figure(part):
         return notes
     thin_below = character.data.energy.thin_below
     loose = character.looseness * character.data.danceability.drop_at_zero if part.is_drum else 0.0
