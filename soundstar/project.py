@@ -79,8 +79,14 @@ class Edit(_Model):
 
     kind: Literal["generate", "remake", "extend", "vary"]
     sections: list[int] = Field(default_factory=list, description="1-based sections changed")
+    kept: list[int] = Field(default_factory=list, description="1-based sections kept")
     seed: int | None = None
-    note: str = ""
+    identical_seconds: list[tuple[float, float]] = Field(
+        default_factory=list, description="spans sample-identical to the audio before the edit"
+    )
+    joins_seconds: list[tuple[float, float]] = Field(
+        default_factory=list, description="where kept audio meets new audio"
+    )
 
 
 class Project(_Model):

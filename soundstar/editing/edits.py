@@ -89,6 +89,22 @@ class EditResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        """The project's last history entry records what stayed and what changed."""
+        history = self.project.history
+        if history:
+            last = history[-1].model_copy(
+                update={
+                    "sections": self.changed,
+                    "kept": self.kept,
+                    "identical_seconds": [
+                        (round(a, 6), round(b, 6)) for a, b in self.identical_seconds
+                    ],
+                    "joins_seconds": [(round(a, 6), round(b, 6)) for a, b in self.joins_seconds],
+                }
+            )
+            self.project = self.project.model_copy(update={"history": [*history[:-1], last]})
+
     def summary(self) -> dict[str, object]:
         """What stayed and what changed, for a person (CLI, API, page)."""
         names = [s.name for s in self.project.sections]
