@@ -10,9 +10,13 @@ from typing import Any
 from soundstar.api.auth import Principal
 from soundstar.api.state import AppState
 from soundstar.editing.jobs import JobEdit, check_edit
+from soundstar.encoder.embedding import encode
+from soundstar.encoder.neighbours import neighbours
 from soundstar.errors import NotFoundError, ParameterError, QueueUnavailableError
 from soundstar.models import DURATION_MAX_S
 from soundstar.project import Project, load_project
+
+NEIGHBOUR_POOL = 200  # the caller's latest completed generations searched
 
 
 def owned_project(state: AppState, principal: Principal, generation_id: str) -> Project:
@@ -65,3 +69,25 @@ def submit_edit(
             "edits cannot be queued right now; nothing was started, try again shortly"
         ) from exc
     return job_id
+
+
+def like_liked(state: AppState, principal: Principal, limit: int) -> dict[str, Any]:
+    """ "More like this": the caller's own generations nearest, by control embedding, to
+    the ones they liked (latest feedback positive or audio rated 4 or 5)."""
+    liked_ids = state.store.feedback.liked_results(principal.user.id)
+    vectors: dict[str, list[float]] = {}
+    prompts: dict[str, str] = {}
+    for job in state.store.jobs.completed(principal.user.id, limit=NEIGHBOUR_POOL):
+        result = job.result
+        if result is None or result.parameters is None:
+            continue
+        vectors[job.id] = encode(result.parameters, result.plan).control
+        prompts[job.id] = result.prompt
+    liked = {i: vectors[i] for i in liked_ids if i in vectors}
+    return {
+        "liked": list(liked),
+        "neighbours": [
+            {"generation_id": gid, "prompt": prompts[gid], "similarity": sim, "nearest_liked": of}
+            for gid, sim, of in neighbours(liked, vectors, limit=limit)
+        ],
+    }

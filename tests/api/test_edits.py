@@ -152,3 +152,43 @@ def test_another_person_cannot_edit_or_read_the_project(api: Any, original: dict
         response = getattr(api.client, method)(path, headers=api.bob)
         assert response.status_code == 404, (path, response.text)
     assert api.client.get(f"/api/v1/generations/{gid}/project").status_code == 401
+
+
+@pytest.mark.slow
+def test_more_like_what_a_person_liked(api: Any, original: dict[str, Any]) -> None:
+    gid = original["generation_id"]
+    other = _done(
+        api,
+        api.client.post(
+            "/api/v1/aurora/generate",
+            json={
+                "prompt": "a slow solo cello lament in d minor",
+                "options": {"duration_seconds": 6, "sample_rate": 22050, "wait_seconds": 60},
+            },
+            headers=api.alice,
+        ),
+    )
+    varied = _done(
+        api,
+        api.client.post(
+            f"/api/v1/generations/{gid}/vary", json={"wait_seconds": 60}, headers=api.alice
+        ),
+    )
+    liked = api.client.post(
+        "/api/v1/aurora/feedback",
+        json={"generation_id": gid, "feedback_type": "positive"},
+        headers=api.alice,
+    )
+    assert liked.status_code < 300, liked.text
+    got = api.client.get("/api/v1/generations/liked/neighbours?limit=50", headers=api.alice)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["liked"] == [gid]
+    ranked = [n["generation_id"] for n in body["neighbours"]]
+    assert gid not in ranked
+    assert ranked.index(varied["generation_id"]) < ranked.index(other["generation_id"])
+    assert all(n["nearest_liked"] == gid for n in body["neighbours"])
+    sims = [n["similarity"] for n in body["neighbours"]]
+    assert sims == sorted(sims, reverse=True)
+    theirs = api.client.get("/api/v1/generations/liked/neighbours", headers=api.bob).json()
+    assert theirs == {"liked": [], "neighbours": []}

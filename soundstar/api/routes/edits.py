@@ -3,9 +3,9 @@ and the project a generation keeps; only its owner reaches them (others get 404)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -94,6 +94,15 @@ async def vary(
     return await _queued(
         state, caller, request, generation_id, body.wait_seconds, kind="vary", seed=body.seed
     )
+
+
+@router.get("/liked/neighbours")
+def liked_neighbours(
+    state: State, caller: Caller, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> dict[str, Any]:
+    """More like this: the caller's generations nearest (control embedding, cosine) to the
+    ones they liked, nearest first, each with the liked one it is nearest to."""
+    return editing.like_liked(state, caller, limit)
 
 
 @router.get("/{generation_id}/project")
