@@ -2,6 +2,7 @@
 
 import { initAuth } from "./auth.js";
 import { byId } from "./dom.js";
+import { initEdit } from "./edit.js";
 import { enhance, initEnhance } from "./enhance.js";
 import { generate, generating, initGenerate } from "./generate.js";
 import { initHistory } from "./history.js";
@@ -112,6 +113,7 @@ function start() {
   initEnhance(runAnalyseFor);
   initGenerate();
   initPlayer();
+  initEdit();
   initHistory();
   wireButtons();
   initAuth();
