@@ -149,6 +149,8 @@ def original_audio(
     earlier joins come out slightly otherwise, which a notice says)."""
     record = project.audio
     notices: list[str] = []
+    if record is None and audio_path is not None:
+        return _read_given(project, audio_path), notices
     if record is not None:
         path = audio_path or Path(record.file)
         path = path if path.is_absolute() else project_dir / path
@@ -172,6 +174,28 @@ def original_audio(
     rendered = _render(project, score, seed=project.engine.render_seed)
     channels = record.channels if record is not None else 2
     return _channels(rendered.audio, channels), notices
+
+
+def _read_given(project: Project, path: Path) -> np.ndarray:
+    """Audio a person pointed at for a project that names none: it must be there and at
+    the project's sample rate and length."""
+    if not path.is_file():
+        raise ParameterError(f"audio file {str(path)!r} does not exist", field="audio")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except sf.LibsndfileError as exc:
+        raise ParameterError(
+            f"audio file {str(path)!r} cannot be read: {exc}", field="audio"
+        ) from exc
+    expected = round(project.duration_seconds * project.engine.sample_rate)
+    if rate != project.engine.sample_rate or abs(data.shape[0] - expected) > 1:
+        raise ParameterError(
+            f"audio file {str(path)!r} is not this project's audio ({rate} Hz, "
+            f"{data.shape[0]} samples; the project has {project.engine.sample_rate} Hz, "
+            f"{expected})",
+            field="audio",
+        )
+    return np.ascontiguousarray(data.T)
 
 
 def _at(project: Project, bar: int, n_samples: int) -> int:
@@ -279,26 +303,32 @@ def continuation_names(project: Project, bars: int) -> list[str]:
     return [cycle[i % len(cycle)] for i in range(count - 1)] + [rules.ending]
 
 
-def extend(
-    project: Project, base: np.ndarray, *, to_seconds: float, seed: int | None = None
-) -> EditResult:
-    """The piece carried on to `to_seconds`: everything before its last section kept, then
-    new sections planned by the rules (development, the peak again) and an ending."""
-    last = project.sections[-1]
-    head_seconds = last.start_seconds
-    rest = to_seconds - head_seconds
+def check_extension(project: Project, to_seconds: float) -> None:
+    """Refuse a length an extension cannot reach: not longer than the piece, over the
+    longest piece, or leaving under the shortest piece after the last section's start."""
+    head_seconds = project.sections[-1].start_seconds
     if to_seconds <= project.duration_seconds or to_seconds > DURATION_MAX_S:
         raise ParameterError(
             f"--to must be longer than the piece ({project.duration_seconds:g} s) and at most "
             f"{DURATION_MAX_S:g} s, got {to_seconds:g}",
             field="to_seconds",
         )
-    if rest < DURATION_MIN_S:
+    if to_seconds - head_seconds < DURATION_MIN_S:
         raise ParameterError(
             f"--to must leave at least {DURATION_MIN_S:g} s after the last section's start "
             f"({head_seconds:g} s)",
             field="to_seconds",
         )
+
+
+def extend(
+    project: Project, base: np.ndarray, *, to_seconds: float, seed: int | None = None
+) -> EditResult:
+    """The piece carried on to `to_seconds`: everything before its last section kept, then
+    new sections planned by the rules (development, the peak again) and an ending."""
+    check_extension(project, to_seconds)
+    last = project.sections[-1]
+    rest = to_seconds - last.start_seconds
     started = time.perf_counter()
     seed = seed if seed is not None else _new_seed(set(project.section_seeds))
     params = project.parameters

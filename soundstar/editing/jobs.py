@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from soundstar.audio.loudness import integrated_loudness
 from soundstar.audio.midi import write_midi
 from soundstar.editing.assemble import project_score
-from soundstar.editing.edits import EditResult, extend, original_audio, remake, vary
+from soundstar.editing.edits import (
+    EditResult,
+    check_extension,
+    extend,
+    original_audio,
+    remake,
+    vary,
+)
 from soundstar.editing.files import write_edit
 from soundstar.errors import ParameterError
 from soundstar.models import (
@@ -57,11 +64,8 @@ def check_edit(edit: JobEdit, project: Project) -> None:
             f"section {edit.section} is out of range: the plan has {count} sections (1 to {count})",
             field="section",
         )
-    if edit.to_seconds is not None and edit.to_seconds <= project.duration_seconds:
-        raise ParameterError(
-            f"to_seconds must be longer than the piece ({project.duration_seconds:g} s)",
-            field="to_seconds",
-        )
+    if edit.to_seconds is not None:
+        check_extension(project, edit.to_seconds)
 
 
 def _edited(edit: JobEdit, project: Project, source_dir: Path) -> EditResult:

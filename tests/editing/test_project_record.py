@@ -84,3 +84,28 @@ def test_sections_that_do_not_follow_each_other_are_refused(original: Original) 
     bad.write_text(json.dumps(data))
     with pytest.raises(ParameterError, match="does not follow"):
         load_project(bad)
+
+
+def test_audio_given_beside_a_project_that_names_none_is_read_and_checked(
+    original: Original, tmp_path: Path
+) -> None:
+    bare = original.project.model_copy(update={"audio": None})
+    audio, _ = original_audio(bare, project_dir=tmp_path, audio_path=original.audio_file)
+    assert np.array_equal(audio, original.audio)
+    short = tmp_path / "short.wav"
+    import soundfile as sf
+
+    sf.write(str(short), original.audio[:, :1000].T, 44100)
+    with pytest.raises(ParameterError, match="not this project's audio"):
+        original_audio(bare, project_dir=tmp_path, audio_path=short)
+    with pytest.raises(ParameterError, match="does not exist"):
+        original_audio(bare, project_dir=tmp_path, audio_path=tmp_path / "none.wav")
+
+
+def test_a_changed_audio_file_is_not_spliced_into(original: Original, tmp_path: Path) -> None:
+    import soundfile as sf
+
+    changed = tmp_path / "changed.wav"
+    sf.write(str(changed), original.audio.T * 0.5, 44100)
+    with pytest.raises(ParameterError, match="not the audio this project wrote"):
+        original_audio(original.project, project_dir=tmp_path, audio_path=changed)

@@ -7,6 +7,7 @@
 import { fetchBlob, get, post } from "./api.js";
 import { byId, clock, el } from "./dom.js";
 import { downloadButtons } from "./downloads.js";
+import { trackFacts } from "./generate.js";
 import { loadTrack } from "./player.js";
 import { on } from "./state.js";
 
@@ -124,6 +125,7 @@ async function run(path, body, words) {
     await loadTrack(blob, job.structural_plan);
     byId("result").dataset.generationId = job.generation_id;
     byId("downloads").replaceChildren(...downloadButtons(job));
+    byId("result-facts").replaceChildren(...trackFacts(job));
     const project = await show(job.generation_id);
     byId("edit-summary").textContent = editSummary(project);
   } catch (exc) {
