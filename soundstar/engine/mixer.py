@@ -5,6 +5,8 @@ curve that follows the plan's energy, ducking under the kick when asked, panning
 send to one shared reverb. Then the bus: DC
 removed, glue compression, loudness normalised to the target (BS.1770) and a true-peak
 limiter at the ceiling, with up to three more passes while the limiter costs over 0.2 LU.
+The fixed gains the master applied come out (`MasterGains`) and can be given back, so a
+part of a piece rendered alone is mastered as it was in the whole.
 """
 
 from __future__ import annotations
@@ -341,9 +343,8 @@ def _master(
         limiter_gain *= total
         total = limiter_gain
     final_lufs = _loudness_with_gain(power, total, sample_rate)
-    for _ in range(
-        _LIMIT_PASSES if fixed is None else 0
-    ):  # peaky stems: the limiter eats part of each push
+    passes = _LIMIT_PASSES if fixed is None else 0  # a given push is applied as it is
+    for _ in range(passes):  # peaky stems: the limiter eats part of each push
         if target_lufs - final_lufs <= _LIMIT_SLACK_LU:
             break
         push *= np.float32(10.0 ** ((target_lufs - final_lufs) / 20.0))
