@@ -309,14 +309,14 @@ def check_extension(project: Project, to_seconds: float) -> None:
     head_seconds = project.sections[-1].start_seconds
     if to_seconds <= project.duration_seconds or to_seconds > DURATION_MAX_S:
         raise ParameterError(
-            f"--to must be longer than the piece ({project.duration_seconds:g} s) and at most "
-            f"{DURATION_MAX_S:g} s, got {to_seconds:g}",
+            f"the length to extend to (--to, to_seconds) must be longer than the piece "
+            f"({project.duration_seconds:g} s) and at most {DURATION_MAX_S:g} s, got {to_seconds:g}",
             field="to_seconds",
         )
     if to_seconds - head_seconds < DURATION_MIN_S:
         raise ParameterError(
-            f"--to must leave at least {DURATION_MIN_S:g} s after the last section's start "
-            f"({head_seconds:g} s)",
+            f"the length to extend to (--to, to_seconds) must leave at least "
+            f"{DURATION_MIN_S:g} s after the last section's start ({head_seconds:g} s)",
             field="to_seconds",
         )
 
