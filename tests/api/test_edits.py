@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -192,3 +193,50 @@ def test_more_like_what_a_person_liked(api: Any, original: dict[str, Any]) -> No
     assert sims == sorted(sims, reverse=True)
     theirs = api.client.get("/api/v1/generations/liked/neighbours", headers=api.bob).json()
     assert theirs == {"liked": [], "neighbours": []}
+
+
+@pytest.mark.slow
+def test_an_mp3_track_is_remade_from_its_project_and_a_lost_project_is_a_404(
+    api: Any,
+) -> None:
+    made = _done(
+        api,
+        api.client.post(
+            "/api/v1/aurora/generate",
+            json={
+                "prompt": PROMPT,
+                "options": {
+                    "duration_seconds": 12,
+                    "sample_rate": 22050,
+                    "output_format": "mp3",
+                    "wait_seconds": 60,
+                    "seed": 3,
+                    "stems": False,
+                },
+            },
+            headers=api.alice,
+        ),
+    )
+    gid = made["generation_id"]
+    remade = _done(
+        api,
+        api.client.post(
+            f"/api/v1/generations/{gid}/sections/1/remake",
+            json={"wait_seconds": 60},
+            headers=api.alice,
+        ),
+    )
+    assert remade["status"] == "completed", remade.get("error")
+    notices = " ".join(n["message"] for n in remade.get("notices", []))
+    assert "cannot be spliced" in notices  # lossy audio: the project is rendered again
+    assert "remake: changed 1" in notices
+    job = api.store.jobs.get(gid, api.alice_id)
+    assert job is not None and job.files is not None
+    Path(job.files["project"]).unlink()
+    for method, path in (
+        ("post", f"/api/v1/generations/{gid}/sections/1/remake"),
+        ("get", f"/api/v1/generations/{gid}/project"),
+    ):
+        response = getattr(api.client, method)(path, headers=api.alice)
+        assert response.status_code == 404, response.text
+        assert "project" in response.json()["error"]["message"]
