@@ -1,4 +1,4 @@
-"""The `soundstar` command: generate, analyze, parse, plan, serve, worker, keys, db.
+"""The `soundstar` command: generate, remake, extend, vary, analyze, parse, plan, serve, worker, keys, db.
 
 Every error ends the command with one line on stderr and a non-zero exit
 status; nothing half-written is left behind.
@@ -189,6 +189,12 @@ def generate(
             "the prompt does not state them.",
         ),
     ] = None,
+    project_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--project", help="Also write the project (to remake, extend or vary it later)."
+        ),
+    ] = None,
 ) -> None:
     """Render a track from a prompt."""
     from pydantic import ValidationError
@@ -237,6 +243,7 @@ def generate(
             midi_path=midi,
             stems_dir=stems,
             plan_path=plan_file,
+            project_path=project_file,
             target_lufs=loudness,
             parameters=given_params,
             plan=given_plan,
@@ -309,6 +316,135 @@ def analyze(
             f"  {segment.start_seconds:7.1f}–{segment.end_seconds:7.1f} s  "
             f"{segment.loudness_lufs:6.1f} LUFS  energy {segment.energy:.2f} {bar}"
         )
+
+
+ProjectFile = Annotated[
+    Path, typer.Argument(help="The project file `generate --project` (or an edit) wrote.")
+]
+EditOutput = Annotated[Path, typer.Option("-o", "--output", help="Audio file to write.")]
+ProjectOut = Annotated[
+    Path | None, typer.Option("--project", help="Also write the edited track's project.")
+]
+OriginalAudio = Annotated[
+    Path | None,
+    typer.Option(
+        "--audio",
+        help="The original's audio (WAV or FLAC) when it is not where the project says.",
+    ),
+]
+EditSeed = Annotated[int | None, typer.Option("--seed", help="Seed of the new material.")]
+EditFormat = Annotated[
+    str | None, typer.Option("--format", help="wav, flac or mp3 (default: from the file name).")
+]
+EditJson = Annotated[bool, typer.Option("--json", help="Print what changed and stayed as JSON.")]
+
+
+def _edited(kind: str, output: Path, as_json: bool, run: Any) -> None:
+    """Run an edit body and report what changed and what stayed."""
+    from soundstar.editing.commands import describe
+
+    result, _written = run()
+    if as_json:
+        _print_json({"kind": kind, "audio": str(output), **result.summary()})
+    else:
+        for line in describe(kind, result, output):
+            typer.echo(line)
+    for notice in result.notices:
+        typer.echo(f"  info: {notice}", err=True)
+
+
+@app.command()
+def remake(
+    project: ProjectFile,
+    section: Annotated[
+        int, typer.Option("--section", help="Section to rewrite, 1-based as the plan lists it.")
+    ],
+    output: EditOutput = Path("remake.wav"),
+    seed: EditSeed = None,
+    project_out: ProjectOut = None,
+    audio: OriginalAudio = None,
+    fmt: EditFormat = None,
+    as_json: EditJson = False,
+) -> None:
+    """Rewrite one section; the rest stays sample-identical outside short joins."""
+    from soundstar.editing.commands import run_remake
+
+    if seed is not None and seed < 0:
+        _fail("--seed must be zero or positive")
+    audio_format = _resolve_format(fmt, output)
+    _edited(
+        "remake",
+        output,
+        as_json,
+        lambda: run_remake(
+            project,
+            section=section,
+            seed=seed,
+            output=output,
+            project_out=project_out,
+            audio=audio,
+            format=audio_format,
+        ),
+    )
+
+
+@app.command()
+def extend(
+    project: ProjectFile,
+    to: Annotated[float, typer.Option("--to", help="Length of the extended track, seconds.")],
+    output: EditOutput = Path("extended.wav"),
+    seed: EditSeed = None,
+    project_out: ProjectOut = None,
+    audio: OriginalAudio = None,
+    fmt: EditFormat = None,
+    as_json: EditJson = False,
+) -> None:
+    """Continue the track to --to seconds: all before its last section kept, new sections
+    and an ending after."""
+    from soundstar.editing.commands import run_extend
+
+    if seed is not None and seed < 0:
+        _fail("--seed must be zero or positive")
+    audio_format = _resolve_format(fmt, output)
+    _edited(
+        "extend",
+        output,
+        as_json,
+        lambda: run_extend(
+            project,
+            to_seconds=to,
+            seed=seed,
+            output=output,
+            project_out=project_out,
+            audio=audio,
+            format=audio_format,
+        ),
+    )
+
+
+@app.command()
+def vary(
+    project: ProjectFile,
+    output: EditOutput = Path("variation.wav"),
+    seed: EditSeed = None,
+    project_out: ProjectOut = None,
+    fmt: EditFormat = None,
+    as_json: EditJson = False,
+) -> None:
+    """The same song played again differently: same plan, lineup, tempo and key, new parts."""
+    from soundstar.editing.commands import run_vary
+
+    if seed is not None and seed < 0:
+        _fail("--seed must be zero or positive")
+    audio_format = _resolve_format(fmt, output)
+    _edited(
+        "vary",
+        output,
+        as_json,
+        lambda: run_vary(
+            project, seed=seed, output=output, project_out=project_out, format=audio_format
+        ),
+    )
 
 
 @app.command()

@@ -557,6 +557,7 @@ class OutputFiles(_Model):
     midi: str | None = None
     stems: dict[str, str] = Field(default_factory=dict)
     plan: str | None = None
+    project: str | None = None
 
 
 class GenerationResult(_Model):

@@ -29,10 +29,11 @@ from soundstar.aurora.preprocess import check_prompt as check_prompt  # the serv
 from soundstar.aurora.refit import as_played, refit
 from soundstar.config import get_settings
 from soundstar.controls import apply_to_parameters
+from soundstar.editing.files import audio_record
 from soundstar.engine.composer import compose
 from soundstar.engine.loop import render_loop
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
-from soundstar.engine.render import ProgressFn, render_score
+from soundstar.engine.render import ProgressFn, RenderResult, render_score
 from soundstar.errors import OutputError, ParameterError, SoundstarError
 from soundstar.like import like, like_notice
 from soundstar.loops import (
@@ -56,6 +57,14 @@ from soundstar.models import (
     ParsedParameters,
     Score,
     StructuralPlan,
+)
+from soundstar.project import (
+    Composition,
+    Edit,
+    EngineRecord,
+    Project,
+    save_project,
+    sections_of,
 )
 from soundstar.settle import settle
 
@@ -87,6 +96,9 @@ class GenerateRequest(BaseModel):
     midi_path: Path | None = None
     stems_dir: Path | None = None
     plan_path: Path | None = None
+    project_path: Path | None = Field(
+        default=None, description="also write the project record (soundstar.project) here"
+    )
     target_lufs: float = Field(default=-14.0, ge=-40.0, le=-5.0)
     check_length: bool = True
     parameters: MusicalParameters | None = Field(
@@ -117,9 +129,15 @@ def _check_request(request: GenerateRequest) -> None:
             + ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES),
             field="sample_rate",
         )
-    for path in (request.output_path, request.midi_path, request.plan_path):
+    for path in (request.output_path, request.midi_path, request.plan_path, request.project_path):
         if path is not None:
             check_output_path(path)
+    if request.loop and request.project_path is not None:
+        raise ParameterError(
+            "a loop has no project: its tails are wrapped onto its start, so it has no sections "
+            "to remake or extend (leave out --project, or --loop)",
+            field="project_path",
+        )
     if request.stems_dir is not None:
         directory = request.stems_dir
         if directory.exists() and not directory.is_dir():
@@ -272,19 +290,21 @@ def generate(
     report("understand", 1.0)
 
     start = time.perf_counter()
+    composed_plan = plan
     score: Score = compose(params, plan, seed=seed, loops=request.loop)
     plan = as_played(plan, score)
     timings["compose"] = (time.perf_counter() - start) * 1000
     stages.append("compose")
     _scaled(progress, "compose")("compose", 1.0)
 
+    options = engine or engine_options_from_settings(get_settings().engine)
     rendered = (render_loop if request.loop else render_score)(
         score,
         sample_rate=request.sample_rate,
         seed=seed,
         target_lufs=request.target_lufs,
         progress=_scaled(progress, "synthesis"),
-        options=engine or engine_options_from_settings(get_settings().engine),
+        options=options,
     )
     timings.update(rendered.timings_ms)
     stages.extend(rendered.stages_run)
@@ -326,6 +346,12 @@ def generate(
             tmp.replace(request.plan_path)
             files.plan = str(request.plan_path)
             written.append(request.plan_path)
+        if request.project_path is not None:
+            project = project_record(
+                request, params, plan, composed_plan, score, seed, options, rendered
+            )
+            files.project = str(save_project(project, request.project_path))
+            written.append(request.project_path)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -367,6 +393,45 @@ def generate(
             "integrated_lufs": round(rendered.lufs, 2),
             "true_peak_dbtp": round(rendered.true_peak_dbtp, 2),
         },
+    )
+
+
+def project_record(
+    request: GenerateRequest,
+    params: MusicalParameters,
+    plan: StructuralPlan,
+    composed_plan: StructuralPlan,
+    score: Score,
+    seed: int,
+    options: EngineOptions,
+    rendered: RenderResult,
+) -> Project:
+    """The project of a generation whose audio has been written to `request.output_path`."""
+    n_sections = len(score.sections)
+    return Project(
+        prompt=request.prompt,
+        parameters=params,
+        plan=plan,
+        compositions=[Composition(plan=composed_plan, duration_seconds=params.duration_seconds)],
+        sections=sections_of(score, [seed] * n_sections, [0] * n_sections),
+        engine=EngineRecord(
+            sample_rate=request.sample_rate,
+            render_seed=seed,
+            target_lufs=request.target_lufs,
+            options=options,
+            synthesis=rendered.synthesis,
+        ),
+        master=rendered.master,
+        duration_seconds=params.duration_seconds,
+        audio=audio_record(
+            request.output_path,
+            project_path=request.project_path,
+            format=request.output_format,
+            bit_depth=request.bit_depth,
+            channels=request.channels,
+            n_samples=int(rendered.audio.shape[-1]),
+        ),
+        history=[Edit(kind="generate", sections=list(range(1, n_sections + 1)), seed=seed)],
     )
 
 

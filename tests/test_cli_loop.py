@@ -69,3 +69,11 @@ def test_bad_clips_and_options_exit_non_zero_with_one_line_and_no_file(tmp_path:
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.wav"]
+
+
+def test_a_loop_has_no_project_to_edit_and_says_so(tmp_path: Path) -> None:
+    out, project = tmp_path / "loop.wav", tmp_path / "loop.json"
+    proc = run("generate", PROMPT, "--loop", "-o", str(out), "--project", str(project))
+    assert proc.returncode == 2
+    assert "loop has no project" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not out.exists() and not project.exists()

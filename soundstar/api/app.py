@@ -22,7 +22,7 @@ from soundstar.api.openapi import install_strict_openapi
 from soundstar.api.ratelimit import RateLimiter
 from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
-from soundstar.api.routes import clip, codex, embeddings, generations, stream, system
+from soundstar.api.routes import clip, codex, edits, embeddings, generations, stream, system
 from soundstar.api.service import FEEDBACK_THROTTLE_S
 from soundstar.api.state import AppState
 from soundstar.aurora.builders import build_aurora
@@ -198,6 +198,7 @@ def create_app(
         system.router,
         aurora_routes.router,
         codex.router,
+        edits.router,
         generations.router,
         embeddings.router,
         clip.router,

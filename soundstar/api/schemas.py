@@ -336,6 +336,7 @@ class GenerationFiles(BaseModel):
     audio: str | None = None
     midi: str | None = None
     plan: str | None = None
+    project: str | None = None
     stems: dict[str, str] = Field(default_factory=dict)
 
 

@@ -23,7 +23,7 @@ from soundstar.models import (
 )
 from soundstar.store.schemas import JobRecord
 
-FILE_KINDS = ("audio", "midi", "plan")
+FILE_KINDS = ("audio", "midi", "plan", "project")
 
 
 def _part(vector: list[float], name: str) -> list[float]:

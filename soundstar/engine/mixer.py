@@ -5,6 +5,8 @@ curve that follows the plan's energy, ducking under the kick when asked, panning
 send to one shared reverb. Then the bus: DC
 removed, glue compression, loudness normalised to the target (BS.1770) and a true-peak
 limiter at the ceiling, with up to three more passes while the limiter costs over 0.2 LU.
+The fixed gains the master applied come out (`MasterGains`) and can be given back, so a
+part of a piece rendered alone is mastered as it was in the whole.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from soundstar.audio.loudness import (
     block_energies,
@@ -62,6 +65,26 @@ class StemInput:
     equalised: bool = False
 
 
+class MasterGains(BaseModel):
+    """What the master applied beyond the signal-following glue and limiter: the loudness
+    pre-gain, the make-up after the glue, the limiter push, the DC removed and the energy
+    the section dynamics are relative to. Given back to `mix`, a part of a piece is
+    mastered as it was in the whole, not normalised again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pre_gain_db: float = 0.0
+    makeup_db: float = 0.0
+    push_db: float = 0.0
+    dc_offset: tuple[float, float] = (0.0, 0.0)
+    energy_peak: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @property
+    def gain_db(self) -> float:
+        """The master's fixed gain, in dB, before the glue's and the limiter's curves."""
+        return self.pre_gain_db + self.makeup_db + self.push_db
+
+
 @dataclass
 class MixResult:
     audio: np.ndarray  # (2, n) float32, mastered
@@ -70,6 +93,7 @@ class MixResult:
     stems: dict[str, np.ndarray] = field(default_factory=dict)
     lufs: float = float("-inf")
     true_peak_dbtp: float = float("-inf")
+    master: MasterGains = field(default_factory=MasterGains)
 
 
 def _check_stems(stems: Sequence[StemInput]) -> int:
@@ -96,7 +120,10 @@ def _check_stems(stems: Sequence[StemInput]) -> int:
     return lengths.pop()
 
 
-def _energy_gain(envelope: np.ndarray | None, n: int, range_db: float) -> np.ndarray | None:
+def _energy_gain(
+    envelope: np.ndarray | None, n: int, range_db: float, peak: float | None
+) -> np.ndarray | None:
+    """Per-sample gain of the section dynamics, relative to `peak` (None: the envelope's own)."""
     if envelope is None:
         return None
     env = np.asarray(envelope, dtype=np.float32)
@@ -105,7 +132,8 @@ def _energy_gain(envelope: np.ndarray | None, n: int, range_db: float) -> np.nda
     if not np.all(np.isfinite(env)):
         raise ParameterError("energy_envelope holds NaN or infinite values")
     env = np.clip(env, 0.0, 1.0)
-    return np.asarray(10.0 ** (range_db * (env - float(env.max())) / 20.0), dtype=np.float32)
+    top = float(env.max()) if peak is None else peak
+    return np.asarray(10.0 ** (range_db * (env - top) / 20.0), dtype=np.float32)
 
 
 def _place(stem: StemInput, audio: np.ndarray) -> np.ndarray:
@@ -166,17 +194,28 @@ def mix(
     sidechain: bool = False,
     sidechain_onsets_s: np.ndarray | None = None,
     production: Production | None = None,
+    master: MasterGains | None = None,
 ) -> MixResult:
     """Mix and master `stems` to `target_lufs` integrated with true peak <= `ceiling_dbtp`,
     with the reverb, ducking, bus and section dynamics of `production` (default: the
-    default production); each stem's own channel settings come with it."""
+    default production); each stem's own channel settings come with it. Given `master`
+    (what a whole piece's master applied), those gains are applied instead of measured."""
     if sample_rate <= 0:
         raise ParameterError("sample_rate must be positive", field="sample_rate")
     if not -40.0 <= target_lufs <= 0.0 or not -20.0 <= ceiling_dbtp <= 0.0:
         raise ParameterError("target_lufs must be in [-40, 0] and ceiling_dbtp in [-20, 0]")
     n = _check_stems(stems)
     production = production or default_production()
-    energy = _energy_gain(energy_envelope, n, production.energy_range_db)
+    energy = _energy_gain(
+        energy_envelope, n, production.energy_range_db, master.energy_peak if master else None
+    )
+    energy_peak = (
+        master.energy_peak
+        if master is not None
+        else float(np.clip(np.max(energy_envelope), 0.0, 1.0))
+        if energy_envelope is not None
+        else 1.0
+    )
     duck = None
     if sidechain:
         onsets = sidechain_onsets_s
@@ -231,13 +270,19 @@ def mix(
             name = "_" + name
         processed[name] = wet
         bus += wet
-    bus -= bus.mean(axis=1, keepdims=True)
-    audio, lufs, peak_dbtp, gain = _master(
-        bus, sample_rate, target_lufs, ceiling_dbtp, production.bus
+    dc = bus.mean(axis=1) if master is None else np.array(master.dc_offset, dtype=np.float32)
+    bus -= dc[:, None]
+    audio, lufs, peak_dbtp, gain, gains = _master(
+        bus, sample_rate, target_lufs, ceiling_dbtp, production.bus, master
     )
     for placed in processed.values():
         placed *= gain
-    return MixResult(audio=audio, stems=processed, lufs=lufs, true_peak_dbtp=peak_dbtp)
+    applied = gains.model_copy(
+        update={"dc_offset": (float(dc[0]), float(dc[1])), "energy_peak": energy_peak}
+    )
+    return MixResult(
+        audio=audio, stems=processed, lufs=lufs, true_peak_dbtp=peak_dbtp, master=applied
+    )
 
 
 def _master(
@@ -246,20 +291,26 @@ def _master(
     target_lufs: float,
     ceiling_dbtp: float,
     settings: BusCompressor,
-) -> tuple[np.ndarray, float, float, np.ndarray]:
+    fixed: MasterGains | None = None,
+) -> tuple[np.ndarray, float, float, np.ndarray, MasterGains]:
     """Glue compression, loudness normalisation and true-peak limiting of the stereo bus;
-    returns the master, its loudness and true peak, and the gain curve it applied."""
+    returns the master, its loudness and true peak, the gain curve it applied and its
+    fixed gains. Given `fixed`, its gains are applied and nothing is normalised."""
 
-    def silent() -> tuple[np.ndarray, float, float, np.ndarray]:
-        return np.zeros_like(bus), -math.inf, -math.inf, np.zeros(bus.shape[1], np.float32)
+    def silent() -> tuple[np.ndarray, float, float, np.ndarray, MasterGains]:
+        zeros = np.zeros(bus.shape[1], np.float32)
+        return np.zeros_like(bus), -math.inf, -math.inf, zeros, fixed or MasterGains()
 
     if not np.any(bus):
         return silent()
     power = weighted_power(bus, sample_rate=sample_rate)
-    loudness = gate_blocks(block_energies(power, sample_rate=sample_rate))
-    if not math.isfinite(loudness):
-        return silent()
-    pre_gain_db = target_lufs - loudness
+    if fixed is None:
+        loudness = gate_blocks(block_energies(power, sample_rate=sample_rate))
+        if not math.isfinite(loudness):
+            return silent()
+        pre_gain_db = target_lufs - loudness
+    else:
+        pre_gain_db = fixed.pre_gain_db
     pre_gain = np.float32(10.0 ** (pre_gain_db / 20.0))
     # The detector is level-linear, so compressing `bus * pre_gain` equals compressing `bus`
     # with the threshold moved by -pre_gain_db, without a second copy of the bus.
@@ -273,20 +324,27 @@ def _master(
         knee_db=settings.knee_db,
     )
     glue *= pre_gain
-    glued_lufs = _loudness_with_gain(power, glue, sample_rate)
-    glue *= np.float32(10.0 ** ((target_lufs - glued_lufs) / 20.0))
+    makeup_db = (
+        target_lufs - _loudness_with_gain(power, glue, sample_rate)
+        if fixed is None
+        else fixed.makeup_db
+    )
+    glue *= np.float32(10.0 ** (makeup_db / 20.0))
     bus *= glue[None, :]  # the bus is ours (built in `mix`): drive it in place
     driven = bus
+    push = np.float32(1.0 if fixed is None else 10.0 ** (fixed.push_db / 20.0))
     limited, peak, limiter_gain = limit_true_peak(
-        driven, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp
+        driven * push if fixed is not None else driven,
+        sample_rate=sample_rate,
+        ceiling_dbtp=ceiling_dbtp,
     )
-    total = glue
+    total = glue * push if fixed is not None else glue
     if limiter_gain is not None:  # the limiter's gain curve is a new array: take it over
-        limiter_gain *= glue
+        limiter_gain *= total
         total = limiter_gain
     final_lufs = _loudness_with_gain(power, total, sample_rate)
-    push = np.float32(1.0)
-    for _ in range(_LIMIT_PASSES):  # peaky stems: the limiter eats part of each push
+    passes = _LIMIT_PASSES if fixed is None else 0  # a given push is applied as it is
+    for _ in range(passes):  # peaky stems: the limiter eats part of each push
         if target_lufs - final_lufs <= _LIMIT_SLACK_LU:
             break
         push *= np.float32(10.0 ** ((target_lufs - final_lufs) / 20.0))
@@ -298,4 +356,9 @@ def _master(
     out = limited.astype(np.float32, copy=False)  # a new array from the limiter: ours
     np.clip(out, -1.0, 1.0, out=out)
     peak_db = 20.0 * math.log10(peak) if peak > 0 else float("-inf")
-    return out, final_lufs, peak_db, np.asarray(total, dtype=np.float32)
+    gains = MasterGains(
+        pre_gain_db=float(pre_gain_db),
+        makeup_db=float(makeup_db),
+        push_db=float(20.0 * math.log10(float(push))),
+    )
+    return out, final_lufs, peak_db, np.asarray(total, dtype=np.float32), gains

@@ -19,7 +19,7 @@ from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
 from soundstar.engine.effects import vinyl_noise
 from soundstar.engine.humanise import perform
-from soundstar.engine.mixer import StemInput, equalise, mix
+from soundstar.engine.mixer import MasterGains, StemInput, equalise, mix
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
 from soundstar.engine.production import Chain, Production, production_for
 from soundstar.engine.rave import RaveCodec, rave_status
@@ -52,6 +52,11 @@ class RenderResult:
     synthesis: dict[str, Synthesis] = field(default_factory=dict)  # track → sampler | ddsp
     rave: dict[str, str] = field(default_factory=dict)  # {"status": "run"|"skipped", "reason"}
     notices: list[str] = field(default_factory=list)  # for the person: fallbacks, skipped stages
+    master: MasterGains = field(default_factory=MasterGains)  # the gains the master applied
+
+    @property
+    def master_gain_db(self) -> float:
+        return self.master.gain_db
 
 
 def _plan_track(
@@ -261,6 +266,7 @@ def render_score(
     ceiling_dbtp: float = -1.0,
     progress: ProgressFn | None = None,
     options: EngineOptions | None = None,
+    master: MasterGains | None = None,
 ) -> RenderResult:
     """Synthesize every track of `score` and master the mix to the loudness target.
 
@@ -270,6 +276,8 @@ def render_score(
     knowledge-base genre id), which picks the production of data/mix.yaml: its own, its
     nearest parent's, or the default. The notes are played as that style's players play
     them: off the grid by its humanisation (`humanise.perform`), the same for a seed.
+    `master` (a render's `master`) masters with those gains instead of normalising, so a
+    part of a piece sits at the level it had in it.
     """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
@@ -370,6 +378,7 @@ def render_score(
         sidechain=score.sidechain and bool(kick_onsets),
         sidechain_onsets_s=np.array(sorted(kick_onsets)) if kick_onsets else None,
         production=production,
+        master=master,
     )
     timings["mix"] = (time.perf_counter() - start) * 1000
     if progress is not None:
@@ -387,4 +396,5 @@ def render_score(
         synthesis=synthesis,
         rave=rave,
         notices=notices,
+        master=mixed.master,
     )

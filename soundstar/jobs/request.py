@@ -24,6 +24,7 @@ from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
 from soundstar.audio.listen import ClipAnalysis
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import Settings
+from soundstar.editing.jobs import PROJECT_NAME, JobEdit, run_edit_job
 from soundstar.engine.options import engine_options_from_settings
 from soundstar.errors import OutputError, ParameterError, SoundstarError
 from soundstar.loops import LOOP_BARS_MAX
@@ -76,6 +77,9 @@ class JobRequest(BaseModel):
     loop: bool = False
     loop_bars: int | None = Field(default=None, ge=1, le=LOOP_BARS_MAX)
     like: ClipAnalysis | None = None
+    edit: JobEdit | None = Field(
+        default=None, description="remake, extend or vary another generation instead"
+    )
 
     @field_validator("sample_rate")
     @classmethod
@@ -174,6 +178,8 @@ def _generate_request(request: JobRequest, work: Path) -> GenerateRequest:
         "sample_rate": request.sample_rate,
         "midi_path": work / MIDI_NAME,
         "plan_path": work / PLAN_NAME,
+        # a loop's tails are wrapped onto its head: it has no sections to remake or extend
+        "project_path": None if request.loop else work / PROJECT_NAME,
         "stems_dir": work / STEMS_DIR if request.stems else None,
     }
     for name in _PASS_THROUGH:
@@ -209,12 +215,19 @@ def _publish(result: GenerationResult, work: Path, final: Path) -> OutputFiles:
         audio=_moved(files.audio, work, final),
         midi=_moved(files.midi, work, final),
         plan=_moved(files.plan, work, final),
+        project=_moved(files.project, work, final),
         stems={name: str(_moved(path, work, final)) for name, path in files.stems.items()},
     )
 
 
 def _files_json(files: OutputFiles) -> dict[str, Any]:
-    return {"audio": files.audio, "midi": files.midi, "plan": files.plan, "stems": files.stems}
+    return {
+        "audio": files.audio,
+        "midi": files.midi,
+        "plan": files.plan,
+        "project": files.project,
+        "stems": files.stems,
+    }
 
 
 def _without_paths(message: str, settings: Settings) -> str:
@@ -243,13 +256,25 @@ def execute(
         request = parse_request(job.request)
         work.mkdir()
         with _Lease(store, job.id, worker_id, lease_s) as lease:
-            result = generate(
-                _generate_request(request, work),
-                aurora=aurora,
-                progress=_Progress(store, job.id, worker_id, lease),
-                generation_id=job.id,
-                engine=engine_options_from_settings(settings.engine),
-            )
+            if request.edit is not None:
+                result = run_edit_job(
+                    request.edit,
+                    source_dir=job_dir(settings, request.edit.source),
+                    work=work,
+                    output_format=request.output_format,
+                    generation_id=job.id,
+                    audio_name=AUDIO_NAME,
+                    midi_name=MIDI_NAME,
+                    plan_name=PLAN_NAME,
+                )
+            else:
+                result = generate(
+                    _generate_request(request, work),
+                    aurora=aurora,
+                    progress=_Progress(store, job.id, worker_id, lease),
+                    generation_id=job.id,
+                    engine=engine_options_from_settings(settings.engine),
+                )
             if lease.lost.is_set() or not store.jobs.heartbeat(job.id, worker_id, lease_s):
                 raise _LeaseLost(job.id)
             files = _publish(result, work, final)

@@ -12,6 +12,8 @@ from soundstar.store.database import Database
 from soundstar.store.schemas import FeedbackCreate, FeedbackRecord
 from soundstar.store.tables import Feedback, GenerationJob
 
+LIKED_RATING = 4
+
 
 def _record(row: Feedback) -> FeedbackRecord:
     return FeedbackRecord.model_validate(
@@ -66,3 +68,20 @@ class FeedbackRepository:
                 .order_by(Feedback.created_at, Feedback.id)
             ).all()
             return [_record(r) for r in rows]
+
+    def liked_results(self, user_id: int) -> list[str]:
+        """The generations `user_id` likes: those whose latest feedback is positive or
+        rates the audio 4 or 5, newest first."""
+        with self._db.session() as s:
+            rows = s.scalars(
+                select(Feedback)
+                .where(Feedback.user_id == user_id, Feedback.result_id.is_not(None))
+                .order_by(Feedback.created_at, Feedback.id)
+            ).all()
+        latest = {row.result_id: row for row in rows}
+        liked = [
+            result
+            for result, row in latest.items()
+            if row.feedback_type == "positive" or (row.audio_quality_rating or 0) >= LIKED_RATING
+        ]
+        return [r for r in reversed(liked) if r is not None]

@@ -500,6 +500,17 @@ class JobRepository:
             )
             return _record(row) if row else None
 
+    def completed(self, user_id: int, limit: int = 200) -> list[JobRecord]:
+        """The user's latest `limit` completed generations, newest first."""
+        with self._db.session() as s:
+            rows = s.scalars(
+                select(GenerationJob)
+                .where(GenerationJob.user_id == user_id, GenerationJob.status == "completed")
+                .order_by(GenerationJob.created_at.desc(), GenerationJob.id.desc())
+                .limit(limit)
+            ).all()
+            return [_record(r) for r in rows]
+
     def history(
         self,
         user_id: int,

@@ -3,6 +3,7 @@
 import { initAuth } from "./auth.js";
 import { initClip } from "./clip.js";
 import { byId } from "./dom.js";
+import { initEdit } from "./edit.js";
 import { enhance, initEnhance } from "./enhance.js";
 import { generate, generating, initGenerate } from "./generate.js";
 import { initHistory } from "./history.js";
@@ -114,6 +115,7 @@ function start() {
   initGenerate();
   initClip();
   initPlayer();
+  initEdit();
   initHistory();
   wireButtons();
   initAuth();
