@@ -22,7 +22,7 @@ from soundstar.api.openapi import install_strict_openapi
 from soundstar.api.ratelimit import RateLimiter
 from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
-from soundstar.api.routes import codex, embeddings, generations, stream, system
+from soundstar.api.routes import codex, embeddings, generations, live, stream, system
 from soundstar.api.service import FEEDBACK_THROTTLE_S
 from soundstar.api.state import AppState
 from soundstar.aurora.builders import build_aurora
@@ -196,6 +196,7 @@ def create_app(
         generations.router,
         embeddings.router,
         stream.router,
+        live.router,
     ):
         app.include_router(router)
     if system.STATIC_DIR.is_dir():

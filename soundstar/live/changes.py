@@ -89,4 +89,7 @@ def applied(
     """The parameters and mutes once `override` is set (the value checked here)."""
     if override.name == MUTE:
         return params, read_mutes(override.value)
-    return apply_to_parameters(params, [override]), muted
+    try:
+        return apply_to_parameters(params, [override]), muted
+    except ParameterError as exc:  # the reading is `--set`'s; the words fit any surface
+        raise ParameterError(exc.message.removeprefix("--set "), field=override.name) from None
