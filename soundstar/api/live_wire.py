@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from soundstar.live.session import LiveBlock
-from soundstar.models import PROMPT_MAX_CHARS
+from soundstar.models import PROMPT_MAX_CHARS, MusicalParameters
 
 SampleRate = Literal[22050, 32000, 44100, 48000]
 _HEADER = struct.Struct("<I")
@@ -29,6 +29,9 @@ class StartMessage(_Message):
     sample_rate: SampleRate = 44100
     lead_seconds: float = Field(
         default=1.0, ge=0.2, le=10.0, description="how far ahead of playback to render"
+    )
+    parameters: MusicalParameters | None = Field(
+        default=None, description="play these parameters (as the person adjusted them)"
     )
 
 

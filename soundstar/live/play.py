@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES, check_output_path, write_audio
+from soundstar.aurora.preprocess import check_prompt
 from soundstar.errors import ParameterError
 from soundstar.live.changes import LiveChange
 from soundstar.live.midi import write_live_midi
 from soundstar.live.session import LiveBlock, LiveSession
+from soundstar.models import MusicalParameters
 
 if TYPE_CHECKING:
     from soundstar.aurora.pipeline import Aurora
@@ -27,19 +29,25 @@ def start_session(
     seed: int | None = None,
     sample_rate: int = 44100,
     target_lufs: float = -14.0,
+    parameters: MusicalParameters | None = None,
 ) -> LiveSession:
-    """A session playing what `prompt` asks for; its parameters are re-planned by `aurora`
-    when a change asks."""
+    """A session playing what `prompt` asks for, or the `parameters` given (the words then
+    only checked); `aurora` plans them, and plans again when a change asks."""
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
             f"sample rate {sample_rate} Hz is not supported; use one of "
             + ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES),
             field="sample_rate",
         )
-    understood = aurora.understand(prompt)
+    if parameters is None:
+        understood = aurora.understand(prompt)
+        parameters, plan = understood.parameters, understood.plan
+    else:
+        check_prompt(prompt)
+        plan = aurora.plan(parameters).value
     return LiveSession(
-        params=understood.parameters,
-        plan=understood.plan,
+        params=parameters,
+        plan=plan,
         planner=lambda params: aurora.plan(params).value,
         seed=secrets.randbelow(2**31) if seed is None else seed,
         sample_rate=sample_rate,

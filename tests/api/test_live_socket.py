@@ -90,3 +90,24 @@ def test_without_a_key_the_socket_is_refused(api: Any) -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4401
+
+
+def test_parameters_given_are_played_as_given(api: Any) -> None:
+    parsed = api.client.post(
+        "/api/v1/aurora/parse", json={"prompt": PROMPT}, headers=api.alice
+    ).json()
+    params = {**parsed["musical_parameters"], "tempo_bpm": 77.0, "key": "E minor"}
+    with api.client.websocket_connect(LIVE, subprotocols=_keyed(api.alice)) as ws:
+        ws.receive_json()
+        ws.send_json({"type": "start", "prompt": PROMPT, "sample_rate": 22050,
+                      "parameters": params})  # fmt: skip
+        begun = ws.receive_json()
+        assert (begun["tempo_bpm"], begun["key"]) == (77.0, "E minor")
+        header, _ = _next_block(ws)
+        assert (header.tempo_bpm, header.key) == (77.0, "E minor")
+        ws.send_json({"type": "start", "prompt": PROMPT})
+        while True:
+            message = ws.receive()
+            if message.get("text"):
+                assert "already playing" in message["text"]
+                break

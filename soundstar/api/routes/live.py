@@ -71,7 +71,7 @@ class _Live:
         self.state.limiter.check(self.principal.key_fingerprint)
         session = await run_in_threadpool(
             start_session, self.state.aurora, message.prompt, seed=message.seed,
-            sample_rate=message.sample_rate,
+            sample_rate=message.sample_rate, parameters=message.parameters,
         )  # fmt: skip
         self.session = session
         await self.send(

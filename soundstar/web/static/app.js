@@ -5,6 +5,7 @@ import { byId } from "./dom.js";
 import { enhance, initEnhance } from "./enhance.js";
 import { generate, generating, initGenerate } from "./generate.js";
 import { initHistory } from "./history.js";
+import { initLive } from "./live.js";
 import { showNotUnderstood, toast } from "./notify.js";
 import { analyse, catalogueReady, initParams, showParameters } from "./params.js";
 import { initPlan } from "./plan.js";
@@ -113,6 +114,7 @@ function start() {
   initGenerate();
   initPlayer();
   initHistory();
+  initLive();
   wireButtons();
   initAuth();
 }

@@ -1,0 +1,107 @@
+"""Live mode: how soon the first audio comes and how far ahead of real time bars render.
+
+In one process pinned to one core (as a server worker would be, warm: the knowledge base
+loaded and one session played before timing), for each prompt: the time from the request
+(words understood, the first section composed) to the first bar rendered, with a fresh
+Aurora cache so the words are read anew (the first run of each prompt also builds the
+wavetables and drum hits of instruments not heard before: reported apart); then 60 s of playing time rendered bar by bar,
+giving the real-time factor (seconds played per second of rendering) and the slowest bar's
+render time against its length. Medians over the repeats.
+Writes benchmarks/results/live.json.
+Run: .venv/bin/python -m benchmarks.live [--repeats N] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Any
+
+from benchmarks.common import write_results
+from soundstar.aurora.pipeline import Aurora
+from soundstar.knowledge import load_knowledge
+from soundstar.live.play import start_session
+
+PROMPTS = [
+    "an upbeat 80s synthwave track at 118 BPM in A minor",
+    "a chill lofi hip hop beat with dusty piano and upright bass",
+    "energetic drum and bass with rolling bass and pads",
+    "a jazz trio with piano, double bass and brushes at 120 BPM",
+]
+SAMPLE_RATE = 44100
+GOAL_FIRST_BLOCK_MS = 200.0
+
+
+def _first_block_ms(prompt: str, seed: int) -> float:
+    start = time.perf_counter()
+    session = start_session(Aurora(), prompt, seed=seed, sample_rate=SAMPLE_RATE)
+    session.next_block()
+    return (time.perf_counter() - start) * 1000
+
+
+def _play(prompt: str, seconds: float, seed: int) -> dict[str, float]:
+    session = start_session(Aurora(), prompt, seed=seed, sample_rate=SAMPLE_RATE)
+    slowest = 0.0
+    start = time.perf_counter()
+    while session.seconds < seconds:
+        t = time.perf_counter()
+        block = session.next_block()
+        spent = time.perf_counter() - t
+        slowest = max(slowest, spent / (block.audio.shape[1] / SAMPLE_RATE))
+    elapsed = time.perf_counter() - start
+    return {"real_time_factor": session.seconds / elapsed, "slowest_bar_share": slowest}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    load_knowledge()
+    _play("a warm-up piece with piano and strings", 8.0, 0)  # caches as a running server has
+    rows: list[dict[str, Any]] = []
+    for prompt in PROMPTS:
+        firsts = [_first_block_ms(prompt, seed) for seed in range(args.repeats)]
+        plays = [_play(prompt, args.seconds, seed) for seed in range(args.repeats)]
+        row = {
+            "prompt": prompt,
+            "first_block_ms": round(statistics.median(firsts), 1),
+            "first_block_ms_runs": [round(x, 1) for x in firsts],
+            # the first run of a prompt also builds its instruments' wavetables and drum hits
+            "first_block_ms_new_sounds": round(firsts[0], 1),
+            "real_time_factor": round(statistics.median(p["real_time_factor"] for p in plays), 1),
+            "slowest_bar_share_of_its_length": round(max(p["slowest_bar_share"] for p in plays), 3),
+        }
+        rows.append(row)
+        print(row, flush=True)
+    summary = {
+        "first_block_ms_median": round(statistics.median(r["first_block_ms"] for r in rows), 1),
+        "first_block_ms_worst": max(r["first_block_ms"] for r in rows),
+        "first_block_ms_new_sounds_worst": max(r["first_block_ms_new_sounds"] for r in rows),
+        "goal_first_block_ms": GOAL_FIRST_BLOCK_MS,
+        "real_time_factor_median": round(statistics.median(r["real_time_factor"] for r in rows), 1),
+        "real_time_factor_worst": min(r["real_time_factor"] for r in rows),
+    }
+    path = write_results(
+        "live",
+        {
+            "what": "live mode on one core: first bar from the request, then bars rendered "
+            "ahead of real time (sample rate 44100, stereo)",
+            "cores_used": 1,
+            "load_average_at_start": list(os.getloadavg()),
+            "seconds_played_per_run": args.seconds,
+            "repeats": args.repeats,
+            "summary": summary,
+            "prompts": rows,
+        },
+    )
+    print(summary)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
