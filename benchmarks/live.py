@@ -6,7 +6,8 @@ loaded and one session played before timing), for each prompt: the time from the
 Aurora cache so the words are read anew (the first run of each prompt also builds the
 wavetables and drum hits of instruments not heard before: reported apart); then 60 s of playing time rendered bar by bar,
 giving the real-time factor (seconds played per second of rendering) and the slowest bar's
-render time against its length. Medians over the repeats.
+render time against its length, and the loudness and true peak of what was played.
+Medians over the repeats.
 Writes benchmarks/results/live.json.
 Run: .venv/bin/python -m benchmarks.live [--repeats N] [--seconds S]
 """
@@ -19,7 +20,10 @@ import statistics
 import time
 from typing import Any
 
+import numpy as np
+
 from benchmarks.common import write_results
+from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
 from soundstar.aurora.pipeline import Aurora
 from soundstar.knowledge import load_knowledge
 from soundstar.live.play import start_session
@@ -44,14 +48,22 @@ def _first_block_ms(prompt: str, seed: int) -> float:
 def _play(prompt: str, seconds: float, seed: int) -> dict[str, float]:
     session = start_session(Aurora(), prompt, seed=seed, sample_rate=SAMPLE_RATE)
     slowest = 0.0
+    blocks = []
     start = time.perf_counter()
     while session.seconds < seconds:
         t = time.perf_counter()
         block = session.next_block()
         spent = time.perf_counter() - t
         slowest = max(slowest, spent / (block.audio.shape[1] / SAMPLE_RATE))
+        blocks.append(block.audio)
     elapsed = time.perf_counter() - start
-    return {"real_time_factor": session.seconds / elapsed, "slowest_bar_share": slowest}
+    audio = np.concatenate(blocks, axis=1)
+    return {
+        "real_time_factor": session.seconds / elapsed,
+        "slowest_bar_share": slowest,
+        "lufs": integrated_loudness(audio, sample_rate=SAMPLE_RATE),
+        "true_peak_dbtp": true_peak_dbtp(audio, sample_rate=SAMPLE_RATE),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,6 +97,13 @@ def main(argv: list[str] | None = None) -> None:
         "goal_first_block_ms": GOAL_FIRST_BLOCK_MS,
         "real_time_factor_median": round(statistics.median(r["real_time_factor"] for r in rows), 1),
         "real_time_factor_worst": min(r["real_time_factor"] for r in rows),
+        "target_lufs": -14.0,
+        "integrated_lufs_range": [
+            min(r["integrated_lufs"] for r in rows),
+            max(r["integrated_lufs"] for r in rows),
+        ],
+        "limiter_ceiling_dbfs_sample_peak": -1.0,
+        "true_peak_dbtp_max": max(r["true_peak_dbtp_max"] for r in rows),
     }
     path = write_results(
         "live",

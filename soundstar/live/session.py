@@ -177,10 +177,26 @@ class LiveSession:
         self._pending.clear()
         self.muted = muted
         if params != self.params:
+            playing = self._section_now()
             self.params = params
             self.plan = self.planner(params)
             self._phrase = None
+            self._go_on_in(playing)
         return names
+
+    def _section_now(self) -> str:
+        """The name of the section the next bar belongs to."""
+        fitted, sizes = self._sections()
+        return fitted[self._place.section % len(sizes)][0]
+
+    def _go_on_in(self, name: str) -> None:
+        """After a new plan, carry on in the section of that name where it has one (the
+        next bar is then its next bar), else where the count of sections says."""
+        fitted, _ = self._sections()
+        names = [section[0] for section in fitted]
+        if name in names:
+            here = self._place.section % len(names)
+            self._place.section += (names.index(name) - here) % len(names)
 
     def _sections(self) -> tuple[list[tuple[str, float, float]], list[int]]:
         """The plan's sections (name, ratio, energy) and their bars in a piece of the

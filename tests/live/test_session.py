@@ -90,3 +90,22 @@ def test_a_bad_change_is_refused_naming_what_is_allowed(text: str) -> None:
     with pytest.raises(ParameterError) as err:
         parse_change(text)
     assert "T:NAME=VALUE" in err.value.message or "tempo_bpm" in err.value.message
+
+
+def test_a_change_mid_section_carries_on_in_that_section(aurora: Aurora) -> None:
+    session = _session(aurora)
+    blocks = [session.next_block() for _ in range(3)]
+    while not (blocks[-1].section == blocks[-2].section != blocks[-3].section):
+        blocks.append(session.next_block())  # the second bar of a section
+    session.change(read_control("tempo_bpm=90"))
+    session.change(read_control("energy_level=0.3"))
+    after = session.next_block()
+    assert after.tempo_bpm == 90 and after.section == blocks[-1].section
+
+
+def test_instruments_changed_are_the_lineup_from_the_next_bar(aurora: Aurora) -> None:
+    session = _session(aurora)
+    before = {t.instrument for t in session.next_block().tracks}
+    session.change(read_control("instruments=piano,cello"))
+    after = {t.instrument for t in session.next_block().tracks}
+    assert after != before and after <= {"piano", "cello"} and after
