@@ -22,7 +22,14 @@ from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.engine.production import Production, production_for
 from soundstar.knowledge import KnowledgeBase, load_knowledge
 from soundstar.live.changes import applied
-from soundstar.models import MusicalParameters, Note, Score, StructuralPlan, split_key
+from soundstar.models import (
+    MusicalParameters,
+    Note,
+    Score,
+    StructuralPlan,
+    split_key,
+    split_meter,
+)
 from soundstar.sections import bars_in, fit_sections
 from soundstar.theory import pitch_class
 
@@ -117,6 +124,7 @@ class LiveSession:
         return self._beats_per_bar() * 60.0 / self.params.tempo_bpm
 
     def next_block(self) -> LiveBlock:
+        """Render the next bar, the changes queued before it taken first."""
         changed = self._take_changes()
         kb = load_knowledge()
         phrase = self._phrase_now()
@@ -162,7 +170,7 @@ class LiveSession:
         return self._renderer
 
     def _beats_per_bar(self) -> float:
-        num, den = (int(x) for x in self.params.time_signature.split("/"))
+        num, den = split_meter(self.params.time_signature)
         return num * 4.0 / den
 
     def _take_changes(self) -> tuple[str, ...]:
