@@ -30,6 +30,10 @@ class StartMessage(_Message):
     lead_seconds: float = Field(
         default=1.0, ge=0.2, le=10.0, description="how far ahead of playback to render"
     )
+    block_beats: float | None = Field(
+        default=1.0, gt=0.0, le=64.0,
+        description="beats per audio block (the first comes sooner); null: a bar each",
+    )  # fmt: skip
     parameters: MusicalParameters | None = Field(
         default=None, description="play these parameters (as the person adjusted them)"
     )
@@ -58,7 +62,7 @@ CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 
 class BlockHeader(BaseModel):
-    """What a binary audio frame says about the bar it carries."""
+    """What a binary audio frame says about the block (a bar, or beats of one) it carries."""
 
     index: int
     start_s: float
@@ -68,6 +72,7 @@ class BlockHeader(BaseModel):
     tempo_bpm: float
     key: str
     time_signature: str
+    beats: float
     section: str
     energy: float
     changed: list[str]
@@ -78,7 +83,7 @@ def encode_block(block: LiveBlock, *, sample_rate: int) -> bytes:
     header = BlockHeader(
         index=block.index, start_s=round(block.start_s, 6), frames=block.audio.shape[1],
         sample_rate=sample_rate, tempo_bpm=block.tempo_bpm, key=block.key,
-        time_signature=block.time_signature, section=block.section,
+        time_signature=block.time_signature, beats=block.beats, section=block.section,
         energy=block.energy, changed=list(block.changed),
     ).model_dump_json().encode("utf-8")  # fmt: skip
     pcm = np.clip(block.audio.T, -1.0, 1.0) * 32767.0

@@ -30,6 +30,7 @@ def start_session(
     sample_rate: int = 44100,
     target_lufs: float = -14.0,
     parameters: MusicalParameters | None = None,
+    block_beats: float | None = None,
 ) -> LiveSession:
     """A session playing what `prompt` asks for, or the `parameters` given (the words then
     only checked); `aurora` plans them, and plans again when a change asks."""
@@ -52,6 +53,7 @@ def start_session(
         seed=secrets.randbelow(2**31) if seed is None else seed,
         sample_rate=sample_rate,
         target_lufs=target_lufs,
+        block_beats=block_beats,
     )
 
 

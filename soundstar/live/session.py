@@ -20,6 +20,7 @@ from soundstar.engine.bar_render import Bar, BarPart, BarRenderer
 from soundstar.engine.composer import compose
 from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.engine.production import Production, production_for
+from soundstar.errors import ParameterError
 from soundstar.knowledge import KnowledgeBase, load_knowledge
 from soundstar.live.changes import applied
 from soundstar.models import (
@@ -51,7 +52,8 @@ class PlayedTrack:
 
 @dataclass(frozen=True)
 class LiveBlock:
-    """One rendered bar: its audio (2, n) float32 and what it played."""
+    """One rendered block (a bar, or part of one): its audio (2, n) float32 and what it
+    played, notes in beats from the block's start."""
 
     index: int
     start_s: float
@@ -84,7 +86,8 @@ class _Place:
 @dataclass
 class LiveSession:
     """Holds the parameters, plan, mutes and position of an endless piece; `next_block`
-    renders the next bar with every change queued before it."""
+    renders the next bar (or `block_beats` of it: a short first block comes sooner), with
+    every change queued before it heard from the next bar."""
 
     params: MusicalParameters
     plan: StructuralPlan
@@ -93,12 +96,20 @@ class LiveSession:
     sample_rate: int = 44100
     target_lufs: float = -14.0
     muted: frozenset[str] = frozenset()
+    block_beats: float | None = None  # None: a block is a whole bar
+    _beat: float = 0.0  # where in the bar the next block starts, in beats
     _pending: list[Override] = field(default_factory=list)
     _place: _Place = field(default_factory=_Place)
     _phrase: _Phrase | None = None
     _index: int = 0
     _samples: int = 0
     _renderer: BarRenderer | None = None
+
+    def __post_init__(self) -> None:
+        if self.block_beats is not None and not 0 < self.block_beats <= 64:
+            raise ParameterError(
+                "block_beats must be more than 0 and at most 64 beats", field="block_beats"
+            )
 
     def change(self, override: Override) -> None:
         """Queue a control for the next bar; a bad value raises ParameterError now and
@@ -124,17 +135,22 @@ class LiveSession:
         return self._beats_per_bar() * 60.0 / self.params.tempo_bpm
 
     def next_block(self) -> LiveBlock:
-        """Render the next bar, the changes queued before it taken first."""
-        changed = self._take_changes()
+        """Render the next block: a bar, or `block_beats` of it; the changes queued before
+        a bar are taken at its start."""
+        changed = self._take_changes() if self._beat == 0 else ()
         kb = load_knowledge()
         phrase = self._phrase_now()
         score = phrase.score
         bpb = score.beats_per_bar
-        first = phrase.next_bar * bpb
-        heard = [t for t in _bar_tracks(score, first, first + bpb) if t.role not in self.muted]
-        energy = score.sections[0].energy_level
         spb = score.seconds_per_beat
-        n = round(bpb * spb * self.sample_rate)
+        start = self._beat
+        end = min(bpb, start + (self.block_beats or bpb))
+        first = phrase.next_bar * bpb
+        tracks = _bar_tracks(score, first + start, first + end)
+        heard = [t for t in tracks if t.role not in self.muted]
+        energy = score.sections[0].energy_level
+        # sample positions within the bar, so a bar lasts as long in blocks of any size
+        n = round(end * spb * self.sample_rate) - round(start * spb * self.sample_rate)
         production = _production(kb, score.genre)
         bar = Bar(
             n_samples=n,
@@ -142,9 +158,8 @@ class LiveSession:
             key_pc=pitch_class(split_key(score.key)[0]),
             parts=tuple(_bar_part(kb, score, track, spb) for track in heard),
         )
-        renderer = self._renderer_for()
         rng = np.random.default_rng([self.seed, self._index])
-        audio = renderer.render(bar, production=production, rng=rng)
+        audio = self._renderer_for().render(bar, production=production, rng=rng)
         block = LiveBlock(
             index=self._index,
             start_s=self.seconds,
@@ -154,14 +169,17 @@ class LiveSession:
             key=score.key,
             energy=energy,
             section=score.sections[0].name,
-            beats=bpb,
+            beats=end - start,
             tracks=tuple(heard),
             changed=changed,
         )
         self._index += 1
         self._samples += n
-        phrase.next_bar += 1
-        self._place.bar += 1
+        self._beat = end
+        if end >= bpb - 1e-9:
+            self._beat = 0.0
+            phrase.next_bar += 1
+            self._place.bar += 1
         return block
 
     def _renderer_for(self) -> BarRenderer:

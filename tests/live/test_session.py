@@ -109,3 +109,35 @@ def test_instruments_changed_are_the_lineup_from_the_next_bar(aurora: Aurora) ->
     session.change(read_control("instruments=piano,cello"))
     after = {t.instrument for t in session.next_block().tracks}
     assert after != before and after <= {"piano", "cello"} and after
+
+
+def test_blocks_of_a_beat_play_the_bars_notes_and_lengths_with_changes_at_bar_lines(
+    aurora: Aurora,
+) -> None:
+    bars = _session(aurora)
+    beats = start_session(aurora, PROMPT, seed=5, sample_rate=22050, block_beats=1)
+    whole = [bars.next_block() for _ in range(3)]
+    beats.change(read_control("tempo_bpm=150"))
+    parts = [beats.next_block() for _ in range(5)]  # the first bar and a beat of the next
+    beats.change(read_control("tempo_bpm=90"))
+    parts += [beats.next_block() for _ in range(3)]  # mid-bar: the change waits
+    assert [p.beats for p in parts] == [1.0] * 8 and parts[0].changed == ("tempo_bpm",)
+    assert all(p.tempo_bpm == 150 for p in parts) and all(not p.changed for p in parts[1:])
+    assert beats.next_block().changed == ("tempo_bpm",)
+    plain = _session(aurora)
+    plain.change(read_control("tempo_bpm=150"))
+    first_bar = plain.next_block()
+    notes = sorted(
+        (t.name, n.pitch, round(n.start_beat + i, 6))
+        for i, p in enumerate(parts[:4]) for t in p.tracks for n in t.notes
+    )  # fmt: skip
+    assert notes == sorted(
+        (t.name, n.pitch, round(n.start_beat, 6)) for t in first_bar.tracks for n in t.notes
+    )
+    assert sum(p.audio.shape[1] for p in parts[:4]) == first_bar.audio.shape[1]
+    assert whole[0].beats == 4.0
+
+
+def test_a_block_size_out_of_range_is_refused(aurora: Aurora) -> None:
+    with pytest.raises(ParameterError):
+        start_session(aurora, PROMPT, seed=1, block_beats=0)

@@ -2,7 +2,7 @@
 
 The key comes as on the stream socket (a `bearer.<key>` subprotocol or a first `auth`
 message). Then `{"type": "start", "prompt": ...}` starts playing: a `started` frame, then
-one binary frame per bar (see `live_wire`), rendered at most `lead_seconds` ahead of
+one binary frame per block of `block_beats` (default one beat; see `live_wire`), rendered at most `lead_seconds` ahead of
 playback (the time since the first block was sent). `{"type": "set", "name", "value"}`
 changes a control from the next bar not yet rendered; `{"type": "stop"}` ends with a
 `stopped` frame and a normal close. A bad frame gets an error frame; the socket stays open.
@@ -72,6 +72,7 @@ class _Live:
         session = await run_in_threadpool(
             start_session, self.state.aurora, message.prompt, seed=message.seed,
             sample_rate=message.sample_rate, parameters=message.parameters,
+            block_beats=message.block_beats,
         )  # fmt: skip
         self.session = session
         await self.send(

@@ -4,9 +4,10 @@
  * through Web Audio, with the tempo, energy, key and meter controls acting as it plays
  * (each change heard from the next bar the service has not yet rendered).
  *
- * Each binary frame is one bar: a little-endian u32 header length, a JSON header
- * ({index, frames, channels, sample_rate, tempo_bpm, key, section, changed}), then
- * interleaved 16-bit PCM. Bars are scheduled back to back on the AudioContext's clock.
+ * Each binary frame is one block (a beat of a bar by default): a little-endian u32 header
+ * length, a JSON header ({index, frames, channels, sample_rate, tempo_bpm, key, beats,
+ * section, changed}), then interleaved 16-bit PCM. Blocks are scheduled back to back on
+ * the AudioContext's clock.
  */
 
 import { apiKey } from "./api.js";
@@ -34,7 +35,7 @@ function status(text, state) {
   if (state) line.dataset.state = state;
 }
 
-/** One bar's header and its audio as an AudioBuffer. */
+/** One block's header and its audio as an AudioBuffer. */
 function decode(ctx, data) {
   const size = new DataView(data).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(data, 4, size)));
@@ -48,7 +49,7 @@ function decode(ctx, data) {
   return { header, buffer };
 }
 
-/** Schedule a bar right after the one before (or now, if playback ran dry). */
+/** Schedule a block right after the one before (or now, if playback ran dry). */
 function play(data) {
   const { header, buffer } = decode(live.ctx, data);
   const source = live.ctx.createBufferSource();
@@ -62,7 +63,7 @@ function play(data) {
   line.dataset.blocks = String(live.blocks);
   line.dataset.audioTime = live.ctx.currentTime.toFixed(3);
   if (header.changed.length) line.dataset.changed = header.changed.join(",");
-  status(`Playing live: bar ${header.index + 1}, ${header.section}, ${Math.round(header.tempo_bpm)} BPM, ${header.key}`, "playing");
+  status(`Playing live: ${header.section}, ${Math.round(header.tempo_bpm)} BPM, ${header.key}`, "playing");
 }
 
 function message(event) {
