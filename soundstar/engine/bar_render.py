@@ -4,8 +4,9 @@ Each bar's notes are synthesized with their whole ring (release, filter and reve
 and added over what earlier bars left ringing (overlap-add): what a bar's notes leave past
 its end waits in a carried buffer for the bars after it. Every stage before the master is
 linear, so rendering bar by bar sounds as rendering the notes together would. The master
-gain is set once, from the first bar that sounds, and then held (a live piece has no whole
-to measure); a limiter with carried state holds the peaks.
+gain is measured on the opening (the first seconds, as at full energy), ramped as the
+measure grows, and then held (a live piece has no whole to measure); a limiter with
+carried state holds the peaks.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class BarRenderer:
         sample_rate: int,
         target_lufs: float = -14.0,
         ceiling_dbtp: float = -1.0,
+        calibration_s: float = 8.0,
     ) -> None:
         if sample_rate <= 0:
             raise ParameterError("sample_rate must be positive", field="sample_rate")
@@ -75,6 +77,9 @@ class BarRenderer:
         self.sample_rate = sample_rate
         self.target_lufs = target_lufs
         self.master_gain_db: float | None = None
+        self._calibration_n = round(calibration_s * sample_rate)
+        self._heard: list[np.ndarray] = []  # the opening, as at full energy, until calibrated
+        self._heard_n = 0
         self._limiter = StreamingLimiter(sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp)
         self._ringing = np.zeros((2, 0), dtype=np.float32)
 
@@ -96,10 +101,13 @@ class BarRenderer:
             self._ringing = _add(self._ringing, np.zeros((2, bar.n_samples), np.float32))
         head = self._ringing[:, : bar.n_samples]
         self._ringing = self._ringing[:, bar.n_samples :].copy()
-        if self.master_gain_db is None:
+        before = self.master_gain_db
+        if self._heard_n < self._calibration_n:
             self.master_gain_db = self._master_db(head, energy_db)
-        gain = np.float32(10.0 ** ((self.master_gain_db or 0.0) / 20.0))
-        return self._limiter.process(head * gain)
+        start_db = before if before is not None else self.master_gain_db
+        gain_db = np.linspace(start_db or 0.0, self.master_gain_db or 0.0, head.shape[1])
+        gain = (10.0 ** (gain_db / 20.0)).astype(np.float32)  # a ramp: no step in level
+        return self._limiter.process(head * gain[None, :])
 
     def _parts(
         self, bar: Bar, production: Production, energy_db: float, rng: np.random.Generator
@@ -136,13 +144,18 @@ class BarRenderer:
         return bus, send
 
     def _master_db(self, head: np.ndarray, energy_db: float) -> float | None:
-        """The gain that brings this bar, heard at full energy, to the target; None while
-        the bar is too short or too quiet to measure (the next bar sets it)."""
-        power = weighted_power(head, sample_rate=self.sample_rate)
+        """The gain that brings the opening heard so far (the first `calibration_s`, each
+        block as at full energy) to the target; None while too short or quiet to measure."""
+        self._heard.append(head * np.float32(10.0 ** (-energy_db / 20.0)))
+        self._heard_n += head.shape[1]
+        opening = np.concatenate(self._heard, axis=1)
+        if self._heard_n >= self._calibration_n:
+            self._heard = []  # calibrated: the gain holds from here on
+        power = weighted_power(opening, sample_rate=self.sample_rate)
         lufs = gate_blocks(block_energies(power, sample_rate=self.sample_rate))
         if not math.isfinite(lufs):
-            return None
-        gain = self.target_lufs - (lufs - energy_db)
+            return self.master_gain_db
+        gain = self.target_lufs - lufs
         return min(max(gain, -_MAX_MASTER_DB), _MAX_MASTER_DB)
 
 

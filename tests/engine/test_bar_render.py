@@ -40,17 +40,22 @@ def test_a_note_held_over_the_bar_line_sounds_on_without_a_seam() -> None:
     assert float(around.max()) <= 1.5 * float(steps[BAR // 2 + 2000 : BAR - 400].max()) + 1e-6
 
 
-def test_the_master_gain_is_set_by_the_first_bar_that_sounds_then_held() -> None:
-    renderer = BarRenderer(sample_rate=SR)
+def test_the_master_gain_is_measured_on_the_opening_then_held() -> None:
+    renderer = BarRenderer(sample_rate=SR, calibration_s=3.0)
     rng = np.random.default_rng(2)
-    silent = Bar(n_samples=BAR, energy=1.0, key_pc=0, parts=())
     production = default_production()
+    silent = Bar(n_samples=BAR, energy=1.0, key_pc=0, parts=())
     out = renderer.render(silent, production=production, rng=rng)
     assert renderer.master_gain_db is None and not np.any(out)
     loud = Bar(n_samples=BAR, energy=1.0, key_pc=0, parts=(_pad([0.0, 0.5], [0.4, 0.4]),))
     renderer.render(loud, production=production, rng=rng)
-    gain = renderer.master_gain_db
-    assert gain is not None
+    first = renderer.master_gain_db
+    busier = Bar(n_samples=BAR, energy=1.0, key_pc=0,
+                 parts=(_pad([0.0, 0.25, 0.5, 0.75], [0.2] * 4),))  # fmt: skip
+    renderer.render(busier, production=production, rng=rng)
+    settled = renderer.master_gain_db
+    assert first is not None and settled is not None and settled < first  # louder opening
     quiet = Bar(n_samples=BAR, energy=0.2, key_pc=0, parts=(_pad([0.0], [0.2]),))
-    renderer.render(quiet, production=production, rng=rng)
-    assert renderer.master_gain_db == gain
+    for _ in range(3):
+        renderer.render(quiet, production=production, rng=rng)
+        assert renderer.master_gain_db == settled
