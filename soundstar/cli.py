@@ -1,4 +1,5 @@
-"""The `soundstar` command: generate, remake, extend, vary, analyze, parse, plan, serve, worker, keys, db.
+"""The `soundstar` command: generate, remake, extend, vary, analyze, live, parse, plan,
+serve, worker, keys, db.
 
 Every error ends the command with one line on stderr and a non-zero exit
 status; nothing half-written is left behind.
@@ -444,6 +445,47 @@ def vary(
         lambda: run_vary(
             project, seed=seed, output=output, project_out=project_out, format=audio_format
         ),
+    )
+
+
+@app.command()
+def live(
+    prompt: Annotated[str, typer.Argument(help="What the music should be, in plain English.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Audio file to write.")] = Path(
+        "soundstar-live.wav"
+    ),
+    seconds: Annotated[float, typer.Option("--seconds", help="How long to play.")] = 30.0,
+    changes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--change",
+            metavar="T:NAME=VALUE",
+            help="At T seconds set a control (repeatable), heard from the next bar: tempo_bpm, "
+            "key, time_signature, energy_level, valence, danceability, genre, mood, "
+            "instruments, or mute=ROLE,ROLE (mute= unmutes).",
+        ),
+    ] = None,
+    midi: Annotated[
+        Path | None, typer.Option("--midi", help="Also write the notes played as MIDI.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same music.")] = None,
+    sample_rate: Annotated[
+        int, typer.Option("--sample-rate", help="22050, 32000, 44100 or 48000.")
+    ] = 44100,
+) -> None:
+    """Play an endless piece bar by bar for --seconds, with changes taking effect on time."""
+    from soundstar.live.changes import parse_change
+    from soundstar.live.play import render_live, start_session
+
+    if seed is not None and seed < 0:
+        _fail("--seed must be zero or positive")
+    wanted = [parse_change(text) for text in changes or []]
+    session = start_session(_aurora(), prompt, seed=seed, sample_rate=sample_rate)
+    played = render_live(session, seconds=seconds, changes=wanted, output=output, midi=midi)
+    shifts = [f"{b.start_s:.2f} s: {', '.join(b.changed)}" for b in played if b.changed]
+    typer.echo(
+        f"wrote {output}: {seconds:g} s live, {len(played)} bars, seed {session.seed}"
+        + (f"; changes at {'; '.join(shifts)}" if shifts else "")
     )
 
 

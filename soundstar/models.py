@@ -92,7 +92,7 @@ class Implementation(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def split_key(key: str) -> tuple[str, str]:

@@ -58,6 +58,18 @@ def test_parse_imports_no_llm_client_service_analysis_or_numeric_stack(tmp_path:
     assert _imported(tmp_path, "plan", PROMPT, watched=watched) == []
 
 
+def test_parse_loads_neither_the_llm_answer_checks_nor_the_enhancer_or_suggester(
+    tmp_path: Path,
+) -> None:
+    watched = (
+        "soundstar.aurora.backends.llm_normalise",
+        "soundstar.aurora.backends.llm_suggest",
+        "soundstar.aurora.enhancer",
+        "soundstar.aurora.suggester",
+    )
+    assert _imported(tmp_path, "parse", PROMPT, watched=watched) == []
+
+
 def test_generate_imports_no_llm_client_service_or_analysis(tmp_path: Path) -> None:
     out = tmp_path / "out.wav"
     args = ("generate", PROMPT, "--duration", "5", "--seed", "1", "-o", str(out))

@@ -22,7 +22,16 @@ from soundstar.api.openapi import install_strict_openapi
 from soundstar.api.ratelimit import RateLimiter
 from soundstar.api.redaction import install_log_redaction
 from soundstar.api.routes import aurora as aurora_routes
-from soundstar.api.routes import clip, codex, edits, embeddings, generations, stream, system
+from soundstar.api.routes import (
+    clip,
+    codex,
+    edits,
+    embeddings,
+    generations,
+    live,
+    stream,
+    system,
+)
 from soundstar.api.service import FEEDBACK_THROTTLE_S
 from soundstar.api.state import AppState
 from soundstar.aurora.builders import build_aurora
@@ -203,6 +212,7 @@ def create_app(
         embeddings.router,
         clip.router,
         stream.router,
+        live.router,
     ):
         app.include_router(router)
     if system.STATIC_DIR.is_dir():

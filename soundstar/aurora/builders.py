@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from soundstar.aurora.backends.defaults import DefaultsBackend
-from soundstar.aurora.backends.llm_suggest import Suggestion
 from soundstar.aurora.backends.rules import RuleBasedBackend
 from soundstar.aurora.cache import build_cache
 from soundstar.aurora.mapper import MapHints
 from soundstar.aurora.pipeline import Aurora
+from soundstar.aurora.suggestion import Suggestion
 from soundstar.config import Settings
 from soundstar.errors import ConfigError
 from soundstar.models import (

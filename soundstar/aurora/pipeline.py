@@ -17,15 +17,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from soundstar.aurora.backends.defaults import DefaultsBackend
-from soundstar.aurora.backends.llm_suggest import Suggestion
 from soundstar.aurora.backends.rules import RuleBasedBackend
 from soundstar.aurora.cache import AuroraCache, MemoryCache
 from soundstar.aurora.chain import ChainAnswer, run_chain
-from soundstar.aurora.enhancer import check_level
 from soundstar.aurora.mapper import MapHints, Mapped, map_parameters
 from soundstar.aurora.precedence import keep_stated
 from soundstar.aurora.preprocess import Preprocessed, moderate, normalize, preprocess
-from soundstar.aurora.suggester import infer_context
+from soundstar.aurora.suggestion import Suggestion
 from soundstar.errors import ContentPolicyError, InvalidPromptError, ParameterError
 from soundstar.models import (
     PROMPT_MAX_CHARS,
@@ -241,6 +239,8 @@ class Aurora:
         self, prompt: str, *, level: str = "moderate", context: dict[str, Any] | None = None
     ) -> EnhanceOutcome:
         """Enhance a prompt (spec v2 §5.2.1); invalid prompts raise as in `understand`."""
+        from soundstar.aurora.enhancer import check_level  # loaded only when enhancing
+
         start = time.perf_counter()
         check_level(level)
         if context is not None and not isinstance(context, dict):
@@ -313,6 +313,8 @@ class Aurora:
             lambda items: [s.model_dump() for s in items],
             lambda data: [Suggestion.model_validate(s) for s in data],
         )
+        from soundstar.aurora.suggester import infer_context  # loaded only when suggesting
+
         ctx = infer_context(partial_prompt[:cursor])
         return SuggestOutcome(
             suggestions=answer.value[:count],
@@ -368,6 +370,8 @@ class Aurora:
         answers: dict[str, ChainAnswer[Any]] = {}
         enhancement: Enhancement | None = None
         if enhance:
+            from soundstar.aurora.enhancer import check_level
+
             check_level(enhancement_level)
             start = time.perf_counter()
             enhance_answer, quick = self._enhance_and_quick_parse(pre, enhancement_level)

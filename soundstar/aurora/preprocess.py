@@ -13,6 +13,7 @@ import yaml
 
 from soundstar.errors import ContentPolicyError, InvalidPromptError
 from soundstar.knowledge import load_knowledge
+from soundstar.knowledge.loader import load_derived
 from soundstar.models import PROMPT_MAX_CHARS, PROMPT_MIN_CHARS
 
 _DATA = Path(__file__).parent / "data"
@@ -61,13 +62,18 @@ def moderate(text: str) -> str | None:
     return None
 
 
+Vocabulary = tuple[frozenset[str], frozenset[str], dict[str, list[str]], dict[str, list[str]]]
+
+
 @lru_cache(maxsize=1)
-def _vocabulary() -> tuple[
-    frozenset[str], frozenset[str], dict[str, list[str]], dict[str, list[str]]
-]:
+def _vocabulary() -> Vocabulary:
     """Known words; multi-word music terms; candidates by prefix (two letters for
     multi-word terms, one for single words), so a misspelling is compared only
-    with terms it could plausibly be."""
+    with terms it could plausibly be. Compiled once per knowledge base."""
+    return load_derived("spelling-vocabulary", _build_vocabulary, tuple, code=Path(__file__))
+
+
+def _build_vocabulary() -> Vocabulary:
     kb = load_knowledge()
     surfaces = [s.replace("-", " ") for s in kb.vocabulary()]
     words = frozenset(w for s in surfaces for w in s.split())

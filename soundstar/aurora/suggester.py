@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from soundstar.aurora.backends.llm_suggest import Suggestion
 from soundstar.aurora.infer import guess_genre
 from soundstar.aurora.lineup import resolve_lineup
 from soundstar.aurora.rules.parse import Reading, parse_rules
+from soundstar.aurora.suggestion import Suggestion
 from soundstar.knowledge import Genre, KnowledgeBase, load_knowledge, normalize
 from soundstar.models import InstrumentMention, Provenance
 

@@ -58,6 +58,7 @@ _OPTIONAL_AT_ROOT = frozenset({"keys", "era"})
 _UNPITCHED_ROLES = frozenset({"drums", "percussion"})
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 Raw = dict[str, Any]
 
 
@@ -431,6 +432,18 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     except OSError:
         return build_knowledge(root)
     return load_compiled("knowledge", key, lambda: build_knowledge(root), KnowledgeBase)
+
+
+def load_derived(name: str, build: Callable[[], T], kind: type[T], *, code: Path) -> T:
+    """A value derived from the default knowledge base alone (a search index, a word list),
+    compiled beside it: built again when the data files, the knowledge code or the module
+    `code` that derives it changes."""
+    try:
+        files = [*DEFAULT_DATA_DIR.glob("*.yaml"), *_code_files(), code]
+        key = content_key(files, salt=name)
+    except OSError:
+        return build()
+    return load_compiled(name, key, build, kind)
 
 
 def _code_files() -> list[Path]:

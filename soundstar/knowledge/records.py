@@ -46,7 +46,7 @@ VOICED_PLAYS = frozenset({"kit_piece", "hand_percussion", "shaker"})
 class Record(BaseModel):
     """Immutable, strict: a misspelt field name is an error, not silently ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def _lowercase_aliases(aliases: Names) -> Names:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from soundstar.aurora.backends.llm_suggest import Suggestion
 from soundstar.aurora.mapper import MapHints
+from soundstar.aurora.suggestion import Suggestion
 from soundstar.models import (
     ChordProgression,
     EnergyValue,

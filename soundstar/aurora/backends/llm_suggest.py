@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from soundstar.aurora.backends.llm_clean import Review, clamp, clean_object, join
 from soundstar.aurora.backends.llm_normalise import dedupe, require_object, schema_of, validate
+from soundstar.aurora.suggestion import SUGGESTION_TYPES, Suggestion
 
-SUGGESTION_TYPES = ("completion", "addition", "replacement")
-
-
-class Suggestion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1)
-    type: Literal["completion", "addition", "replacement"]
-    insert_position: int = Field(ge=0)
-    confidence: float = Field(ge=0.0, le=1.0)
+__all__ = [
+    "SUGGESTION_TYPES",
+    "InferredContext",
+    "SuggestAnswer",
+    "Suggestion",
+    "normalise_suggest",
+]
 
 
 class InferredContext(BaseModel):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from soundstar.aurora.backends.llm_suggest import Suggestion
-from soundstar.aurora.enhancer import enhance_rules
 from soundstar.aurora.mapper import MapHints
 from soundstar.aurora.rules.parse import parse_rules
 from soundstar.aurora.rules.plan import plan_rules
-from soundstar.aurora.suggester import suggest_rules
+from soundstar.aurora.suggestion import Suggestion
 from soundstar.aurora.understood import refuse_nothing_understood
 from soundstar.models import (
     Enhancement,
@@ -49,9 +47,13 @@ class RuleBasedBackend:
         context: dict[str, object] | None = None,
         original: str | None = None,
     ) -> Enhancement:
+        from soundstar.aurora.enhancer import enhance_rules  # not loaded to parse or plan
+
         return enhance_rules(text, level=level, context=context, original=original)
 
     def suggest(
         self, partial_prompt: str, *, cursor_position: int | None = None, count: int = 3
     ) -> list[Suggestion]:
+        from soundstar.aurora.suggester import suggest_rules  # not loaded to parse or plan
+
         return suggest_rules(partial_prompt, cursor_position=cursor_position, count=count)

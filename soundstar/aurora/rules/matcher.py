@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from soundstar.knowledge import load_knowledge
+from soundstar.knowledge.loader import load_derived
 
 _TOKEN = re.compile(r"[a-z0-9&#'+]+")
 _CLAUSE_BREAK = re.compile(r"[.,;:!?]\s")
@@ -33,8 +35,17 @@ class Mention:
     offset: int  # character offset in the text
 
 
+Index = tuple[dict[tuple[str, ...], list[tuple[str, str]]], int]
+
+
 @lru_cache(maxsize=1)
-def _index() -> tuple[dict[tuple[str, ...], list[tuple[str, str]]], int]:
+def _index() -> Index:
+    """Token tuples → the entries they name, and the longest tuple: compiled once per
+    knowledge base (building it tokenizes every surface form)."""
+    return load_derived("mention-index", _build_index, tuple, code=Path(__file__))
+
+
+def _build_index() -> Index:
     index: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     longest = 1
     for surface, refs in load_knowledge().vocabulary_all().items():

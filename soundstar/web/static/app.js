@@ -7,6 +7,7 @@ import { initEdit } from "./edit.js";
 import { enhance, initEnhance } from "./enhance.js";
 import { generate, generating, initGenerate } from "./generate.js";
 import { initHistory } from "./history.js";
+import { initLive } from "./live.js";
 import { showNotUnderstood, toast } from "./notify.js";
 import { analyse, catalogueReady, initParams, showParameters } from "./params.js";
 import { initPlan } from "./plan.js";
@@ -117,6 +118,7 @@ function start() {
   initPlayer();
   initEdit();
   initHistory();
+  initLive();
   wireButtons();
   initAuth();
 }
