@@ -10,7 +10,10 @@ effect is measured on the score and on the audio with named features:
   regularity (1 - CV of beat intervals) and kick-bass alignment in the score;
 - energy_level: notes per second, mean velocity, LUFS of the mix before mastering;
 - tempo_bpm, key, time_signature: the tempo, tonic and beats per bar read back
-  from the audio.
+  from the MIDI file written (exact by construction: the contract) and from the audio;
+  the audio tempo is reported as read and at the metrical level nearest the value set
+  (MIREX Accuracy-2: a reading at double or half the tempo counts as right), and the
+  headline for tempo is that Accuracy-2 reading.
 
 Writes benchmarks/results/controls.json as {"controls": {NAME: {"feature", "spearman",
 "spearman_pooled", "effect", "features": {...}}}}: `spearman` is the mean over the sweeps
@@ -30,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import mido
 import numpy as np
 import pyloudnorm
 import soundfile
@@ -73,7 +77,7 @@ PRIMARY = {
     "valence": "major_minus_minor_profile_r",
     "danceability": "pulse_clarity",
     "energy_level": "notes_per_second",
-    "tempo_bpm": "tempo_read_bpm",
+    "tempo_bpm": "tempo_read_accuracy2_bpm",
     "key": "tonic_read_pc",
     "time_signature": "beats_per_bar_read",
 }
@@ -156,12 +160,32 @@ class _PremasterLoudness:
         return self.real(stems, **kwargs)
 
 
-def _audio_features(audio: np.ndarray) -> dict[str, float]:
+def accuracy2(read_bpm: float, set_bpm: float) -> float:
+    """The reading at the metrical level (x1/2, x1, x2) nearest the tempo set."""
+    return min((read_bpm * f for f in (0.5, 1.0, 2.0)), key=lambda b: abs(b - set_bpm))
+
+
+def _midi_features(path: Path) -> dict[str, float]:
+    """Tempo, beats per bar and tonic as the MIDI file written states them."""
+    midi = mido.MidiFile(path)
+    meta = {m.type: m for track in midi.tracks for m in track if m.is_meta}
+    features: dict[str, float] = {}
+    if "set_tempo" in meta:
+        features["tempo_midi_bpm"] = float(mido.tempo2bpm(meta["set_tempo"].tempo))
+    if "time_signature" in meta:
+        features["beats_per_bar_midi"] = float(meta["time_signature"].numerator)
+    if "key_signature" in meta:
+        features["tonic_midi_pc"] = float(pitch_class(meta["key_signature"].key.rstrip("m")))
+    return features
+
+
+def _audio_features(audio: np.ndarray, set_bpm: float) -> dict[str, float]:
     mono = audio.mean(axis=0).astype(np.float32)
     features: dict[str, float] = {}
     try:
         tempo = estimate_tempo(audio, sample_rate=SAMPLE_RATE)
         features["tempo_read_bpm"] = tempo
+        features["tempo_read_accuracy2_bpm"] = accuracy2(tempo, set_bpm)
         features["beats_per_bar_read"] = float(
             estimate_beats_per_bar(audio, sample_rate=SAMPLE_RATE, tempo_bpm=tempo).beats_per_bar
         )
@@ -187,6 +211,7 @@ def render_once(
             GenerateRequest(
                 prompt=prompt,
                 output_path=tmp / "mix.wav",
+                midi_path=tmp / "score.mid",
                 sample_rate=SAMPLE_RATE,
                 bit_depth=32,
                 seed=seed,
@@ -201,7 +226,12 @@ def render_once(
     plan = refit(settled, aurora.plan(settled).value).plan
     score = compose(settled, plan, seed=seed)
     audio, _ = soundfile.read(tmp / "mix.wav", dtype="float32", always_2d=True)
-    return _score_features(score) | _audio_features(audio.T) | {"lufs_before_mastering": spy.lufs}
+    return (
+        _score_features(score)
+        | _midi_features(tmp / "score.mid")
+        | _audio_features(audio.T, settled.tempo_bpm)
+        | {"lufs_before_mastering": spy.lufs}
+    )
 
 
 def _rho(xs: list[float], ys: list[float]) -> float:

@@ -120,3 +120,25 @@ def test_bars_without_loop_is_refused(api: Any) -> None:
         headers=api.alice,
     )
     assert response.status_code == 422 and "loop" in response.json()["error"]["message"]
+
+
+def test_a_clip_uploaded_as_a_form_file_is_heard_and_a_form_without_one_is_refused(
+    api: Any,
+) -> None:
+    heard = api.client.post(
+        "/api/v1/analyze", files={"file": ("demo.flac", _clip(), "audio/flac")}, headers=api.alice
+    )
+    assert heard.status_code == 200, heard.text
+    assert abs(heard.json()["tempo_bpm"] - 100.0) < 2.0
+    no_file = (
+        b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n--b--\r\n',
+        "multipart/form-data; boundary=b",
+    )
+    two = api.client.build_request(
+        "POST", "/api/v1/analyze", files={"a": ("a.flac", _clip()), "b": ("b.flac", _clip())}
+    )
+    for body, kind in (no_file, (two.read(), two.headers["content-type"])):
+        refused = _analyze(api, body, kind)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == "body"
+        assert "files" in refused.json()["error"]["message"]
