@@ -122,8 +122,9 @@ def test_the_plan_follows_the_parameters_or_says_it_is_stale(
         page.keyboard.press("End")
     assert asked.value.post_data_json["parameters"]["energy_level"] == 1.0
     expect(page.locator("#plan-card")).to_have_attribute("data-fresh", "fresh")
-    # the sliders the composer does not hear yet say so
-    expect(page.locator("#p-valence-note")).to_contain_text("does not change the music")
+    # the character sliders say what they change in the music
+    expect(page.locator("#p-valence-note")).to_contain_text("chords")
+    expect(page.locator("#p-danceability-note")).to_contain_text("kick")
     # an edited plan is not replaced behind the person's back: it is marked stale
     page.locator("#plan-editor .sec-btn").first.focus()
     page.keyboard.press("ArrowUp")
