@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from soundstar.engine.composer.character import character_data
+from soundstar.engine.character_data import character_data
 from soundstar.models import MusicalParameters, Notice, split_key
 
 _WORDS = {"valence": "mood words", "energy_level": "energy words"}

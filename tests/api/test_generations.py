@@ -106,7 +106,9 @@ def test_the_sliders_values_are_what_is_generated(api: Any) -> None:
         "/api/v1/aurora/parse", json={"prompt": PROMPT}, headers=api.alice
     ).json()
     params = parsed["musical_parameters"]
-    params.update(tempo_bpm=96, key="E minor", energy_level=0.8, duration_seconds=6)
+    # 0.5 is within reach of the prompt's "calm" (a slider set against the words is
+    # brought within `stated_reach` of them, with a notice: tests/engine/test_controls_heard)
+    params.update(tempo_bpm=96, key="E minor", energy_level=0.5, duration_seconds=6)
     response = api.client.post(
         "/api/v1/aurora/generate",
         json={"prompt": PROMPT, "parameters": params, "options": {**FAST, "wait_seconds": 60}},
@@ -115,7 +117,7 @@ def test_the_sliders_values_are_what_is_generated(api: Any) -> None:
     body = response.json()
     body = body if body["status"] == "completed" else _wait(api, body["generation_id"])
     used = body["parameters_used"]
-    assert used["tempo_bpm"] == 96 and used["key"] == "E minor" and used["energy_level"] == 0.8
+    assert used["tempo_bpm"] == 96 and used["key"] == "E minor" and used["energy_level"] == 0.5
 
 
 def test_bad_generate_requests_change_nothing(api: Any) -> None:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from soundstar.aurora.pipeline import Aurora
 from soundstar.aurora.refit import refit
 from soundstar.controls import apply_to_parameters, parse_override
+from soundstar.engine.character_data import character_data
 from soundstar.engine.composer import compose
-from soundstar.engine.composer.character import character_data
 from soundstar.engine.composer.colour import colour_chord
 from soundstar.engine.drums import GM_DRUM_NOTES
 from soundstar.keys import key_correlations

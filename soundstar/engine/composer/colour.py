@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from soundstar.engine.composer.character import ValenceData
+from soundstar.engine.character_data import ValenceData
 from soundstar.models import split_key
 from soundstar.theory import MODE_INTERVALS, chord_symbol, parse_chord, pitch_class, uses_flats
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from soundstar.engine.composer.character import character_data
+from soundstar.engine.character_data import character_data
 from soundstar.engine.composer.colour import colour_chords
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.tonality import (
