@@ -29,7 +29,7 @@ from soundstar.audio.loudness import (
 from soundstar.errors import ParameterError
 
 EqKind = Literal["low_shelf", "high_shelf", "peaking", "highpass", "lowpass"]
-_CONTROL_BLOCK = 32
+CONTROL_BLOCK = 32
 _REVERB_RATE_HZ = 11000
 _PEAK_CHUNK_BLOCKS = 2048
 _STRIDED_BLOCK = 8  # up to this block size, knots are interpolated with strided passes
@@ -254,16 +254,49 @@ def compressor_curve(
     knee_db: float = 6.0,
 ) -> np.ndarray:
     """The per-sample linear gain `compress` applies to (channels, n) audio, shape [n]."""
-    block = _CONTROL_BLOCK
-    rate = sample_rate / block
-    peaks = _block_peak(x, block)
+    gain = compressor_knots(
+        _block_peak(x, CONTROL_BLOCK), sample_rate=sample_rate, threshold_db=threshold_db,
+        ratio=ratio, attack_ms=attack_ms, release_ms=release_ms, makeup_db=makeup_db,
+        knee_db=knee_db,
+    )  # fmt: skip
+    return _knots_to_samples(gain, CONTROL_BLOCK, x.shape[1])
+
+
+def compressor_knots(
+    peaks: np.ndarray,
+    *,
+    sample_rate: int,
+    threshold_db: float,
+    ratio: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float = 0.0,
+    knee_db: float = 6.0,
+) -> np.ndarray:
+    """The compressor's linear gain at every `CONTROL_BLOCK`-th sample from the peaks of
+    those blocks (`block_peaks`): all a compressor needs of the audio, so a long signal can
+    be read for its peaks a block at a time and gained a block at a time."""
+    rate = sample_rate / CONTROL_BLOCK
     level_db = 20.0 * np.log10(np.maximum(peaks, 1e-9))
     reduction = compressor_gain_db(
         level_db, threshold_db=threshold_db, ratio=ratio, knee_db=knee_db
     )
     smoothed = _attack_release(reduction, attack_ms / 1000.0, release_ms / 1000.0, rate)
-    gain = 10.0 ** ((makeup_db - smoothed) / 20.0)
-    return _knots_to_samples(gain, block, x.shape[1])
+    return np.asarray(10.0 ** ((makeup_db - smoothed) / 20.0))
+
+
+def knots_between(knots: np.ndarray, block: int, start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of `_knots_to_samples(knots, block, n)` (start a multiple of
+    `block`), computed from the knots that reach them alone: the same values, a block at a time."""
+    first = start // block
+    return _knots_to_samples(
+        knots[first : first + -(-(stop - start) // block) + 1], block, stop - start
+    )
+
+
+def block_peaks(x: np.ndarray, block: int = 0) -> np.ndarray:
+    """Max |x| over channels per block of `block` samples (default `CONTROL_BLOCK`)."""
+    return _block_peak(x, block or CONTROL_BLOCK)
 
 
 def duck_curve(
@@ -280,7 +313,7 @@ def duck_curve(
 
     Triggers are onset times (s) or a key signal (its block-peak envelope, normalised).
     """
-    block = _CONTROL_BLOCK
+    block = CONTROL_BLOCK
     n_blocks = -(-n_samples // block) + 1
     rate = sample_rate / block
     if onsets_s is not None:
@@ -506,15 +539,8 @@ def limit_true_peak(
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if float(need.min()) >= 1.0:
         return x.copy(), float(peaks.max()), None
-    # knot k sits at sample k*B and bounds the blocks on both sides of it
-    knots = np.minimum(np.concatenate([need, need[-1:]]), np.concatenate([need[:1], need]))
-    window = max(1, math.ceil(lookahead_ms / 1000.0 * sample_rate / TP_BLOCK))
-    ahead = minimum_filter1d(knots, size=window + 1, origin=-((window + 1) // 2), mode="nearest")
-    padded = np.concatenate([np.ones(window), ahead])
-    csum = np.concatenate([[0.0], np.cumsum(padded)])
-    averaged = (csum[window + 1 : window + 1 + knots.size] - csum[1 : 1 + knots.size]) / window
-    released = np.minimum(
-        averaged, _one_pole(averaged, release_ms / 1000.0, sample_rate / TP_BLOCK)
+    released = limiter_knots(
+        need, sample_rate=sample_rate, lookahead_ms=lookahead_ms, release_ms=release_ms
     )
     gain = _knots_to_samples(released, TP_BLOCK, n)
     y = x * gain[None, :]
@@ -526,6 +552,23 @@ def limit_true_peak(
         gain *= np.float32(trim)
         measured *= trim
     return y, measured, gain
+
+
+def limiter_knots(
+    need: np.ndarray, *, sample_rate: int, lookahead_ms: float = 1.5, release_ms: float = 60.0
+) -> np.ndarray:
+    """The limiter's gain at every `TP_BLOCK`-th sample (one knot more than blocks) from the
+    gain each block needs (ceiling / its true peak, at most 1): the minimum over the
+    look-ahead window, averaged over it, released by a one-pole."""
+    # knot k sits at sample k*B and bounds the blocks on both sides of it
+    knots = np.minimum(np.concatenate([need, need[-1:]]), np.concatenate([need[:1], need]))
+    window = max(1, math.ceil(lookahead_ms / 1000.0 * sample_rate / TP_BLOCK))
+    ahead = minimum_filter1d(knots, size=window + 1, origin=-((window + 1) // 2), mode="nearest")
+    padded = np.concatenate([np.ones(window), ahead])
+    csum = np.concatenate([[0.0], np.cumsum(padded)])
+    averaged = (csum[window + 1 : window + 1 + knots.size] - csum[1 : 1 + knots.size]) / window
+    released = _one_pole(averaged, release_ms / 1000.0, sample_rate / TP_BLOCK)
+    return np.asarray(np.minimum(averaged, released))
 
 
 def remove_dc(audio: np.ndarray, *, sample_rate: int, cutoff_hz: float = 8.0) -> np.ndarray:

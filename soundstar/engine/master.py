@@ -1,0 +1,301 @@
+"""Mastering a bus held on disk, a block at a time: memory that does not grow with length.
+
+The same master as `mixer._master` (DC removed, glue compression, loudness normalised to the
+target, true-peak limiter, up to three more pushes while the limiter costs over 0.2 LU), in
+passes over the bus spool. What each stage needs of the whole piece is small: the mean, peaks
+per 32 samples (the glue compressor), K-weighted power per 32 samples (loudness under any
+slowly varying gain) and true peaks per 16 samples (the limiter). Those are gathered in
+reads of the bus; the gain curves are computed from them whole and applied a block at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import signal
+
+from soundstar.audio.loudness import (
+    _BLOCK_S,
+    _CHANNEL_WEIGHTS,
+    _STEP_S,
+    _TP_BLOCK,
+    block_true_peaks,
+    gate_blocks,
+    k_weighting_sos,
+)
+from soundstar.engine.effects import (
+    CONTROL_BLOCK,
+    block_peaks,
+    compressor_knots,
+    knots_between,
+    limiter_knots,
+)
+from soundstar.engine.production import BusCompressor
+from soundstar.engine.spool import Spool
+
+CHUNK = 1 << 16  # samples mastered at a time: a multiple of both control blocks
+_LIMIT_SLACK_LU = 0.2
+_LIMIT_PASSES = 3
+_MARGIN = CONTROL_BLOCK  # samples either side of a chunk the true-peak interpolator reads
+_PUSH_HEADROOM_DB = 6.0  # pushes up to this stay exact; past it the final trim still holds
+_MEASURE_BELOW_DB = 3.0  # true peaks measured exactly down to this far below the ceiling
+
+
+@dataclass
+class Mastered:
+    audio: Spool  # (2, n) float32, mastered
+    stems: dict[str, Spool] = field(default_factory=dict)  # each with the master's gain
+    lufs: float = float("-inf")
+    true_peak_dbtp: float = float("-inf")
+    gain_db: float = 0.0  # the level gain before the glue and limiter (normalisation or fixed)
+
+
+class _Weighting:
+    """K-weighted, channel-weighted power of consecutive chunks, the filter state carried."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self.sos = np.array(k_weighting_sos(sample_rate))
+        self.state = np.zeros((self.sos.shape[0], channels, 2))
+
+    def power(self, x: np.ndarray) -> np.ndarray:
+        filtered, self.state = signal.sosfilt(self.sos, x, axis=-1, zi=self.state)
+        filtered *= filtered
+        weights = np.array(_CHANNEL_WEIGHTS[: x.shape[0]])[:, None]
+        return np.asarray((filtered * weights).sum(axis=0))
+
+
+class Loudness:
+    """BS.1770 integrated loudness gathered a chunk at a time: K-weighted power summed per
+    100 ms hop, then the 400 ms blocks and the gates of `gate_blocks`."""
+
+    def __init__(self, sample_rate: int, channels: int, n_samples: int) -> None:
+        self.step = round(_STEP_S * sample_rate)
+        self.block = round(_BLOCK_S * sample_rate)
+        self.n = n_samples
+        self.hops = np.zeros(n_samples // self.step + 1)
+        self.weighting = _Weighting(sample_rate, channels)
+        self.total = 0.0
+
+    def add(self, start: int, x: np.ndarray) -> None:
+        power = self.weighting.power(x)
+        self.total += float(power.sum())
+        hop = (start + np.arange(power.size)) // self.step
+        self.hops[hop[0] : hop[-1] + 1] += np.bincount(hop - hop[0], weights=power)
+
+    def lufs(self) -> float:
+        return energies_to_lufs(self.hops, self.n, self.step, self.block, self.total)
+
+
+def energies_to_lufs(hops: np.ndarray, n: int, step: int, block: int, total: float) -> float:
+    """Integrated loudness from power summed per hop of `step` samples (a block is a whole
+    number of hops), as `block_energies` and `gate_blocks` measure it."""
+    if n == 0:
+        return float("-inf")
+    if n < block:
+        return gate_blocks(np.array([total / n]))
+    per_block = block // step
+    csum = np.concatenate([[0.0], np.cumsum(hops[: n // step])])
+    return gate_blocks((csum[per_block:] - csum[:-per_block]) / block)
+
+
+@dataclass
+class _BusStats:
+    mean: np.ndarray  # (2, 1)
+    peaks: np.ndarray  # per CONTROL_BLOCK, of the bus less its mean
+    power: np.ndarray  # K-weighted power summed per CONTROL_BLOCK
+
+
+def _bus_stats(bus: Spool, sample_rate: int) -> _BusStats:
+    n = bus.n_samples
+    total = np.zeros((bus.channels, 1))
+    for _, x in bus.blocks(CHUNK):
+        total += x.sum(axis=1, keepdims=True, dtype=np.float64)
+    mean = (total / max(n, 1)).astype(np.float32)
+    n_control = -(-n // CONTROL_BLOCK)
+    peaks = np.empty(n_control, dtype=np.float32)
+    power = np.zeros(n_control)
+    weighting = _Weighting(sample_rate, bus.channels)
+    for start, x in bus.blocks(CHUNK):
+        x -= mean
+        first = start // CONTROL_BLOCK
+        block = block_peaks(x, CONTROL_BLOCK)
+        peaks[first : first + block.size] = block
+        p = weighting.power(x)
+        index = np.arange(p.size) // CONTROL_BLOCK
+        power[first : first + block.size] = np.bincount(index, weights=p)
+    return _BusStats(mean, peaks, power)
+
+
+def _gained_lufs(stats: _BusStats, knots: np.ndarray, n: int, sample_rate: int) -> float:
+    """Loudness of the bus under a gain given at every control block (knot k at sample
+    32k, linear between): each block's power times its mean gain squared."""
+    mid = (knots[:-1] + knots[1:]) * 0.5
+    gained = stats.power * mid[: stats.power.size] ** 2
+    step = round(_STEP_S * sample_rate)
+    hop = np.arange(gained.size) * CONTROL_BLOCK // step
+    hops = np.bincount(hop, weights=gained)
+    return energies_to_lufs(hops, n, step, round(_BLOCK_S * sample_rate), float(gained.sum()))
+
+
+def _chunk_gain(glue: np.ndarray, limiter: np.ndarray | None, start: int, stop: int) -> np.ndarray:
+    gain = knots_between(glue, CONTROL_BLOCK, start, stop)
+    if limiter is not None:
+        gain *= knots_between(limiter, _TP_BLOCK, start, stop)
+    return gain
+
+
+def _driven_peaks(bus: Spool, stats: _BusStats, glue: np.ndarray, threshold: float) -> np.ndarray:
+    """True peaks per `_TP_BLOCK` of the bus under the glue gain (exact above `threshold`)."""
+    n = bus.n_samples
+    out = np.empty(-(-n // _TP_BLOCK), dtype=np.float64)
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        lo, hi = max(0, start - _MARGIN), min(n, stop + _MARGIN)
+        x = bus.read(lo, hi)
+        x -= stats.mean
+        x *= _chunk_gain(glue, None, lo, hi)
+        peaks = block_true_peaks(x, threshold=threshold)
+        first = (start - lo) // _TP_BLOCK
+        count = -(-(stop - start) // _TP_BLOCK)
+        out[start // _TP_BLOCK : start // _TP_BLOCK + count] = peaks[first : first + count]
+    return out
+
+
+def _output_peak(
+    bus: Spool, stats: _BusStats, glue: np.ndarray, limiter: np.ndarray | None, floor: float
+) -> float:
+    """The largest true peak of the limited bus (exact where it is above `floor`)."""
+    n = bus.n_samples
+    top = 0.0
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        lo, hi = max(0, start - _MARGIN), min(n, stop + _MARGIN)
+        x = bus.read(lo, hi)
+        x -= stats.mean
+        x *= _chunk_gain(glue, limiter, lo, hi)
+        peaks = block_true_peaks(x, threshold=max(floor, top))
+        first = (start - lo) // _TP_BLOCK
+        top = max(top, float(peaks[first : first + -(-(stop - start) // _TP_BLOCK)].max()))
+    return top
+
+
+def master(
+    bus: Spool,
+    *,
+    sample_rate: int,
+    target_lufs: float,
+    ceiling_dbtp: float,
+    settings: BusCompressor,
+    stems: Mapping[str, Spool] | None = None,
+    fixed_gain_db: float | None = None,
+) -> Mastered:
+    """Master the stereo `bus` to `target_lufs` with true peak <= `ceiling_dbtp`; each of
+    `stems` (as it sits in the bus) comes back with the same gain. With `fixed_gain_db` the
+    level gain is that, not the one reaching the target (the glue and limiter still act)."""
+    n = bus.n_samples
+    stats = _bus_stats(bus, sample_rate)
+    out_stems = {name: Spool(s.channels) for name, s in (stems or {}).items()}
+    loudness = _gained_lufs(stats, np.ones(stats.power.size + 1), n, sample_rate)
+    if not math.isfinite(loudness) or not np.any(stats.peaks):
+        return _silent(bus, stems or {}, out_stems)
+    normalise = fixed_gain_db is None
+    pre_gain_db = target_lufs - loudness if fixed_gain_db is None else fixed_gain_db
+    glue = compressor_knots(
+        stats.peaks, sample_rate=sample_rate,
+        threshold_db=settings.threshold_db + (target_lufs + 14.0) - pre_gain_db,
+        ratio=settings.ratio, attack_ms=settings.attack_ms, release_ms=settings.release_ms,
+        knee_db=settings.knee_db,
+    )  # fmt: skip
+    glue = np.concatenate([glue, glue[-1:]]) * 10.0 ** (pre_gain_db / 20.0)
+    if normalise:
+        renormal_db = target_lufs - _gained_lufs(stats, glue, n, sample_rate)
+        glue *= 10.0 ** (renormal_db / 20.0)
+        pre_gain_db += renormal_db
+    glue = glue.astype(np.float32)
+    ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+    exact_above = ceiling * 10.0 ** (-_PUSH_HEADROOM_DB / 20.0)
+    peaks = _driven_peaks(bus, stats, glue, exact_above)
+    push = 1.0
+    limited = _limit(bus, stats, glue, peaks, push, ceiling, sample_rate)
+    for _ in range(_LIMIT_PASSES if normalise else 0):
+        if target_lufs - limited.lufs <= _LIMIT_SLACK_LU:
+            break
+        push *= 10.0 ** ((target_lufs - limited.lufs) / 20.0)
+        if ceiling / push < exact_above:  # pushed past the headroom: measure further down
+            exact_above = ceiling / push * 10.0 ** (-_PUSH_HEADROOM_DB / 20.0)
+            peaks = _driven_peaks(bus, stats, glue, exact_above)
+        limited = _limit(bus, stats, glue, peaks, push, ceiling, sample_rate)
+    glue = (glue * np.float32(push)).astype(np.float32)
+    limiter = limited.knots
+    audio = Spool(bus.channels)
+    meter = Loudness(sample_rate, bus.channels, n)
+    for start, x in bus.blocks(CHUNK):
+        stop = start + x.shape[1]
+        gain = _chunk_gain(glue, limiter, start, stop)
+        for name, stem in (stems or {}).items():
+            out_stems[name].append(stem.read(start, stop) * gain)
+        x -= stats.mean
+        x *= gain
+        np.clip(x, -1.0, 1.0, out=x)
+        meter.add(start, x)
+        audio.append(x)
+    peak = limited.peak
+    return Mastered(
+        audio=audio,
+        stems=out_stems,
+        lufs=meter.lufs(),
+        true_peak_dbtp=20.0 * math.log10(peak) if peak > 0 else float("-inf"),
+        gain_db=pre_gain_db + 20.0 * math.log10(push),
+    )
+
+
+@dataclass
+class _Limited:
+    knots: np.ndarray | None  # the limiter's gain per `_TP_BLOCK` (None: it need not act)
+    lufs: float
+    peak: float  # the true peak of the result (linear)
+
+
+def _limit(
+    bus: Spool,
+    stats: _BusStats,
+    glue: np.ndarray,
+    peaks: np.ndarray,
+    push: float,
+    ceiling: float,
+    sample_rate: int,
+) -> _Limited:
+    """`effects.limit_true_peak` on the glued bus pushed by `push`: the limiter's knots from
+    the driven peaks, then the result measured (one read of the bus) and, if it still
+    passes the ceiling, trimmed; and the loudness that results."""
+    n = bus.n_samples
+    pushed = glue.astype(np.float64) * push
+    need = np.minimum(1.0, ceiling / np.maximum(peaks * push, 1e-12))
+    if float(need.min()) >= 1.0:
+        return _Limited(
+            None, _gained_lufs(stats, pushed, n, sample_rate), float(peaks.max()) * push
+        )
+    knots = limiter_knots(need, sample_rate=sample_rate).astype(np.float32)
+    measured = _output_peak(
+        bus, stats, (glue * np.float32(push)).astype(np.float32), knots,
+        ceiling * 10.0 ** (-_MEASURE_BELOW_DB / 20.0),
+    )  # fmt: skip
+    if measured > ceiling:
+        trim = ceiling / measured * 0.9999
+        knots *= np.float32(trim)
+        measured *= trim
+    on_control = knots[:: CONTROL_BLOCK // _TP_BLOCK][: pushed.size]
+    pushed[: on_control.size] *= on_control
+    return _Limited(knots, _gained_lufs(stats, pushed, n, sample_rate), measured)
+
+
+def _silent(bus: Spool, stems: Mapping[str, Spool], out_stems: dict[str, Spool]) -> Mastered:
+    audio = Spool(bus.channels)
+    for _, x in bus.blocks(CHUNK):
+        audio.append(np.zeros_like(x))
+        for name, stem in stems.items():
+            out_stems[name].append(np.zeros((stem.channels, x.shape[1]), dtype=np.float32))
+    return Mastered(audio=audio, stems=out_stems, gain_db=0.0)
