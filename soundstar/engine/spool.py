@@ -57,11 +57,11 @@ class Spool:
         if x.shape[0] != self.channels or not 0 <= start <= self.n_samples:
             raise RenderError(f"cannot write {x.shape} at {start} into {self!r}")
         self._file.seek(start * self.channels * 4)
-        self._file.write(np.ascontiguousarray(x.T).tobytes())
+        self._file.write(np.ascontiguousarray(x.T).data)
         self.n_samples = max(self.n_samples, start + x.shape[1])
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Samples [start, stop) as a new (channels, k) float32 array."""
+        """Samples [start, stop) as a new (channels, k) float32 array (a view of frames)."""
         start, stop = max(0, start), min(stop, self.n_samples)
         if stop <= start:
             return np.zeros((self.channels, 0), dtype=np.float32)
@@ -69,7 +69,7 @@ class Spool:
         frames = np.empty((stop - start, self.channels), dtype=np.float32)
         self._file.seek(start * self.channels * 4)
         self._file.readinto(frames.data.cast("B"))
-        return np.ascontiguousarray(frames.T)
+        return frames.T
 
     def blocks(self, size: int = READ_FRAMES) -> Iterator[tuple[int, np.ndarray]]:
         """(start, (channels, k) samples) over the whole spool, `size` samples at a time."""
