@@ -17,6 +17,7 @@ from scipy import signal
 
 from soundstar.engine.effects import (
     CONTROL_BLOCK,
+    EqBand,
     _ir_spectrum,
     _knots_to_samples,
     _reverb_ir,
@@ -28,7 +29,7 @@ from soundstar.engine.effects import (
 from soundstar.engine.master import CHUNK, Mastered, master
 from soundstar.engine.mixer import REVERB_STEM, _place
 from soundstar.engine.production import Chain, Compressor, Production, ReverbRoom
-from soundstar.engine.spool import Spool
+from soundstar.engine.spool import BlockAudio, Spool
 
 _REVERB_RATE_HZ = 11000
 _REVERB_BLOCK = 1 << 15  # decimated samples convolved at a time
@@ -68,7 +69,7 @@ def chain_spool(raw: Spool, chain: Chain, *, sample_rate: int) -> Spool:
     """`production.run_chain` over a spool: a pass per run of filters (their state carried
     from block to block) and per compressor (after a read for the stem's peaks)."""
     current = raw
-    bands: list = []
+    bands: list[EqBand] = []
     for processor in [*chain, None]:
         if processor is not None and not isinstance(processor, Compressor):
             bands.append(processor.band())
@@ -80,7 +81,7 @@ def chain_spool(raw: Spool, chain: Chain, *, sample_rate: int) -> Spool:
     return current
 
 
-def _filtered(source: Spool, bands: tuple, sample_rate: int) -> Spool:
+def _filtered(source: Spool, bands: tuple[EqBand, ...], sample_rate: int) -> Spool:
     sos = np.array(eq_sos(bands, sample_rate))
     state = np.zeros((sos.shape[0], source.channels, 2))
     out = Spool(source.channels)
@@ -145,6 +146,69 @@ def reverb_spool(send: Spool, *, sample_rate: int, room: ReverbRoom) -> Spool:
     return out
 
 
+@dataclass(frozen=True)
+class _Curves:
+    """The gain curves the mixer lays on stems: section energy, and ducking on top of it."""
+
+    energy: EnergyCurve | None
+    duck: np.ndarray | None
+    n_samples: int
+    sample_rate: int
+
+    def between(self, start: int, stop: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(energy gain, energy and ducking gain) on samples [start, stop)."""
+        gain = None
+        if self.energy is not None:
+            gain = self.energy.gain(start, stop, self.n_samples, self.sample_rate)
+        dip = None if self.duck is None else knots_between(self.duck, CONTROL_BLOCK, start, stop)
+        return gain, dip if gain is None else gain if dip is None else gain * dip
+
+
+def _channel(
+    stem: SpooledStem, curves: tuple[np.ndarray | None, np.ndarray | None], start: int, stop: int
+) -> np.ndarray:
+    """The stem's samples [start, stop) as it enters the bus (gain, curve), before panning;
+    `curves` is `_Curves.between(start, stop)`."""
+    read = stem.audio.read(start, stop)
+    audio = read[0] if stem.audio.channels == 1 else read
+    audio *= np.float32(10.0 ** (stem.gain_db / 20.0))
+    gain, dipped = curves
+    curve = dipped if stem.ducked else gain
+    if curve is not None:
+        audio *= curve
+    return np.asarray(audio)
+
+
+class StemAudio(BlockAudio):
+    """A stem as it sits in the master, computed a block at a time when read: its channel
+    in the mix times the master's gain."""
+
+    def __init__(self, source: SpooledStem | Spool, curves: _Curves, mastered: Mastered) -> None:
+        self.source = source
+        self.curves = curves
+        self.mastered = mastered
+        self.channels = 2
+        self.n_samples = curves.n_samples
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        stop = min(stop, self.n_samples)
+        if isinstance(self.source, Spool):
+            placed = self.source.read(start, stop)
+        else:
+            audio = _channel(self.source, self.curves.between(start, stop), start, stop)
+            placed = _place(self.source, audio)  # type: ignore[arg-type]
+        placed *= self.mastered.gain(start, stop)
+        return np.asarray(placed)
+
+
+@dataclass
+class Mixed:
+    """The master (on disk), its measures, and each stem as it sits in it (read on demand)."""
+
+    mastered: Mastered
+    stems: dict[str, BlockAudio]
+
+
 def mix_spooled(
     stems: Sequence[SpooledStem],
     *,
@@ -156,46 +220,40 @@ def mix_spooled(
     target_lufs: float,
     ceiling_dbtp: float,
     fixed_gain_db: float | None = None,
-) -> Mastered:
+) -> Mixed:
     """Mix and master spooled stems as `mixer.mix` does arrays; `duck` is the ducking gain
     at every control block (`effects.duck_knots`), applied to the stems marked `ducked`."""
+    curves = _Curves(energy, duck, n_samples, sample_rate)
     bus = Spool(2)
     sends = any(stem.reverb_send > 0 for stem in stems)
     send = Spool(1)
-    placed = {stem.name: Spool(2) for stem in stems}
     for start in range(0, n_samples, CHUNK):
         stop = min(start + CHUNK, n_samples)
-        gain = None if energy is None else energy.gain(start, stop, n_samples, sample_rate)
-        dip = None if duck is None else knots_between(duck, CONTROL_BLOCK, start, stop)
-        dipped = dip if gain is None else gain if dip is None else gain * dip
         mixed = np.zeros((2, stop - start), dtype=np.float32)
         sent = np.zeros(stop - start, dtype=np.float32)
+        between = curves.between(start, stop)
         for stem in stems:
-            read = stem.audio.read(start, stop)
-            audio = read[0] if stem.audio.channels == 1 else read
-            audio *= np.float32(10.0 ** (stem.gain_db / 20.0))
-            curve = dipped if stem.ducked else gain
-            if curve is not None:
-                audio *= curve
+            audio = _channel(stem, between, start, stop)
             if stem.reverb_send > 0:
                 sent += np.float32(stem.reverb_send) * (audio if audio.ndim == 1 else audio.mean(0))
-            channel = _place(stem, audio)  # type: ignore[arg-type]
-            placed[stem.name].append(channel)
-            mixed += channel
+            mixed += _place(stem, audio)  # type: ignore[arg-type]
         bus.append(mixed)
         if sends:
             send.append(sent)
+    sources: dict[str, SpooledStem | Spool] = {stem.name: stem for stem in stems}
     if sends and any(np.any(x) for _, x in send.blocks(CHUNK)):
         wet = reverb_spool(send, sample_rate=sample_rate, room=production.reverb)
         name = REVERB_STEM
-        while name in placed:
+        while name in sources:
             name = "_" + name
-        placed[name] = wet
+        sources[name] = wet
         for start, x in bus.blocks(CHUNK):
             x += wet.read(start, start + x.shape[1])
             bus.write_at(start, x)
     send.close()
-    return master(
+    mastered = master(
         bus, sample_rate=sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
-        settings=production.bus, stems=placed, fixed_gain_db=fixed_gain_db,
+        settings=production.bus, fixed_gain_db=fixed_gain_db,
     )  # fmt: skip
+    bus.close()
+    return Mixed(mastered, {name: StemAudio(s, curves, mastered) for name, s in sources.items()})

@@ -286,12 +286,12 @@ def compressor_knots(
 
 
 def knots_between(knots: np.ndarray, block: int, start: int, stop: int) -> np.ndarray:
-    """Samples [start, stop) of `_knots_to_samples(knots, block, n)` (start a multiple of
-    `block`), computed from the knots that reach them alone: the same values, a block at a time."""
-    first = start // block
-    return _knots_to_samples(
-        knots[first : first + -(-(stop - start) // block) + 1], block, stop - start
-    )
+    """Samples [start, stop) of `_knots_to_samples(knots, block, n)`, computed from the knots
+    that reach them alone: the same values, a block at a time."""
+    first, skip = divmod(start, block)
+    count = stop - start + skip
+    curve = _knots_to_samples(knots[first : first + -(-count // block) + 1], block, count)
+    return curve[skip:]
 
 
 def block_peaks(x: np.ndarray, block: int = 0) -> np.ndarray:

@@ -11,8 +11,7 @@ reads of the bus; the gain curves are computed from them whole and applied a blo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
@@ -47,10 +46,18 @@ _MEASURE_BELOW_DB = 3.0  # true peaks measured exactly down to this far below th
 @dataclass
 class Mastered:
     audio: Spool  # (2, n) float32, mastered
-    stems: dict[str, Spool] = field(default_factory=dict)  # each with the master's gain
     lufs: float = float("-inf")
     true_peak_dbtp: float = float("-inf")
     gain_db: float = 0.0  # the level gain before the glue and limiter (normalisation or fixed)
+    glue: np.ndarray | None = None  # the gain applied, per CONTROL_BLOCK (None: silence)
+    limiter: np.ndarray | None = None  # and the limiter's, per true-peak block
+
+    def gain(self, start: int, stop: int) -> np.ndarray:
+        """The master's gain on samples [start, stop) (start a multiple of CONTROL_BLOCK):
+        a stem times it is the stem as it sits in the master."""
+        if self.glue is None:
+            return np.zeros(stop - start, dtype=np.float32)
+        return _chunk_gain(self.glue, self.limiter, start, stop)
 
 
 class _Weighting:
@@ -65,28 +72,6 @@ class _Weighting:
         filtered *= filtered
         weights = np.array(_CHANNEL_WEIGHTS[: x.shape[0]])[:, None]
         return np.asarray((filtered * weights).sum(axis=0))
-
-
-class Loudness:
-    """BS.1770 integrated loudness gathered a chunk at a time: K-weighted power summed per
-    100 ms hop, then the 400 ms blocks and the gates of `gate_blocks`."""
-
-    def __init__(self, sample_rate: int, channels: int, n_samples: int) -> None:
-        self.step = round(_STEP_S * sample_rate)
-        self.block = round(_BLOCK_S * sample_rate)
-        self.n = n_samples
-        self.hops = np.zeros(n_samples // self.step + 1)
-        self.weighting = _Weighting(sample_rate, channels)
-        self.total = 0.0
-
-    def add(self, start: int, x: np.ndarray) -> None:
-        power = self.weighting.power(x)
-        self.total += float(power.sum())
-        hop = (start + np.arange(power.size)) // self.step
-        self.hops[hop[0] : hop[-1] + 1] += np.bincount(hop - hop[0], weights=power)
-
-    def lufs(self) -> float:
-        return energies_to_lufs(self.hops, self.n, self.step, self.block, self.total)
 
 
 def energies_to_lufs(hops: np.ndarray, n: int, step: int, block: int, total: float) -> float:
@@ -189,18 +174,16 @@ def master(
     target_lufs: float,
     ceiling_dbtp: float,
     settings: BusCompressor,
-    stems: Mapping[str, Spool] | None = None,
     fixed_gain_db: float | None = None,
 ) -> Mastered:
-    """Master the stereo `bus` to `target_lufs` with true peak <= `ceiling_dbtp`; each of
-    `stems` (as it sits in the bus) comes back with the same gain. With `fixed_gain_db` the
-    level gain is that, not the one reaching the target (the glue and limiter still act)."""
+    """Master the stereo `bus` to `target_lufs` with true peak <= `ceiling_dbtp`; the gain
+    it applied comes with it (`Mastered.gain`). With `fixed_gain_db` the level gain is
+    that, not the one reaching the target (the glue and limiter still act)."""
     n = bus.n_samples
     stats = _bus_stats(bus, sample_rate)
-    out_stems = {name: Spool(s.channels) for name, s in (stems or {}).items()}
     loudness = _gained_lufs(stats, np.ones(stats.power.size + 1), n, sample_rate)
     if not math.isfinite(loudness) or not np.any(stats.peaks):
-        return _silent(bus, stems or {}, out_stems)
+        return _silent(bus)
     normalise = fixed_gain_db is None
     pre_gain_db = target_lufs - loudness if fixed_gain_db is None else fixed_gain_db
     glue = compressor_knots(
@@ -231,24 +214,19 @@ def master(
     glue = (glue * np.float32(push)).astype(np.float32)
     limiter = limited.knots
     audio = Spool(bus.channels)
-    meter = Loudness(sample_rate, bus.channels, n)
     for start, x in bus.blocks(CHUNK):
-        stop = start + x.shape[1]
-        gain = _chunk_gain(glue, limiter, start, stop)
-        for name, stem in (stems or {}).items():
-            out_stems[name].append(stem.read(start, stop) * gain)
         x -= stats.mean
-        x *= gain
+        x *= _chunk_gain(glue, limiter, start, start + x.shape[1])
         np.clip(x, -1.0, 1.0, out=x)
-        meter.add(start, x)
         audio.append(x)
     peak = limited.peak
     return Mastered(
         audio=audio,
-        stems=out_stems,
-        lufs=meter.lufs(),
+        lufs=limited.lufs,
         true_peak_dbtp=20.0 * math.log10(peak) if peak > 0 else float("-inf"),
         gain_db=pre_gain_db + 20.0 * math.log10(push),
+        glue=glue,
+        limiter=limiter,
     )
 
 
@@ -292,10 +270,8 @@ def _limit(
     return _Limited(knots, _gained_lufs(stats, pushed, n, sample_rate), measured)
 
 
-def _silent(bus: Spool, stems: Mapping[str, Spool], out_stems: dict[str, Spool]) -> Mastered:
+def _silent(bus: Spool) -> Mastered:
     audio = Spool(bus.channels)
     for _, x in bus.blocks(CHUNK):
         audio.append(np.zeros_like(x))
-        for name, stem in stems.items():
-            out_stems[name].append(np.zeros((stem.channels, x.shape[1]), dtype=np.float32))
-    return Mastered(audio=audio, stems=out_stems, gain_db=0.0)
+    return Mastered(audio=audio, gain_db=0.0)

@@ -24,7 +24,7 @@ from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
 from soundstar.engine.production import Production, production_for
 from soundstar.engine.rave import RaveCodec, rave_status
 from soundstar.engine.sampler import SoundFontSampler
-from soundstar.engine.spool import Spool, spool_of
+from soundstar.engine.spool import BlockAudio, Spool, spool_of
 from soundstar.engine.timbres import load_timbre
 from soundstar.errors import ConfigError, ParameterError, RenderError
 from soundstar.knowledge import KnowledgeBase, load_knowledge
@@ -40,11 +40,12 @@ _KICK_NOTES = frozenset(float(n) for v, n in GM_DRUM_NOTES.items() if v == "kick
 
 @dataclass
 class RenderResult:
-    """A render: the master and the stems live in files (spools), not in memory; `audio` and
-    `stems` map them as arrays, read only where touched."""
+    """A render: the master lives in a file (a spool) and each stem is read from files a
+    block at a time, not held in memory; `audio` maps the master as an array and `stems`
+    reads every stem whole (for callers that want arrays)."""
 
     master: Spool  # (2, n_samples) float32, mastered
-    stem_spools: dict[str, Spool]  # track name → (2, n_samples) as it sits in the mix
+    stem_audio: dict[str, BlockAudio]  # track name → (2, n_samples) as it sits in the mix
     sample_rate: int
     lufs: float
     true_peak_dbtp: float
@@ -61,7 +62,7 @@ class RenderResult:
 
     @property
     def stems(self) -> dict[str, np.ndarray]:
-        return {name: spool.array() for name, spool in self.stem_spools.items()}
+        return {name: stem.array() for name, stem in self.stem_audio.items()}
 
 
 def _plan_track(
@@ -393,12 +394,12 @@ def render_score(
     stages: list[str] = [s for s in ("sampler", "ddsp", "drums") if s in used]
     stages += ["rave"] if rave["status"] == "run" else []
     return RenderResult(
-        master=mixed.audio,
-        stem_spools=mixed.stems,
+        master=mixed.mastered.audio,
+        stem_audio=mixed.stems,
         sample_rate=sample_rate,
-        lufs=mixed.lufs,
-        true_peak_dbtp=mixed.true_peak_dbtp,
-        master_gain_db=mixed.gain_db,
+        lufs=mixed.mastered.lufs,
+        true_peak_dbtp=mixed.mastered.true_peak_dbtp,
+        master_gain_db=mixed.mastered.gain_db,
         timings_ms=timings,
         stages_run=[*stages, "mix"],
         synthesis=synthesis,

@@ -25,7 +25,34 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
-class Spool:
+class BlockAudio:
+    """Audio read a block at a time: `read(start, stop)` gives samples [start, stop) as
+    (channels, k) float32. A spool, or audio computed on demand from spools."""
+
+    channels: int
+    n_samples: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.channels, self.n_samples)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def blocks(self, size: int = READ_FRAMES) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, (channels, k) samples) over the whole audio, `size` samples at a time."""
+        for start in range(0, self.n_samples, size):
+            yield start, self.read(start, start + size)
+
+    def array(self) -> np.ndarray:
+        """The whole audio as one (channels, n) array (memory for all of it)."""
+        out = np.empty(self.shape, dtype=np.float32)
+        for start, x in self.blocks():
+            out[:, start : start + x.shape[1]] = x
+        return out
+
+
+class Spool(BlockAudio):
     """A temporary file of float32 audio with `channels` channels, appended to in blocks."""
 
     def __init__(self, channels: int, *, directory: str | None = None) -> None:
@@ -40,10 +67,6 @@ class Spool:
 
     def __repr__(self) -> str:
         return f"Spool({self.channels} ch, {self.n_samples} samples)"
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.channels, self.n_samples)
 
     def append(self, block: np.ndarray) -> None:
         """Add `block` ((channels, k), or (k,) for one channel) at the end."""
@@ -70,11 +93,6 @@ class Spool:
         self._file.seek(start * self.channels * 4)
         self._file.readinto(frames.data.cast("B"))
         return frames.T
-
-    def blocks(self, size: int = READ_FRAMES) -> Iterator[tuple[int, np.ndarray]]:
-        """(start, (channels, k) samples) over the whole spool, `size` samples at a time."""
-        for start in range(0, self.n_samples, size):
-            yield start, self.read(start, start + size)
 
     def array(self) -> np.ndarray:
         """The whole spool as a read-only (channels, n) array mapped from the file: only the
