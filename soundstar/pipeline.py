@@ -259,7 +259,7 @@ def generate(
         files.audio = str(
             write_audio(
                 request.output_path,
-                rendered.audio,
+                rendered.master,
                 sample_rate=request.sample_rate,
                 format=request.output_format,
                 bit_depth=request.bit_depth,
@@ -274,7 +274,7 @@ def generate(
             request.stems_dir.mkdir(parents=True, exist_ok=True)
             stem_paths = write_stems(
                 request.stems_dir,
-                rendered.stems,
+                rendered.stem_audio,
                 sample_rate=request.sample_rate,
                 format=request.output_format,
             )
@@ -308,7 +308,7 @@ def generate(
         files=files,
         output_format=request.output_format,
         sample_rate=request.sample_rate,
-        duration_seconds=round(rendered.audio.shape[-1] / request.sample_rate, 6),
+        duration_seconds=round(rendered.master.n_samples / request.sample_rate, 6),
         seed=seed,
         timings_ms={k: round(v, 3) for k, v in timings.items()},
         implementation_used=reading.implementation_used,
