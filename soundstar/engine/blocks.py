@@ -17,8 +17,8 @@ import numpy as np
 BLOCK_ALIGN = 64  # block edges fall on multiples of this: every control-rate block fits
 MIN_BLOCK_S = 8.0  # a block spans whole bars, at least this long unless the piece is shorter
 
-# (note indices, offset in seconds, length in samples) → mono float32 of that length
-PlayFn = Callable[[np.ndarray, float, int], np.ndarray]
+# (note indices, the track's sample the block starts at, length) → mono float32 of that length
+PlayFn = Callable[[np.ndarray, int, int], np.ndarray]
 
 
 def block_edges(
@@ -80,7 +80,7 @@ class TrackBlocks:
         out = np.zeros(span, dtype=np.float32)
         out[: self.carry.size] += self.carry[:span]
         if picked.size:
-            played = self.play(picked, start / self.sample_rate, min(reach, span))
+            played = self.play(picked, start, min(reach, span))
             out[: played.size] += played
         self.carry = out[length:].copy()
         return out[:length]

@@ -342,6 +342,7 @@ def render_drum_hits(
     key_pc: int | None = None,
     draws: tuple[np.ndarray, np.ndarray] | None = None,
     hat_times_s: np.ndarray | None = None,
+    first_sample: int = 0,
 ) -> np.ndarray:
     """Place drum hits on a mono track.
 
@@ -359,7 +360,8 @@ def render_drum_hits(
     Returns mono float32 audio [n_samples]. An open hat is cut short (choked) by the
     next hi-hat hit. A track rendered a block at a time passes each block's hits with their
     `draws` (`drum_draws` of the whole track) and the track's `hat_times_s` (onsets of the
-    hits that choke an open hat), so that it sounds as the whole track rendered at once.
+    hits that choke an open hat) and the block's `first_sample` in the track, so that it
+    sounds as the whole track rendered at once.
     """
     onset = np.asarray(onset_s, dtype=np.float64).reshape(-1)
     vel = np.asarray(velocity, dtype=np.float64).reshape(-1)
@@ -386,7 +388,7 @@ def render_drum_hits(
     variants, jitter_db = draws if draws is not None else drum_draws(rng, onset.size)
     fade = max(int(_CHOKE_FADE_S * sample_rate), 1)
     for i in order:
-        start = round(float(onset[i] * sample_rate))
+        start = round(float(onset[i] * sample_rate)) - first_sample
         if start >= n_samples:
             continue
         hard, soft = _one_shots(kit, voices[i], sample_rate, key_pc)[int(variants[i])]

@@ -172,16 +172,18 @@ def _sampler_player(
     level = np.float32(10.0 ** (table.gain_db(program, is_drum=track.is_drum) / 20.0))
     tuned = key_pc if track.is_drum else None
 
-    def play(picked: np.ndarray, offset_s: float, n: int) -> np.ndarray:
+    def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
         audio = sampler.render_notes(
-            pitch[picked], onset[picked] - offset_s, duration[picked], velocity[picked],
-            program=program, is_drum=track.is_drum, n_samples=n, key_pc=tuned,
+            pitch[picked], onset[picked], duration[picked], velocity[picked],
+            program=program, is_drum=track.is_drum, n_samples=n, key_pc=tuned, first_sample=first,
         )  # fmt: skip
         audio *= level
         return audio
 
     try:  # a first note, short, tells whether the SoundFont has the program
-        play(np.zeros(1, dtype=np.int64), float(onset[0]), 1) if onset.size else None
+        play(
+            np.zeros(1, dtype=np.int64), round(float(onset[0]) * sampler.sample_rate), 1
+        ) if onset.size else None
     except ParameterError as exc:
         notices.append(f"{track.name}: {exc.message}; it was synthesized with DDSP instead.")
         return None
@@ -196,11 +198,11 @@ def _drum_player(
     variants, jitter = drum_draws(rng, onset.size)
     hats = hat_onsets(onset, voices)
 
-    def play(picked: np.ndarray, offset_s: float, n: int) -> np.ndarray:
+    def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
         return render_drum_hits(
-            onset[picked] - offset_s, [voices[i] for i in picked], velocity[picked], kit=kit,
+            onset[picked], [voices[i] for i in picked], velocity[picked], kit=kit,
             sample_rate=sample_rate, n_samples=n, rng=rng, key_pc=key_pc,
-            draws=(variants[picked], jitter[picked]), hat_times_s=hats - offset_s,
+            draws=(variants[picked], jitter[picked]), hat_times_s=hats, first_sample=first,
         )  # fmt: skip
 
     return play
@@ -213,10 +215,10 @@ def _ddsp_player(
     pitch, onset, duration, velocity = notes
     preset = load_timbre(timbre)
 
-    def play(picked: np.ndarray, offset_s: float, n: int) -> np.ndarray:
+    def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
         return render_notes(
-            pitch[picked], onset[picked] - offset_s, duration[picked], velocity[picked],
-            preset=preset, sample_rate=sample_rate, n_samples=n, rng=rng,
+            pitch[picked], onset[picked], duration[picked], velocity[picked],
+            preset=preset, sample_rate=sample_rate, n_samples=n, rng=rng, first_sample=first,
         )  # fmt: skip
 
     return play, max(int(preset.release_s * sample_rate), int(0.012 * sample_rate)) + 1
