@@ -8,6 +8,7 @@ tail carried), and `master.master` masters the bus. Memory does not grow with le
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,12 +26,13 @@ from soundstar.engine.effects import (
     compressor_knots,
     eq_sos,
     knots_between,
+    pan_mono,
 )
 from soundstar.engine.master import CHUNK, Mastered, master
-from soundstar.engine.mixer import REVERB_STEM, _place
 from soundstar.engine.production import Chain, Compressor, Production, ReverbRoom
 from soundstar.engine.spool import BlockAudio, Spool
 
+REVERB_STEM = "reverb_return"
 _REVERB_RATE_HZ = 11000
 _REVERB_BLOCK = 1 << 15  # decimated samples convolved at a time
 
@@ -63,6 +65,17 @@ class EnergyCurve:
         t = np.arange(start, stop) / sample_rate
         env = np.clip(np.interp(t, self.times_s, self.values).astype(np.float32), 0.0, 1.0)
         return np.asarray(10.0 ** (self.range_db * (env - top) / 20.0), dtype=np.float32)
+
+
+def _place(stem: SpooledStem, audio: np.ndarray) -> np.ndarray:
+    """Pan a mono stem, or balance a stereo one, to (2, n)."""
+    if audio.ndim == 1:
+        return pan_mono(audio, pan=stem.pan)
+    theta = (stem.pan + 1.0) * math.pi / 4.0
+    balance = np.array([[math.cos(theta)], [math.sin(theta)]], dtype=np.float32) * np.float32(
+        math.sqrt(2.0)
+    )
+    return np.asarray(audio * balance, dtype=np.float32)
 
 
 def chain_spool(raw: Spool, chain: Chain, *, sample_rate: int) -> Spool:
@@ -196,7 +209,7 @@ class StemAudio(BlockAudio):
             placed = self.source.read(start, stop)
         else:
             audio = _channel(self.source, self.curves.between(start, stop), start, stop)
-            placed = _place(self.source, audio)  # type: ignore[arg-type]
+            placed = _place(self.source, audio)
         placed *= self.mastered.gain(start, stop)
         return np.asarray(placed)
 
@@ -236,7 +249,7 @@ def mix_spooled(
             audio = _channel(stem, between, start, stop)
             if stem.reverb_send > 0:
                 sent += np.float32(stem.reverb_send) * (audio if audio.ndim == 1 else audio.mean(0))
-            mixed += _place(stem, audio)  # type: ignore[arg-type]
+            mixed += _place(stem, audio)
         bus.append(mixed)
         if sends:
             send.append(sent)

@@ -313,44 +313,45 @@ def duck_curve(
 
     Triggers are onset times (s) or a key signal (its block-peak envelope, normalised).
     """
-    block = CONTROL_BLOCK
-    rate = sample_rate / block
+    knots = duck_knots(
+        n_samples=n_samples, sample_rate=sample_rate, depth_db=depth_db,
+        release_ms=release_ms, attack_ms=attack_ms, onsets_s=onsets_s, key_signal=key_signal,
+    )  # fmt: skip
+    return _knots_to_samples(knots, CONTROL_BLOCK, n_samples)
+
+
+def duck_knots(
+    *,
+    n_samples: int,
+    sample_rate: int,
+    depth_db: float,
+    release_ms: float,
+    attack_ms: float = 4.0,
+    onsets_s: np.ndarray | None = None,
+    key_signal: np.ndarray | None = None,
+) -> np.ndarray:
+    """`duck_curve` at every `CONTROL_BLOCK`-th sample (`knots_between` turns any stretch
+    of them into samples)."""
+    rate = sample_rate / CONTROL_BLOCK
     if onsets_s is not None:
-        knots = duck_knots(
-            n_samples=n_samples, sample_rate=sample_rate, depth_db=depth_db,
-            release_ms=release_ms, onsets_s=onsets_s, attack_ms=attack_ms,
-        )  # fmt: skip
-        return _knots_to_samples(knots, block, n_samples)
-    if key_signal is not None:
-        key = _channels(key_signal)
-        peaks = _block_peak(key, block)
+        n_blocks = -(-n_samples // CONTROL_BLOCK) + 1
+        onsets = np.asarray(onsets_s, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(onsets)):
+            raise ParameterError("sidechain onsets must be finite")
+        idx = np.round(onsets * rate).astype(np.int64)
+        idx = idx[(idx >= 0) & (idx < n_blocks)]
+        trigger = np.zeros(n_blocks)
+        trigger[idx] = 1.0
+        env = np.minimum(_one_pole_impulse(trigger, release_ms / 1000.0, rate), 1.0)
+        env = _one_pole(env, attack_ms / 1000.0, rate)
+    elif key_signal is not None:
+        peaks = _block_peak(_channels(key_signal), CONTROL_BLOCK)
         top = float(peaks.max()) if peaks.size else 0.0
         level = peaks / top if top > 0 else np.zeros_like(peaks)
         env = _attack_release(level, attack_ms / 1000.0, release_ms / 1000.0, rate)
         env = np.concatenate([env, env[-1:]])
     else:
         raise ParameterError("ducking needs onset times or a key signal")
-    gain = 10.0 ** (-depth_db * np.clip(env, 0.0, 1.0) / 20.0)
-    return _knots_to_samples(gain, block, n_samples)
-
-
-def duck_knots(
-    *, n_samples: int, sample_rate: int, depth_db: float, release_ms: float,
-    onsets_s: np.ndarray, attack_ms: float = 4.0,
-) -> np.ndarray:  # fmt: skip
-    """`duck_curve` from onset times at every `CONTROL_BLOCK`-th sample (`knots_between`
-    turns any stretch of them into samples)."""
-    rate = sample_rate / CONTROL_BLOCK
-    n_blocks = -(-n_samples // CONTROL_BLOCK) + 1
-    onsets = np.asarray(onsets_s, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(onsets)):
-        raise ParameterError("sidechain onsets must be finite")
-    idx = np.round(onsets * rate).astype(np.int64)
-    idx = idx[(idx >= 0) & (idx < n_blocks)]
-    trigger = np.zeros(n_blocks)
-    trigger[idx] = 1.0
-    env = np.minimum(_one_pole_impulse(trigger, release_ms / 1000.0, rate), 1.0)
-    env = _one_pole(env, attack_ms / 1000.0, rate)
     return np.asarray(10.0 ** (-depth_db * np.clip(env, 0.0, 1.0) / 20.0))
 
 

@@ -5,43 +5,35 @@ curve that follows the plan's energy, ducking under the kick when asked, panning
 send to one shared reverb. Then the bus: DC
 removed, glue compression, loudness normalised to the target (BS.1770) and a true-peak
 limiter at the ceiling, with up to three more passes while the limiter costs over 0.2 LU.
+`mix` takes stems as arrays; the work is `blockmix.mix_spooled`'s, a block at a time on
+stems held on disk, the one mixer a render uses.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from soundstar.audio.loudness import (
-    block_energies,
-    gate_blocks,
-    weighted_power,
+from soundstar.engine.blockmix import (
+    EnergyCurve,
+    SpooledStem,
+    chain_spool,
+    mix_spooled,
 )
-from soundstar.engine.effects import (
-    compressor_curve,
-    duck_curve,
-    limit_true_peak,
-    pan_mono,
-    reverb,
-)
+from soundstar.engine.effects import duck_knots
 from soundstar.engine.production import (
-    BusCompressor,
     Chain,
     Production,
     default_production,
     run_chain,
 )
+from soundstar.engine.spool import spool_of
 from soundstar.errors import ParameterError
 
 ROLES = ("lead", "chords", "pad", "bass", "drums", "percussion", "arp", "texture")
-_LIMIT_SLACK_LU = 0.2
-_LIMIT_PASSES = 3
-REVERB_STEM = "reverb_return"
-_EQ_THREADS = 2
 _RELEASED = np.zeros(0, dtype=np.float32)
 _RELEASED.setflags(write=False)
 
@@ -96,29 +88,6 @@ def _check_stems(stems: Sequence[StemInput]) -> int:
     return lengths.pop()
 
 
-def _energy_gain(envelope: np.ndarray | None, n: int, range_db: float) -> np.ndarray | None:
-    if envelope is None:
-        return None
-    env = np.asarray(envelope, dtype=np.float32)
-    if env.shape != (n,):
-        raise ParameterError(f"energy_envelope must have shape ({n},), got {env.shape}")
-    if not np.all(np.isfinite(env)):
-        raise ParameterError("energy_envelope holds NaN or infinite values")
-    env = np.clip(env, 0.0, 1.0)
-    return np.asarray(10.0 ** (range_db * (env - float(env.max())) / 20.0), dtype=np.float32)
-
-
-def _place(stem: StemInput, audio: np.ndarray) -> np.ndarray:
-    """Pan a mono stem, or balance a stereo one, to (2, n)."""
-    if audio.ndim == 1:
-        return pan_mono(audio, pan=stem.pan)
-    theta = (stem.pan + 1.0) * math.pi / 4.0
-    balance = np.array([[math.cos(theta)], [math.sin(theta)]], dtype=np.float32) * np.float32(
-        math.sqrt(2.0)
-    )
-    return np.asarray(audio * balance, dtype=np.float32)
-
-
 def equalise(
     audio: np.ndarray, *, role: str, sample_rate: int, chain: Chain | None = None
 ) -> np.ndarray:
@@ -129,31 +98,6 @@ def equalise(
     if chain is None:
         chain = default_production().roles[role].chain  # type: ignore[index]
     return run_chain(audio, chain, sample_rate=sample_rate)
-
-
-def _equalised(stems: Sequence[StemInput], sample_rate: int) -> Iterator[np.ndarray]:
-    """Each stem through its role's EQ, in order, `_EQ_THREADS` at a time: `sosfilt` releases
-    the GIL, and at most that many filtered stems are held before the caller takes them.
-    Stems marked `equalised` come back as they are."""
-
-    def one(stem: StemInput) -> np.ndarray:
-        if stem.equalised:
-            return np.asarray(stem.audio, dtype=np.float32)
-        return equalise(stem.audio, role=stem.role, sample_rate=sample_rate, chain=stem.chain)
-
-    if _EQ_THREADS < 2 or len(stems) < 2:
-        yield from map(one, stems)
-        return
-    with ThreadPoolExecutor(max_workers=_EQ_THREADS) as pool:
-        for start in range(0, len(stems), _EQ_THREADS):
-            yield from list(pool.map(one, stems[start : start + _EQ_THREADS]))
-
-
-def _loudness_with_gain(power: np.ndarray, gain: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness after multiplying the measured signal by a slowly varying gain."""
-    weighted = power * gain
-    weighted *= gain
-    return gate_blocks(block_energies(weighted, sample_rate=sample_rate))
 
 
 def mix(
@@ -169,133 +113,65 @@ def mix(
 ) -> MixResult:
     """Mix and master `stems` to `target_lufs` integrated with true peak <= `ceiling_dbtp`,
     with the reverb, ducking, bus and section dynamics of `production` (default: the
-    default production); each stem's own channel settings come with it."""
+    default production); each stem's own channel settings come with it. The ducking
+    follows the onsets given, else the drum stem's level."""
     if sample_rate <= 0:
         raise ParameterError("sample_rate must be positive", field="sample_rate")
     if not -40.0 <= target_lufs <= 0.0 or not -20.0 <= ceiling_dbtp <= 0.0:
         raise ParameterError("target_lufs must be in [-40, 0] and ceiling_dbtp in [-20, 0]")
     n = _check_stems(stems)
     production = production or default_production()
-    energy = _energy_gain(energy_envelope, n, production.energy_range_db)
+    energy = _energy_curve(energy_envelope, n, sample_rate, production.energy_range_db)
     duck = None
     if sidechain:
         onsets = sidechain_onsets_s
         drum = next((s for s in stems if s.role == "drums"), None)
-        if onsets is not None and np.asarray(onsets).size:
-            duck = duck_curve(
-                n_samples=n,
-                sample_rate=sample_rate,
-                depth_db=production.sidechain.depth_db,
+        given = onsets is not None and np.asarray(onsets).size > 0
+        if given or drum is not None:
+            duck = duck_knots(
+                n_samples=n, sample_rate=sample_rate, depth_db=production.sidechain.depth_db,
                 release_ms=production.sidechain.release_ms,
-                onsets_s=onsets,
-            )
-        elif drum is not None:
-            duck = duck_curve(
-                n_samples=n,
-                sample_rate=sample_rate,
-                depth_db=production.sidechain.depth_db,
-                release_ms=production.sidechain.release_ms,
-                key_signal=np.asarray(drum.audio),
-            )
-    ducked_energy = (
-        energy * duck
-        if energy is not None and duck is not None
-        else duck
-        if duck is not None
-        else energy
-    )
-
-    bus = np.zeros((2, n), dtype=np.float32)
-    send = np.zeros(n, dtype=np.float32)
-    processed: dict[str, np.ndarray] = {}
-    for stem, audio in zip(stems, _equalised(stems, sample_rate), strict=True):
-        audio *= np.float32(10.0 ** (stem.gain_db / 20.0))
-        ducked = production.roles[stem.role].ducked  # type: ignore[index]
-        curve = ducked_energy if ducked else energy
-        if curve is not None:
-            audio *= curve
-        if stem.reverb_send > 0:
-            send += np.float32(stem.reverb_send) * (audio if audio.ndim == 1 else audio.mean(0))
-        placed = _place(stem, audio)
-        processed[stem.name] = placed
-        bus += placed
-        if stem.equalised:  # the mixer owns it: let it go now
+                onsets_s=onsets if given else None,
+                key_signal=None if given or drum is None else np.asarray(drum.audio),
+            )  # fmt: skip
+    spooled = []
+    for stem in stems:
+        audio = spool_of(np.asarray(stem.audio, dtype=np.float32))
+        if not stem.equalised:
+            chain = stem.chain
+            if chain is None:
+                chain = default_production().roles[stem.role].chain  # type: ignore[index]
+            audio = chain_spool(audio, chain, sample_rate=sample_rate)
+        else:  # the mixer owns it: let it go
             stem.audio = _RELEASED
-        del audio
-    del energy, duck, ducked_energy, curve  # the curves are done with: free them
-    if any(stem.reverb_send > 0 for stem in stems) and np.any(send):
-        wet = reverb(send, sample_rate=sample_rate, wet=1.0, **production.reverb.model_dump())
-        del send
-        name = REVERB_STEM
-        while name in processed:
-            name = "_" + name
-        processed[name] = wet
-        bus += wet
-    bus -= bus.mean(axis=1, keepdims=True)
-    audio, lufs, peak_dbtp, gain = _master(
-        bus, sample_rate, target_lufs, ceiling_dbtp, production.bus
+        spooled.append(
+            SpooledStem(
+                name=stem.name, role=stem.role, audio=audio, pan=stem.pan, gain_db=stem.gain_db,
+                reverb_send=stem.reverb_send,
+                ducked=production.roles[stem.role].ducked,  # type: ignore[index]
+            )
+        )  # fmt: skip
+    mixed = mix_spooled(
+        spooled, sample_rate=sample_rate, n_samples=n, energy=energy, duck=duck,
+        production=production, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+    )  # fmt: skip
+    return MixResult(
+        audio=np.array(mixed.mastered.audio.array()),
+        stems={name: stem.array() for name, stem in mixed.stems.items()},
+        lufs=mixed.mastered.lufs,
+        true_peak_dbtp=mixed.mastered.true_peak_dbtp,
     )
-    for placed in processed.values():
-        placed *= gain
-    return MixResult(audio=audio, stems=processed, lufs=lufs, true_peak_dbtp=peak_dbtp)
 
 
-def _master(
-    bus: np.ndarray,
-    sample_rate: int,
-    target_lufs: float,
-    ceiling_dbtp: float,
-    settings: BusCompressor,
-) -> tuple[np.ndarray, float, float, np.ndarray]:
-    """Glue compression, loudness normalisation and true-peak limiting of the stereo bus;
-    returns the master, its loudness and true peak, and the gain curve it applied."""
-
-    def silent() -> tuple[np.ndarray, float, float, np.ndarray]:
-        return np.zeros_like(bus), -math.inf, -math.inf, np.zeros(bus.shape[1], np.float32)
-
-    if not np.any(bus):
-        return silent()
-    power = weighted_power(bus, sample_rate=sample_rate)
-    loudness = gate_blocks(block_energies(power, sample_rate=sample_rate))
-    if not math.isfinite(loudness):
-        return silent()
-    pre_gain_db = target_lufs - loudness
-    pre_gain = np.float32(10.0 ** (pre_gain_db / 20.0))
-    # The detector is level-linear, so compressing `bus * pre_gain` equals compressing `bus`
-    # with the threshold moved by -pre_gain_db, without a second copy of the bus.
-    glue = compressor_curve(
-        bus,
-        sample_rate=sample_rate,
-        threshold_db=settings.threshold_db + (target_lufs + 14.0) - pre_gain_db,
-        ratio=settings.ratio,
-        attack_ms=settings.attack_ms,
-        release_ms=settings.release_ms,
-        knee_db=settings.knee_db,
-    )
-    glue *= pre_gain
-    glued_lufs = _loudness_with_gain(power, glue, sample_rate)
-    glue *= np.float32(10.0 ** ((target_lufs - glued_lufs) / 20.0))
-    bus *= glue[None, :]  # the bus is ours (built in `mix`): drive it in place
-    driven = bus
-    limited, peak, limiter_gain = limit_true_peak(
-        driven, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp
-    )
-    total = glue
-    if limiter_gain is not None:  # the limiter's gain curve is a new array: take it over
-        limiter_gain *= glue
-        total = limiter_gain
-    final_lufs = _loudness_with_gain(power, total, sample_rate)
-    push = np.float32(1.0)
-    for _ in range(_LIMIT_PASSES):  # peaky stems: the limiter eats part of each push
-        if target_lufs - final_lufs <= _LIMIT_SLACK_LU:
-            break
-        push *= np.float32(10.0 ** ((target_lufs - final_lufs) / 20.0))
-        limited, peak, limiter_gain = limit_true_peak(
-            driven * push, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp
-        )
-        total = glue * push if limiter_gain is None else glue * push * limiter_gain
-        final_lufs = _loudness_with_gain(power, total, sample_rate)
-    out = limited.astype(np.float32, copy=False)  # a new array from the limiter: ours
-    np.clip(out, -1.0, 1.0, out=out)
-    peak_db = 20.0 * math.log10(peak) if peak > 0 else float("-inf")
-    return out, final_lufs, peak_db, np.asarray(total, dtype=np.float32)
+def _energy_curve(
+    envelope: np.ndarray | None, n: int, sample_rate: int, range_db: float
+) -> EnergyCurve | None:
+    """A per-sample 0-1 energy envelope as the mixer's energy curve (a knot per sample)."""
+    if envelope is None:
+        return None
+    env = np.asarray(envelope, dtype=np.float32)
+    if env.shape != (n,):
+        raise ParameterError(f"energy_envelope must have shape ({n},), got {env.shape}")
+    if not np.all(np.isfinite(env)):
+        raise ParameterError("energy_envelope holds NaN or infinite values")
+    return EnergyCurve(np.arange(n) / sample_rate, env.astype(np.float64), range_db)
