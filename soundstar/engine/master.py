@@ -117,11 +117,15 @@ def _bus_stats(bus: Spool, sample_rate: int) -> _BusStats:
 def _gained_lufs(stats: _BusStats, knots: np.ndarray, n: int, sample_rate: int) -> float:
     """Loudness of the bus under a gain given at every control block (knot k at sample
     32k, linear between): each block's power times its mean gain squared."""
-    mid = (knots[:-1] + knots[1:]) * 0.5
-    gained = stats.power * mid[: stats.power.size] ** 2
+    gained = knots[:-1] + knots[1:]
+    gained *= 0.5
+    gained = gained[: stats.power.size]
+    gained *= gained
+    gained *= stats.power
     step = round(_STEP_S * sample_rate)
-    hop = np.arange(gained.size) * CONTROL_BLOCK // step
-    hops = np.bincount(hop, weights=gained)
+    n_hops = -(-gained.size * CONTROL_BLOCK // step)
+    firsts = -(-np.arange(n_hops) * step // CONTROL_BLOCK)  # a hop's first control block
+    hops = np.add.reduceat(gained, firsts[firsts < gained.size])
     return energies_to_lufs(hops, n, step, round(_BLOCK_S * sample_rate), float(gained.sum()))
 
 
@@ -135,7 +139,7 @@ def _chunk_gain(glue: np.ndarray, limiter: np.ndarray | None, start: int, stop: 
 def _driven_peaks(bus: Spool, stats: _BusStats, glue: np.ndarray, threshold: float) -> np.ndarray:
     """True peaks per `_TP_BLOCK` of the bus under the glue gain (exact above `threshold`)."""
     n = bus.n_samples
-    out = np.empty(-(-n // _TP_BLOCK), dtype=np.float64)
+    out = np.empty(-(-n // _TP_BLOCK), dtype=np.float32)
     for start in range(0, n, CHUNK):
         stop = min(start + CHUNK, n)
         lo, hi = max(0, start - _MARGIN), min(n, stop + _MARGIN)
@@ -251,7 +255,9 @@ def _limit(
     passes the ceiling, trimmed; and the loudness that results."""
     n = bus.n_samples
     pushed = glue.astype(np.float64) * push
-    need = np.minimum(1.0, ceiling / np.maximum(peaks * push, 1e-12))
+    need = np.maximum(peaks * np.float32(push), np.float32(1e-12))
+    np.divide(np.float32(ceiling), need, out=need)
+    np.minimum(need, np.float32(1.0), out=need)
     if float(need.min()) >= 1.0:
         return _Limited(
             None, _gained_lufs(stats, pushed, n, sample_rate), float(peaks.max()) * push
