@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 BLOCK_ALIGN = 64  # block edges fall on multiples of this: every control-rate block fits
-MIN_BLOCK_S = 8.0  # a block spans whole bars, at least this long unless the piece is shorter
+MIN_BLOCK_S = 30.0  # a block spans whole bars, at least this long unless the piece is shorter
 
 # (note indices, the track's sample the block starts at, length) → mono float32 of that length
 PlayFn = Callable[[np.ndarray, int, int], np.ndarray]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,7 @@ from soundstar.engine.drums import GM_DRUM_NOTES, drum_draws, hat_onsets, render
 from soundstar.engine.effects import duck_knots
 from soundstar.engine.mixer import StemInput
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
-from soundstar.engine.production import Production, production_for
+from soundstar.engine.production import Chain, Production, production_for
 from soundstar.engine.rave import RaveCodec, rave_status
 from soundstar.engine.sampler import SoundFontSampler
 from soundstar.engine.spool import BlockAudio, Spool, spool_of
@@ -251,6 +252,12 @@ def _run_rave(
     return {"status": "run", "reason": f"stems {names} through {codec!r}"}
 
 
+def _chain_timed(audio: Spool, chain: Chain, sample_rate: int) -> tuple[Spool, float]:
+    """`chain_spool` and the seconds it took."""
+    start = time.perf_counter()
+    return chain_spool(audio, chain, sample_rate=sample_rate), time.perf_counter() - start
+
+
 def _rave_spools(
     raw: list[Spool],
     names: list[str],
@@ -322,6 +329,12 @@ def render_score(
         bars_per_block=bars_per_block,
     )  # fmt: skip
     raw: list[Spool] = []
+    roles = [track.role.value for track in score.tracks]
+    # a stem is chained on a thread (`sosfilt` releases the GIL) while the next is
+    # synthesized; one the RAVE stage may still change is chained after it
+    rave_roles = set(options.rave_roles) if options.rave_model_path is not None else set()
+    chaining: dict[int, Future[tuple[Spool, float]]] = {}
+    pool = ThreadPoolExecutor(max_workers=1)
     for index, (track, name, (choice, kit_program, kit, timbre)) in enumerate(
         zip(score.tracks, names, plans, strict=True)
     ):
@@ -350,6 +363,9 @@ def render_score(
         for block_start, block_stop in itertools.pairwise(edges):
             spool.append(voice.render_block(block_start, block_stop))
         raw.append(spool)
+        if roles[index] not in rave_roles:
+            chain = production.roles[roles[index]].chain  # type: ignore[index]
+            chaining[index] = pool.submit(_chain_timed, spool, chain, sample_rate)
         spent[stage] += time.perf_counter() - start
         used.add(stage)
         synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
@@ -358,7 +374,6 @@ def render_score(
     timings["synthesis"] = sum(spent.values()) * 1000
 
     start = time.perf_counter()
-    roles = [track.role.value for track in score.tracks]
     rave = _rave_spools(raw, names, roles, options, sample_rate=sample_rate, seed=seed)
     timings["rave"] = (time.perf_counter() - start) * 1000
     if rave["status"] == "skipped" and options.rave_model_path is not None:
@@ -366,17 +381,19 @@ def render_score(
 
     start = time.perf_counter()
     stems: list[SpooledStem] = []
-    for name, role, audio in zip(names, roles, raw, strict=True):
+    for index, (name, role, audio) in enumerate(zip(names, roles, raw, strict=True)):
         channel = production.roles[role]  # type: ignore[index]
+        job = chaining.get(index) or pool.submit(_chain_timed, audio, channel.chain, sample_rate)
+        chained, seconds = job.result()
+        spent["eq"] += seconds
         stems.append(
             SpooledStem(
                 name=name, role=role, pan=channel.pan, gain_db=channel.gain_db,
-                reverb_send=channel.reverb_send, ducked=channel.ducked,
-                audio=chain_spool(audio, channel.chain, sample_rate=sample_rate),
+                reverb_send=channel.reverb_send, ducked=channel.ducked, audio=chained,
             )
         )  # fmt: skip
-    spent["eq"] = time.perf_counter() - start
-    del raw
+    pool.shutdown()
+    del raw, chaining
     duck = None
     if score.sidechain and kick_onsets:
         duck = duck_knots(
@@ -390,7 +407,7 @@ def render_score(
     )  # fmt: skip
     for stage, seconds in spent.items():
         timings[stage] = seconds * 1000
-    timings["mix"] = (time.perf_counter() - start) * 1000 - timings["eq"]
+    timings["mix"] = (time.perf_counter() - start) * 1000
     if progress is not None:
         progress("mix", 1.0)
     stages: list[str] = [s for s in ("sampler", "ddsp", "drums") if s in used]
