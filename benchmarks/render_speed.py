@@ -5,7 +5,10 @@ options of the default settings (SoundFont sampler for acoustic instruments when
 installed, DDSP for the rest) and, for comparison, with DDSP only. In the same run the
 `fluidsynth` CLI renders the same MIDI file (write_midi of the same score) with the same
 SoundFont, and the ratio of our render time to FluidSynth's wall time is reported per
-prompt. Peak memory (tracemalloc: numpy and Python allocations) of one 180 s render.
+prompt. Peak memory (tracemalloc: numpy and Python allocations) of one 180 s render, and
+the peak resident memory of a process rendering 30, 180, 300 and 600 s (a process per
+duration; 600 s is the 300 s piece played twice, since prompts are capped at 300 s) with the
+resident memory it had before the render: the render works in blocks, so it should not grow.
 
 What a person waits for is the whole command, so the same prompts are also run as processes:
 `soundstar generate` (30 s, with --midi) against the `fluidsynth` CLI rendering that MIDI file
@@ -14,7 +17,7 @@ median of the per-pair wall-time ratios; `soundstar parse` wall time from the co
 knowledge cache (and, once, from an empty cache); and where one generate process's time goes
 (imports by package, from `python -X importtime`, the pipeline's own timings, the rest).
 Writes benchmarks/results/render_speed.json.
-Run: .venv/bin/python -m benchmarks.render_speed [--repeats N] [--pairs N]
+Run: .venv/bin/python -m benchmarks.render_speed [--repeats N] [--pairs N] [--memory-only]
 """
 
 from __future__ import annotations
@@ -119,6 +122,85 @@ def _fluidsynth_vs_ours(
         "ours_seconds": round(ours, 4),
         "ratio_ours_to_fluidsynth": round(ours / fluid, 3),
     }
+
+
+MEMORY_DURATIONS_S = (30.0, 180.0, 300.0, 600.0)
+MEMORY_PROMPT = PROMPTS[3]  # SoundFont piano and bass, synthesized brushes
+
+
+def _long_score(prompt: str, duration: float, seed: int) -> Score:
+    """The prompt's piece of `duration` s; past the prompt cap (300 s) its score repeated."""
+    score, _, _ = _score(prompt, min(duration, 300.0), seed)
+    copies = max(1, round(duration / score.duration_seconds))
+    beats, bars = score.total_beats, round(score.total_beats / score.beats_per_bar)
+    return score.model_copy(
+        update={
+            "total_beats": beats * copies,
+            "sections": [
+                s.model_copy(
+                    update={"start_bar": s.start_bar + k * bars, "end_bar": s.end_bar + k * bars}
+                )
+                for k in range(copies)
+                for s in score.sections
+            ],
+            "chords": [
+                c.model_copy(update={"start_beat": c.start_beat + k * beats})
+                for k in range(copies)
+                for c in score.chords
+            ],
+            "tracks": [
+                t.model_copy(
+                    update={
+                        "notes": [
+                            n.model_copy(update={"start_beat": n.start_beat + k * beats})
+                            for k in range(copies)
+                            for n in t.notes
+                        ]
+                    }
+                )
+                for t in score.tracks
+            ],
+        }
+    )
+
+
+def _memory_child(duration: float, mode: str) -> None:
+    """In its own process: render `duration` s and print the peak resident memory (JSON)."""
+    options = engine_options_from_settings(EngineConfig())
+    options = options.model_copy(update={"mode": mode})
+    score = _long_score(MEMORY_PROMPT, duration, 1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    result = render_score(score, sample_rate=SAMPLE_RATE, seed=1, options=options)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures = {
+        "duration_s": round(score.duration_seconds, 1),
+        "peak_rss_mib": round(peak, 1),
+        "rss_before_render_mib": round(before, 1),
+        "render_seconds": round(seconds, 3),
+        "lufs": round(result.lufs, 3),
+        "true_peak_dbtp": round(result.true_peak_dbtp, 3),
+        "synthesis": sorted(set(result.synthesis.values())),
+    }
+    print(json.dumps(figures))
+
+
+def _peak_memory_by_duration() -> dict[str, Any]:
+    """`_memory_child` per engine mode and duration, each in a fresh process (ru_maxrss is
+    per process). "auto" loads the SoundFont (tinysoundfont holds its samples as float:
+    a fixed cost, about 350 MiB resident and 490 MiB at its peak for FluidR3_GM)."""
+    out: dict[str, Any] = {}
+    for mode in ("ddsp", "auto"):
+        out[mode] = {}
+        for duration in MEMORY_DURATIONS_S:
+            command = [sys.executable, "-m", "benchmarks.render_speed"]
+            command += ["--memory-child", str(duration), "--memory-mode", mode]
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            out[mode][f"{int(duration)}s"] = figures
+            print(f"peak memory {mode} {int(duration)} s: {figures['peak_rss_mib']} MiB")
+    return out
 
 
 def _figures(duration: float, repeats: int, options: EngineOptions) -> dict[str, Any]:
@@ -274,7 +356,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=4, help="generate/fluidsynth pairs per prompt")
+    parser.add_argument("--memory-only", action="store_true", help="only peak memory by duration")
+    parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mode", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child is not None:
+        _memory_child(args.memory_child, args.memory_mode)
+        return
+    if args.memory_only:
+        _update_results({"peak_memory_by_duration": _peak_memory_by_duration()})
+        return
     options = engine_options_from_settings(EngineConfig())
     ddsp = options.model_copy(update={"mode": "ddsp"})
     _render_once(PROMPTS[0], 10.0, 0, options)  # warm caches (SoundFont, wavetables, drums)
@@ -309,6 +400,7 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures["peak_memory_mb_180s"] = round(peak / 2**20, 1)
+    figures["peak_memory_by_duration"] = _peak_memory_by_duration()
     figures["whole_process_30s"] = _whole_process(args.pairs, options.soundfont_path)
     figures["parse_command"] = _parse_command(args.repeats * 3)
     figures["generate_breakdown"] = _where_generate_goes()
@@ -323,9 +415,20 @@ def main() -> None:
         "180s_under_s": 3.0,
         "whole_process_ratio_at_most": 1.0,
         "parse_under_s": 0.3,
+        "peak_rss_mib_300s_at_most": 350,
+        "peak_rss_mib_600s_at_most": 400,
     }
     path = write_results("render_speed", figures)
     print(f"wrote {path}")
+
+
+def _update_results(figures: dict[str, Any]) -> None:
+    """Lay `figures` over the last results (the rest of the benchmark not rerun)."""
+    path = Path(__file__).parent / "results" / "render_speed.json"
+    last = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    last.pop("benchmark", None)
+    last.pop("machine", None)
+    print(f"wrote {write_results('render_speed', {**last, **figures})}")
 
 
 if __name__ == "__main__":

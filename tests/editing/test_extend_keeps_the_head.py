@@ -9,6 +9,7 @@ import pytest
 from soundstar.editing.assemble import project_score
 from soundstar.editing.edits import edit_rules, extend
 from soundstar.errors import ParameterError
+from soundstar.models import DURATION_MAX_S
 from tests.editing.original_track import Original
 
 
@@ -59,7 +60,7 @@ def test_an_extension_can_be_remade_and_extended_again(original: Original) -> No
 
 
 @pytest.mark.parametrize(
-    ("to", "needle"), [(20.0, "longer than the piece"), (30.0, "longer"), (301.0, "at most")]
+    ("to", "needle"), [(20.0, "longer than the piece"), (30.0, "longer"), (DURATION_MAX_S + 1.0, "at most")]
 )
 def test_a_length_it_cannot_reach_is_refused(original: Original, to: float, needle: str) -> None:
     with pytest.raises(ParameterError, match=needle):
