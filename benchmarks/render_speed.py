@@ -16,8 +16,13 @@ from the same SoundFont, as pairs taken one after the other in alternating order
 median of the per-pair wall-time ratios; `soundstar parse` wall time from the compiled
 knowledge cache (and, once, from an empty cache); and where one generate process's time goes
 (imports by package, from `python -X importtime`, the pipeline's own timings, the rest).
+The spools' memory budget (`engine.spool.MEMORY_BUDGET_BYTES`: a short piece's stems, bus
+and master stay in memory, a long one's go to disk) is timed against no budget (every spool
+on disk, as the block render first was) in the same process, renders taken in pairs in
+alternating order, with the median of the per-pair ratios (`--budget-only`: that alone).
 Writes benchmarks/results/render_speed.json.
 Run: .venv/bin/python -m benchmarks.render_speed [--repeats N] [--pairs N] [--memory-only]
+[--budget-only]
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from soundstar.config import EngineConfig
 from soundstar.engine.composer import compose
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
+from soundstar.engine.spool import MEMORY_BUDGET_BYTES, SHARED_BUDGET
 from soundstar.models import Score
 
 PROMPTS = [
@@ -220,6 +226,42 @@ def _figures(duration: float, repeats: int, options: EngineOptions) -> dict[str,
     }
 
 
+def _render_seconds(score: Score, options: EngineOptions, budget_bytes: int) -> float:
+    """Seconds `render_score` takes with the spools' shared budget set to `budget_bytes`."""
+    SHARED_BUDGET.limit_bytes = budget_bytes
+    try:
+        start = time.perf_counter()
+        render_score(score, sample_rate=SAMPLE_RATE, seed=1, options=options)
+        return time.perf_counter() - start
+    finally:
+        SHARED_BUDGET.limit_bytes = MEMORY_BUDGET_BYTES
+
+
+def _budget_paired(pairs: int, options: EngineOptions) -> dict[str, Any]:
+    """Render time with the spools' memory budget against every spool on disk, per
+    duration: pairs of renders of each prompt in the same process, alternating order."""
+    out: dict[str, Any] = {"budget_mib": MEMORY_BUDGET_BYTES >> 20}
+    for duration in (30.0, 180.0):
+        on_disk: list[float] = []
+        budget: list[float] = []
+        for prompt in PROMPTS:
+            score, _, _ = _score(prompt, duration, 1)
+            for k in range(pairs):
+                order = (0, MEMORY_BUDGET_BYTES) if k % 2 == 0 else (MEMORY_BUDGET_BYTES, 0)
+                seconds = {limit: _render_seconds(score, options, limit) for limit in order}
+                on_disk.append(seconds[0])
+                budget.append(seconds[MEMORY_BUDGET_BYTES])
+        ratios = [b / d for b, d in zip(budget, on_disk, strict=True)]
+        out[f"{int(duration)}s"] = {
+            "pairs": len(ratios),
+            "median_render_s_all_on_disk": round(statistics.median(on_disk), 4),
+            "median_render_s_with_budget": round(statistics.median(budget), 4),
+            "median_ratio_budget_to_disk": round(statistics.median(ratios), 3),
+        }
+        print(f"budget {int(duration)} s: {out[f'{int(duration)}s']}")
+    return out
+
+
 def _command() -> list[str]:
     """The `soundstar` command a person runs: the installed script beside this Python."""
     script = Path(sys.executable).with_name("soundstar")
@@ -357,6 +399,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=4, help="generate/fluidsynth pairs per prompt")
     parser.add_argument("--memory-only", action="store_true", help="only peak memory by duration")
+    parser.add_argument("--budget-only", action="store_true", help="only the paired budget runs")
     parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--memory-mode", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -370,6 +413,9 @@ def main() -> None:
     ddsp = options.model_copy(update={"mode": "ddsp"})
     _render_once(PROMPTS[0], 10.0, 0, options)  # warm caches (SoundFont, wavetables, drums)
     _render_once(PROMPTS[1], 10.0, 0, options)
+    if args.budget_only:
+        _update_results({"spool_budget_paired": _budget_paired(args.repeats, options)})
+        return
     figures: dict[str, Any] = {
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "engine": {
@@ -400,6 +446,7 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures["peak_memory_mb_180s"] = round(peak / 2**20, 1)
+    figures["spool_budget_paired"] = _budget_paired(args.repeats, options)
     figures["peak_memory_by_duration"] = _peak_memory_by_duration()
     figures["whole_process_30s"] = _whole_process(args.pairs, options.soundfont_path)
     figures["parse_command"] = _parse_command(args.repeats * 3)

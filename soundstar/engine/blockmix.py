@@ -106,7 +106,7 @@ def chain_spool(raw: Spool, chain: Chain, *, sample_rate: int) -> Spool:
 def _filtered(source: Spool, bands: tuple[EqBand, ...], sample_rate: int) -> Spool:
     sos = np.array(eq_sos(bands, sample_rate))
     state = np.zeros((sos.shape[0], source.channels, 2))
-    out = Spool(source.channels)
+    out = Spool(source.channels, expected_samples=source.n_samples)
     for _, x in source.blocks(CHUNK):
         y, state = signal.sosfilt(sos, x, axis=-1, zi=state)
         out.append(y.astype(np.float32))
@@ -124,7 +124,7 @@ def _compressed(source: Spool, compressor: Compressor, sample_rate: int) -> Spoo
         ratio=compressor.ratio, attack_ms=compressor.attack_ms,
         release_ms=compressor.release_ms, knee_db=compressor.knee_db,
     )  # fmt: skip
-    out = Spool(source.channels)
+    out = Spool(source.channels, expected_samples=source.n_samples)
     for start, x in source.blocks(CHUNK):
         out.append(x * knots_between(knots, CONTROL_BLOCK, start, start + x.shape[1]))
     return out
@@ -141,7 +141,7 @@ def reverb_spool(send: Spool, *, sample_rate: int, room: ReverbRoom) -> Spool:
     n_fft = scipy.fft.next_fast_len(_REVERB_BLOCK + ir_len - 1, real=True)
     spectrum = _ir_spectrum(*key, n_fft)
     n = send.n_samples
-    out = Spool(2)
+    out = Spool(2, expected_samples=send.n_samples)
     carry = np.zeros((2, ir_len - 1), dtype=np.float64)
     last: np.ndarray | None = None
     for start, x in send.blocks(_REVERB_BLOCK * factor):
@@ -250,9 +250,9 @@ def mix_spooled(
     if energy is not None and fixed is not None:
         energy = dataclasses.replace(energy, peak=fixed.energy_peak)
     curves = _Curves(energy, duck, n_samples, sample_rate)
-    bus = Spool(2)
+    bus = Spool(2, expected_samples=n_samples)
     sends = any(stem.reverb_send > 0 for stem in stems)
-    send = Spool(1)
+    send = Spool(1, expected_samples=n_samples if sends else 0)
     for start in range(0, n_samples, CHUNK):
         stop = min(start + CHUNK, n_samples)
         mixed = np.zeros((2, stop - start), dtype=np.float32)

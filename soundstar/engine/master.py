@@ -245,7 +245,7 @@ def master(
         limited = _limit(bus, stats, glue, peaks, push, ceiling, sample_rate)
     glue = (glue * np.float32(push)).astype(np.float32)
     limiter = limited.knots
-    audio = Spool(bus.channels)
+    audio = Spool(bus.channels, expected_samples=bus.n_samples)
     for start, x in bus.blocks(CHUNK):
         x -= stats.mean
         x *= _chunk_gain(glue, limiter, start, start + x.shape[1])
@@ -312,7 +312,7 @@ def _limit(
 
 
 def _silent(bus: Spool, fixed: MasterGains | None) -> Mastered:
-    audio = Spool(bus.channels)
+    audio = Spool(bus.channels, expected_samples=bus.n_samples)
     for _, x in bus.blocks(CHUNK):
         audio.append(np.zeros_like(x))
     return Mastered(audio=audio, gains=fixed or MasterGains())

@@ -294,7 +294,7 @@ def _vinyl_spool(vinyl: Vinyl, n_samples: int, sample_rate: int, seed: int) -> S
     """The record's surface a production lays under the mix, a dry mono stem of its own:
     made in segments of `CHUNK` samples, each from its own generator, so it is the same
     for a seed whatever the blocks and takes no memory with length."""
-    out = Spool(1)
+    out = Spool(1, expected_samples=n_samples)
     for index, start in enumerate(range(0, n_samples, CHUNK)):
         surface = vinyl_noise(
             min(CHUNK, n_samples - start), sample_rate=sample_rate,
@@ -388,7 +388,7 @@ def render_score(
             onset, onset + duration, play=play, tail_samples=tail, n_samples=n_samples,
             sample_rate=sample_rate,
         )  # fmt: skip
-        spool = Spool(1)
+        spool = Spool(1, expected_samples=n_samples)
         for block_start, block_stop in itertools.pairwise(edges):
             spool.append(voice.render_block(block_start, block_stop))
         raw.append(spool)
