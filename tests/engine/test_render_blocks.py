@@ -30,7 +30,7 @@ from soundstar.engine.production import (
 )
 from soundstar.engine.render import RenderResult, render_score
 from soundstar.engine.sampler import find_soundfont
-from soundstar.engine.spool import Spool, spool_of
+from soundstar.engine.spool import SHARED_BUDGET, Spool, spool_of
 from soundstar.engine.timbres import load_timbre
 from soundstar.models import Note, Role, Score, ScoreSection, Track
 
@@ -140,6 +140,20 @@ def test_stems_add_up_to_the_master() -> None:
 def test_same_seed_renders_identical_bytes() -> None:
     first, second = _render(None), _render(None)
     assert first.audio.tobytes() == second.audio.tobytes()
+
+
+def test_a_render_held_in_memory_equals_one_spooled_to_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held = _render(None)
+    monkeypatch.setattr(SHARED_BUDGET, "limit_bytes", 0)
+    on_disk = _render(None)
+    assert isinstance(held.master_audio, Spool) and isinstance(on_disk.master_audio, Spool)
+    assert held.master_audio.in_memory and not on_disk.master_audio.in_memory
+    assert held.audio.tobytes() == on_disk.audio.tobytes()
+    assert held.master_gains == on_disk.master_gains
+    for name, stem in held.stems.items():
+        assert stem.tobytes() == on_disk.stems[name].tobytes()
 
 
 def test_block_edges_leave_no_click() -> None:
