@@ -125,7 +125,8 @@ class Spool(BlockAudio):
         self._remover: Callable[[], object] | None = None
 
     def __repr__(self) -> str:
-        where = "memory" if self._memory is not None else "disk"
+        on_disk = self._file is not None and not self._file.closed
+        where = "memory" if self._memory is not None else "disk" if on_disk else "closed"
         return f"Spool({self.channels} ch, {self.n_samples} samples, in {where})"
 
     @property
