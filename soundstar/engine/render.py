@@ -44,8 +44,9 @@ _KICK_NOTES = frozenset(float(n) for v, n in GM_DRUM_NOTES.items() if v == "kick
 
 @dataclass
 class RenderResult:
-    """A render: the master lives in a file (a spool) and each stem is read from files a
-    block at a time, not held in memory; `audio` maps the master as an array and `stems`
+    """A render: the master lives in a spool (in memory within the spools' budget, else in
+    a file) and each stem is read from spools a block at a time; `audio` gives the master
+    as an array and `stems`
     reads every stem whole (for callers that want arrays). `master_gains` is what the
     master applied: given back to `render_score`, a part of the piece is mastered alike."""
 
