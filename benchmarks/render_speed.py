@@ -170,16 +170,27 @@ def _long_score(prompt: str, duration: float, seed: int) -> Score:
     )
 
 
+def _peak_resident_mib() -> float:
+    """This process's own peak resident memory: VmHWM (ru_maxrss carries the parent's peak
+    across fork and exec, so a child of a large process would report the parent's)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _memory_child(duration: float, mode: str) -> None:
     """In its own process: render `duration` s and print the peak resident memory (JSON)."""
     options = engine_options_from_settings(EngineConfig())
     options = options.model_copy(update={"mode": mode})
     score = _long_score(MEMORY_PROMPT, duration, 1)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _peak_resident_mib()
     start = time.perf_counter()
     result = render_score(score, sample_rate=SAMPLE_RATE, seed=1, options=options)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_resident_mib()
     figures = {
         "duration_s": round(score.duration_seconds, 1),
         "peak_rss_mib": round(peak, 1),
@@ -193,8 +204,8 @@ def _memory_child(duration: float, mode: str) -> None:
 
 
 def _peak_memory_by_duration() -> dict[str, Any]:
-    """`_memory_child` per engine mode and duration, each in a fresh process (ru_maxrss is
-    per process). "auto" loads the SoundFont (tinysoundfont holds its samples as float:
+    """`_memory_child` per engine mode and duration, each in a fresh process (its own
+    VmHWM). "auto" loads the SoundFont (tinysoundfont holds its samples as float:
     a fixed cost, about 350 MiB resident and 490 MiB at its peak for FluidR3_GM)."""
     out: dict[str, Any] = {}
     for mode in ("ddsp", "auto"):
