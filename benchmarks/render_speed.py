@@ -5,7 +5,10 @@ options of the default settings (SoundFont sampler for acoustic instruments when
 installed, DDSP for the rest) and, for comparison, with DDSP only. In the same run the
 `fluidsynth` CLI renders the same MIDI file (write_midi of the same score) with the same
 SoundFont, and the ratio of our render time to FluidSynth's wall time is reported per
-prompt. Peak memory (tracemalloc: numpy and Python allocations) of one 180 s render.
+prompt. Peak memory (tracemalloc: numpy and Python allocations) of one 180 s render, and
+the peak resident memory of a process rendering 30, 180, 300 and 600 s (a process per
+duration; 600 s is the 300 s piece played twice, since prompts are capped at 300 s) with the
+resident memory it had before the render: the render works in blocks, so it should not grow.
 
 What a person waits for is the whole command, so the same prompts are also run as processes:
 `soundstar generate` (30 s, with --midi) against the `fluidsynth` CLI rendering that MIDI file
@@ -13,8 +16,13 @@ from the same SoundFont, as pairs taken one after the other in alternating order
 median of the per-pair wall-time ratios; `soundstar parse` wall time from the compiled
 knowledge cache (and, once, from an empty cache); and where one generate process's time goes
 (imports by package, from `python -X importtime`, the pipeline's own timings, the rest).
+The spools' memory budget (`engine.spool.MEMORY_BUDGET_BYTES`: a short piece's stems, bus
+and master stay in memory, a long one's go to disk) is timed against no budget (every spool
+on disk, as the block render first was) in the same process, renders taken in pairs in
+alternating order, with the median of the per-pair ratios (`--budget-only`: that alone).
 Writes benchmarks/results/render_speed.json.
-Run: .venv/bin/python -m benchmarks.render_speed [--repeats N] [--pairs N]
+Run: .venv/bin/python -m benchmarks.render_speed [--repeats N] [--pairs N] [--memory-only]
+[--budget-only]
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from soundstar.config import EngineConfig
 from soundstar.engine.composer import compose
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
+from soundstar.engine.spool import MEMORY_BUDGET_BYTES, SHARED_BUDGET
 from soundstar.models import Score
 
 PROMPTS = [
@@ -121,6 +130,96 @@ def _fluidsynth_vs_ours(
     }
 
 
+MEMORY_DURATIONS_S = (30.0, 180.0, 300.0, 600.0)
+MEMORY_PROMPT = PROMPTS[3]  # SoundFont piano and bass, synthesized brushes
+
+
+def _long_score(prompt: str, duration: float, seed: int) -> Score:
+    """The prompt's piece of `duration` s; past the prompt cap (300 s) its score repeated."""
+    score, _, _ = _score(prompt, min(duration, 300.0), seed)
+    copies = max(1, round(duration / score.duration_seconds))
+    beats, bars = score.total_beats, round(score.total_beats / score.beats_per_bar)
+    return score.model_copy(
+        update={
+            "total_beats": beats * copies,
+            "sections": [
+                s.model_copy(
+                    update={"start_bar": s.start_bar + k * bars, "end_bar": s.end_bar + k * bars}
+                )
+                for k in range(copies)
+                for s in score.sections
+            ],
+            "chords": [
+                c.model_copy(update={"start_beat": c.start_beat + k * beats})
+                for k in range(copies)
+                for c in score.chords
+            ],
+            "tracks": [
+                t.model_copy(
+                    update={
+                        "notes": [
+                            n.model_copy(update={"start_beat": n.start_beat + k * beats})
+                            for k in range(copies)
+                            for n in t.notes
+                        ]
+                    }
+                )
+                for t in score.tracks
+            ],
+        }
+    )
+
+
+def _peak_resident_mib() -> float:
+    """This process's own peak resident memory: VmHWM (ru_maxrss carries the parent's peak
+    across fork and exec, so a child of a large process would report the parent's)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _memory_child(duration: float, mode: str) -> None:
+    """In its own process: render `duration` s and print the peak resident memory (JSON)."""
+    options = engine_options_from_settings(EngineConfig())
+    options = options.model_copy(update={"mode": mode})
+    score = _long_score(MEMORY_PROMPT, duration, 1)
+    before = _peak_resident_mib()
+    start = time.perf_counter()
+    result = render_score(score, sample_rate=SAMPLE_RATE, seed=1, options=options)
+    seconds = time.perf_counter() - start
+    peak = _peak_resident_mib()
+    figures = {
+        "duration_s": round(score.duration_seconds, 1),
+        "peak_rss_mib": round(peak, 1),
+        "rss_before_render_mib": round(before, 1),
+        "render_seconds": round(seconds, 3),
+        "lufs": round(result.lufs, 3),
+        "true_peak_dbtp": round(result.true_peak_dbtp, 3),
+        "synthesis": sorted(set(result.synthesis.values())),
+    }
+    print(json.dumps(figures))
+
+
+def _peak_memory_by_duration() -> dict[str, Any]:
+    """`_memory_child` per engine mode and duration, each in a fresh process (its own
+    VmHWM). "auto" loads the SoundFont (tinysoundfont holds its samples as float:
+    a fixed cost, about 350 MiB resident and 490 MiB at its peak for FluidR3_GM)."""
+    out: dict[str, Any] = {}
+    for mode in ("ddsp", "auto"):
+        out[mode] = {}
+        for duration in MEMORY_DURATIONS_S:
+            command = [sys.executable, "-m", "benchmarks.render_speed"]
+            command += ["--memory-child", str(duration), "--memory-mode", mode]
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            out[mode][f"{int(duration)}s"] = figures
+            print(f"peak memory {mode} {int(duration)} s: {figures['peak_rss_mib']} MiB")
+    return out
+
+
 def _figures(duration: float, repeats: int, options: EngineOptions) -> dict[str, Any]:
     runs = {
         p: [_render_once(p, duration, seed, options) for seed in range(repeats)] for p in PROMPTS
@@ -136,6 +235,42 @@ def _figures(duration: float, repeats: int, options: EngineOptions) -> dict[str,
         },
         "max_render_seconds": round(max(r["render"] for r in every), 4),
     }
+
+
+def _render_seconds(score: Score, options: EngineOptions, budget_bytes: int) -> float:
+    """Seconds `render_score` takes with the spools' shared budget set to `budget_bytes`."""
+    SHARED_BUDGET.limit_bytes = budget_bytes
+    try:
+        start = time.perf_counter()
+        render_score(score, sample_rate=SAMPLE_RATE, seed=1, options=options)
+        return time.perf_counter() - start
+    finally:
+        SHARED_BUDGET.limit_bytes = MEMORY_BUDGET_BYTES
+
+
+def _budget_paired(pairs: int, options: EngineOptions) -> dict[str, Any]:
+    """Render time with the spools' memory budget against every spool on disk, per
+    duration: pairs of renders of each prompt in the same process, alternating order."""
+    out: dict[str, Any] = {"budget_mib": MEMORY_BUDGET_BYTES >> 20}
+    for duration in (30.0, 180.0):
+        on_disk: list[float] = []
+        budget: list[float] = []
+        for prompt in PROMPTS:
+            score, _, _ = _score(prompt, duration, 1)
+            for k in range(pairs):
+                order = (0, MEMORY_BUDGET_BYTES) if k % 2 == 0 else (MEMORY_BUDGET_BYTES, 0)
+                seconds = {limit: _render_seconds(score, options, limit) for limit in order}
+                on_disk.append(seconds[0])
+                budget.append(seconds[MEMORY_BUDGET_BYTES])
+        ratios = [b / d for b, d in zip(budget, on_disk, strict=True)]
+        out[f"{int(duration)}s"] = {
+            "pairs": len(ratios),
+            "median_render_s_all_on_disk": round(statistics.median(on_disk), 4),
+            "median_render_s_with_budget": round(statistics.median(budget), 4),
+            "median_ratio_budget_to_disk": round(statistics.median(ratios), 3),
+        }
+        print(f"budget {int(duration)} s: {out[f'{int(duration)}s']}")
+    return out
 
 
 def _command() -> list[str]:
@@ -274,11 +409,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=4, help="generate/fluidsynth pairs per prompt")
+    parser.add_argument("--memory-only", action="store_true", help="only peak memory by duration")
+    parser.add_argument("--budget-only", action="store_true", help="only the paired budget runs")
+    parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mode", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child is not None:
+        _memory_child(args.memory_child, args.memory_mode)
+        return
+    if args.memory_only:
+        _update_results({"peak_memory_by_duration": _peak_memory_by_duration()})
+        return
     options = engine_options_from_settings(EngineConfig())
     ddsp = options.model_copy(update={"mode": "ddsp"})
     _render_once(PROMPTS[0], 10.0, 0, options)  # warm caches (SoundFont, wavetables, drums)
     _render_once(PROMPTS[1], 10.0, 0, options)
+    if args.budget_only:
+        _update_results({"spool_budget_paired": _budget_paired(args.repeats, options)})
+        return
     figures: dict[str, Any] = {
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "engine": {
@@ -309,6 +457,8 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures["peak_memory_mb_180s"] = round(peak / 2**20, 1)
+    figures["spool_budget_paired"] = _budget_paired(args.repeats, options)
+    figures["peak_memory_by_duration"] = _peak_memory_by_duration()
     figures["whole_process_30s"] = _whole_process(args.pairs, options.soundfont_path)
     figures["parse_command"] = _parse_command(args.repeats * 3)
     figures["generate_breakdown"] = _where_generate_goes()
@@ -323,9 +473,20 @@ def main() -> None:
         "180s_under_s": 3.0,
         "whole_process_ratio_at_most": 1.0,
         "parse_under_s": 0.3,
+        "peak_rss_mib_300s_at_most": 350,
+        "peak_rss_mib_600s_at_most": 400,
     }
     path = write_results("render_speed", figures)
     print(f"wrote {path}")
+
+
+def _update_results(figures: dict[str, Any]) -> None:
+    """Lay `figures` over the last results (the rest of the benchmark not rerun)."""
+    path = Path(__file__).parent / "results" / "render_speed.json"
+    last = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    last.pop("benchmark", None)
+    last.pop("machine", None)
+    print(f"wrote {write_results('render_speed', {**last, **figures})}")
 
 
 if __name__ == "__main__":

@@ -316,7 +316,7 @@ def generate(
         files.audio = str(
             write_audio(
                 request.output_path,
-                rendered.audio,
+                rendered.master_audio,
                 sample_rate=request.sample_rate,
                 format=request.output_format,
                 bit_depth=request.bit_depth,
@@ -332,7 +332,7 @@ def generate(
             request.stems_dir.mkdir(parents=True, exist_ok=True)
             stem_paths = write_stems(
                 request.stems_dir,
-                rendered.stems,
+                rendered.stem_audio,
                 sample_rate=request.sample_rate,
                 format=request.output_format,
             )
@@ -372,7 +372,7 @@ def generate(
         files=files,
         output_format=request.output_format,
         sample_rate=request.sample_rate,
-        duration_seconds=round(rendered.audio.shape[-1] / request.sample_rate, 6),
+        duration_seconds=round(rendered.master_audio.n_samples / request.sample_rate, 6),
         seed=seed,
         timings_ms={k: round(v, 3) for k, v in timings.items()},
         implementation_used=reading.implementation_used,
@@ -421,7 +421,7 @@ def project_record(
             options=options,
             synthesis=rendered.synthesis,
         ),
-        master=rendered.master,
+        master=rendered.master_gains,
         duration_seconds=params.duration_seconds,
         audio=audio_record(
             request.output_path,
@@ -429,7 +429,7 @@ def project_record(
             format=request.output_format,
             bit_depth=request.bit_depth,
             channels=request.channels,
-            n_samples=int(rendered.audio.shape[-1]),
+            n_samples=rendered.master_audio.n_samples,
         ),
         history=[Edit(kind="generate", sections=list(range(1, n_sections + 1)), seed=seed)],
     )

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from soundstar.engine.mixer import MasterGains
+from soundstar.engine.master import MasterGains
 from soundstar.engine.options import EngineOptions
 from soundstar.errors import ParameterError
 from soundstar.models import MusicalParameters, Score, StructuralPlan

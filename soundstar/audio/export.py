@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from math import gcd
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 import soundfile as sf
@@ -47,6 +47,19 @@ _FILE_MODE = 0o644
 _STEM_NAME_MAX_CHARS = 64
 
 FloatArray = NDArray[np.float32]
+_BLOCK_FRAMES = 1 << 16  # frames encoded at a time
+
+
+class AudioBlocks(Protocol):
+    """Audio too long to hold: read a block at a time (an engine spool or stem)."""
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    def read(self, start: int, stop: int) -> NDArray[np.float32]: ...
+
+
+Audio = NDArray[np.floating] | AudioBlocks
 
 
 def check_output_path(path: Path) -> None:
@@ -125,7 +138,7 @@ def _remove_quietly(path: Path) -> None:
 
 def write_audio(
     path: Path,
-    audio: NDArray[np.floating],
+    audio: Audio,
     *,
     sample_rate: int,
     format: AudioFormat = "wav",
@@ -139,20 +152,21 @@ def write_audio(
     `bit_depth` 32 writes float WAV; FLAC holds 16 or 24 bits; MP3 ignores it.
     `channels=1` downmixes to mono (mean), `channels=2` duplicates mono.
     Samples beyond full scale are clipped (with a logged warning) for
-    integer and MP3 encodings. Returns the path written.
+    integer and MP3 encodings. Audio read in blocks is encoded a block at a time.
+    Returns the path written.
     """
     path = Path(path)
     subtype = _subtype_for(format, bit_depth)
     _check_sample_rate(sample_rate)
     _check_suffix(path, format)
-    frames = _prepare(audio, channels=channels, clip=subtype != "FLOAT", label=path.name)
+    frames = _frame_blocks(audio, channels=channels, clip=subtype != "FLOAT", label=path.name)
     _write_frames(path, frames, sample_rate=sample_rate, format=format, subtype=subtype, tags=tags)
     return path
 
 
 def write_stems(
     directory: Path,
-    stems: Mapping[str, NDArray[np.floating]],
+    stems: Mapping[str, Audio],
     *,
     sample_rate: int,
     format: AudioFormat = "wav",
@@ -160,8 +174,9 @@ def write_stems(
 ) -> dict[str, Path]:
     """Write each stem to `directory/<sanitised name>.<format>`; returns name -> path.
 
-    All stems are validated before the first file is written; if a write
-    fails, the stems already written by this call are removed. The directory
+    Stems given as arrays are validated before the first file is written (stems
+    read in blocks as they are written); if a write fails, the stems already
+    written by this call are removed. The directory
     is created when missing (its parent must exist).
     """
     directory = Path(directory)
@@ -172,9 +187,11 @@ def write_stems(
     check_output_directory(directory)
     file_names = stem_file_names(list(stems), format=format)
     prepared = {
-        name: _prepare(audio, channels=None, clip=subtype != "FLOAT", label=f"stem {name!r}")
+        name: _frame_blocks(audio, channels=None, clip=subtype != "FLOAT", label=f"stem {name!r}")
         for name, audio in stems.items()
     }
+    for name, blocks in prepared.items():  # arrays are checked now, blocks on their first read
+        prepared[name] = _checked_first(blocks)
     try:
         directory.mkdir(exist_ok=True)
     except OSError as exc:
@@ -270,6 +287,32 @@ def _check_suffix(path: Path, format: str) -> None:
         raise ParameterError(f"file name {path.name!r} does not match the format {format!r}")
 
 
+def _frame_blocks(
+    audio: Audio, *, channels: int | None, clip: bool, label: str
+) -> Iterator[FloatArray]:
+    """`_prepare` of the whole array, or of each block of audio read in blocks."""
+    if isinstance(audio, np.ndarray):
+        yield _prepare(audio, channels=channels, clip=clip, label=label)
+        return
+    n = int(audio.shape[-1])
+    if n == 0:
+        raise ParameterError(f"{label}: audio is empty")
+    for start in range(0, n, _BLOCK_FRAMES):
+        block = audio.read(start, min(start + _BLOCK_FRAMES, n))
+        yield _prepare(block, channels=channels, clip=clip, label=label)
+
+
+def _checked_first(blocks: Iterator[FloatArray]) -> Iterator[FloatArray]:
+    """`blocks` with the first block prepared now (so an array's faults show before writing)."""
+    first = next(blocks)
+
+    def rest() -> Iterator[FloatArray]:
+        yield first
+        yield from blocks
+
+    return rest()
+
+
 def _prepare(
     audio: NDArray[np.floating], *, channels: int | None, clip: bool, label: str
 ) -> FloatArray:
@@ -308,32 +351,31 @@ _TAG_NAMES = ("title", "copyright", "software", "artist", "comment", "date", "al
 
 def _write_frames(
     path: Path,
-    frames: FloatArray,
+    frames: Iterator[FloatArray],
     *,
     sample_rate: int,
     format: str,
     subtype: str,
     tags: Mapping[str, str] | None = None,
 ) -> None:
+    """Encode the frame blocks into `path` with `tags` in its metadata, atomically."""
     unknown = set(tags or {}) - set(_TAG_NAMES)
     if unknown:
         raise ParameterError(f"unknown audio tags {sorted(unknown)}; use {', '.join(_TAG_NAMES)}")
     extra: dict[str, object] = {}
     if format == "mp3":
         extra = {"bitrate_mode": _MP3_BITRATE_MODE, "compression_level": _MP3_COMPRESSION_LEVEL}
+    first = next(frames)
     with atomic_output(path) as tmp:
         try:
-            if not tags:
-                sf.write(
-                    tmp, frames, sample_rate, subtype=subtype, format=_SF_FORMAT[format], **extra
-                )
-                return
             with sf.SoundFile(
-                tmp, "w", sample_rate, frames.shape[1], subtype=subtype,
+                tmp, "w", sample_rate, first.shape[1], subtype=subtype,
                 format=_SF_FORMAT[format], **extra,
             ) as out:  # fmt: skip
-                for name, value in tags.items():
+                for name, value in (tags or {}).items():
                     setattr(out, name, value)
-                out.write(frames)
+                out.write(first)
+                for block in frames:
+                    out.write(block)
         except sf.LibsndfileError as exc:
             raise OutputError(f"cannot encode {str(path)!r} as {format}: {exc}") from exc

@@ -136,7 +136,7 @@ def _render(project: Project, score: Score, *, seed: int, fixed: bool = True) ->
         target_lufs=engine.target_lufs,
         ceiling_dbtp=engine.ceiling_dbtp,
         options=engine.options,
-        master=project.master if fixed else None,
+        master_gains=project.master if fixed else None,
     )
 
 
@@ -412,7 +412,7 @@ def vary(project: Project, *, seed: int | None = None, channels: int = 2) -> Edi
     rendered = _render(edited, project_score(edited), seed=seed, fixed=False)
     edited = edited.model_copy(
         update={
-            "master": rendered.master,
+            "master": rendered.master_gains,
             "engine": edited.engine.model_copy(
                 update={"render_seed": seed, "synthesis": rendered.synthesis}
             ),

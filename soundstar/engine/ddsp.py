@@ -628,6 +628,7 @@ def render_notes(
     sample_rate: int,
     n_samples: int,
     rng: np.random.Generator,
+    first_sample: int = 0,
 ) -> np.ndarray:
     """Synthesize a list of notes with one timbre preset.
 
@@ -641,6 +642,8 @@ def render_notes(
     sample_rate, n_samples : output rate (Hz) and length; what would sound later is
         dropped, with a short fade.
     rng : start phases of loops and noise; same seed, same audio.
+    first_sample : the track's sample the output starts at (a block of a longer track:
+        onsets stay the track's, notes before it must not be given).
 
     Returns mono float32 audio [n_samples].
     """
@@ -665,7 +668,7 @@ def render_notes(
     n_bright = int(7.0 * preset.brightness_decay_s * sr)
 
     for i in np.argsort(onset, kind="stable"):
-        start = round(float(onset[i] * sr))
+        start = round(float(onset[i] * sr)) - first_sample
         if start >= n_samples:
             continue
         n_on = max(round(float(duration[i] * sr)), 1)

@@ -319,6 +319,17 @@ def _one_shots(
     return tuple(shots)
 
 
+def drum_draws(rng: np.random.Generator, n_hits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(round-robin variant, level jitter in dB) of each of `n_hits` hits, in hit order."""
+    return rng.integers(_N_VARIANTS, size=n_hits), rng.uniform(-0.4, 0.4, size=n_hits)
+
+
+def hat_onsets(onset_s: np.ndarray, voice: Sequence[str]) -> np.ndarray:
+    """The sorted onsets of the hits that choke an open hat."""
+    order = np.argsort(onset_s, kind="stable")
+    return np.array([onset_s[i] for i in order if voice[i] in _HAT_CHOKERS], dtype=np.float64)
+
+
 def render_drum_hits(
     onset_s: np.ndarray,
     voice: Sequence[str],
@@ -329,6 +340,9 @@ def render_drum_hits(
     n_samples: int,
     rng: np.random.Generator,
     key_pc: int | None = None,
+    draws: tuple[np.ndarray, np.ndarray] | None = None,
+    hat_times_s: np.ndarray | None = None,
+    first_sample: int = 0,
 ) -> np.ndarray:
     """Place drum hits on a mono track.
 
@@ -344,7 +358,10 @@ def render_drum_hits(
         snare body) are tuned to its nearest tonic or fifth; None keeps the kit's tuning.
 
     Returns mono float32 audio [n_samples]. An open hat is cut short (choked) by the
-    next hi-hat hit.
+    next hi-hat hit. A track rendered a block at a time passes each block's hits with their
+    `draws` (`drum_draws` of the whole track) and the track's `hat_times_s` (onsets of the
+    hits that choke an open hat) and the block's `first_sample` in the track, so that it
+    sounds as the whole track rendered at once.
     """
     onset = np.asarray(onset_s, dtype=np.float64).reshape(-1)
     vel = np.asarray(velocity, dtype=np.float64).reshape(-1)
@@ -367,12 +384,11 @@ def render_drum_hits(
     if onset.size == 0:
         return out
     order = np.argsort(onset, kind="stable")
-    hat_times = np.array([onset[i] for i in order if voices[i] in _HAT_CHOKERS])
-    variants = rng.integers(_N_VARIANTS, size=onset.size)
-    jitter_db = rng.uniform(-0.4, 0.4, size=onset.size)
+    hat_times = hat_times_s if hat_times_s is not None else hat_onsets(onset, voices)
+    variants, jitter_db = draws if draws is not None else drum_draws(rng, onset.size)
     fade = max(int(_CHOKE_FADE_S * sample_rate), 1)
     for i in order:
-        start = round(float(onset[i] * sample_rate))
+        start = round(float(onset[i] * sample_rate)) - first_sample
         if start >= n_samples:
             continue
         hard, soft = _one_shots(kit, voices[i], sample_rate, key_pc)[int(variants[i])]

@@ -29,9 +29,10 @@ from soundstar.audio.loudness import (
 from soundstar.errors import ParameterError
 
 EqKind = Literal["low_shelf", "high_shelf", "peaking", "highpass", "lowpass"]
-_CONTROL_BLOCK = 32
+CONTROL_BLOCK = 32
 _REVERB_RATE_HZ = 11000
 _PEAK_CHUNK_BLOCKS = 2048
+_KNOT_CHUNK = 1 << 16  # limiter knots computed at a time
 _STRIDED_BLOCK = 8  # up to this block size, knots are interpolated with strided passes
 
 
@@ -254,16 +255,67 @@ def compressor_curve(
     knee_db: float = 6.0,
 ) -> np.ndarray:
     """The per-sample linear gain `compress` applies to (channels, n) audio, shape [n]."""
-    block = _CONTROL_BLOCK
-    rate = sample_rate / block
-    peaks = _block_peak(x, block)
-    level_db = 20.0 * np.log10(np.maximum(peaks, 1e-9))
-    reduction = compressor_gain_db(
-        level_db, threshold_db=threshold_db, ratio=ratio, knee_db=knee_db
-    )
-    smoothed = _attack_release(reduction, attack_ms / 1000.0, release_ms / 1000.0, rate)
-    gain = 10.0 ** ((makeup_db - smoothed) / 20.0)
-    return _knots_to_samples(gain, block, x.shape[1])
+    gain = compressor_knots(
+        _block_peak(x, CONTROL_BLOCK), sample_rate=sample_rate, threshold_db=threshold_db,
+        ratio=ratio, attack_ms=attack_ms, release_ms=release_ms, makeup_db=makeup_db,
+        knee_db=knee_db,
+    )  # fmt: skip
+    return _knots_to_samples(gain, CONTROL_BLOCK, x.shape[1])
+
+
+def compressor_knots(
+    peaks: np.ndarray,
+    *,
+    sample_rate: int,
+    threshold_db: float,
+    ratio: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float = 0.0,
+    knee_db: float = 6.0,
+) -> np.ndarray:
+    """The compressor's linear gain at every `CONTROL_BLOCK`-th sample from the peaks of
+    those blocks (`block_peaks`): all a compressor needs of the audio, so a long signal can
+    be read for its peaks a block at a time and gained a block at a time."""
+    rate = sample_rate / CONTROL_BLOCK
+    out = np.empty(peaks.size, dtype=np.float64)
+    states: list[np.ndarray | None] = [None, None]
+    for start in range(0, peaks.size, _KNOT_CHUNK):  # a stretch at a time, the state carried
+        level_db = 20.0 * np.log10(np.maximum(peaks[start : start + _KNOT_CHUNK], 1e-9))
+        reduction = compressor_gain_db(
+            level_db, threshold_db=threshold_db, ratio=ratio, knee_db=knee_db
+        )
+        attack, states[0] = _one_pole_from(reduction, attack_ms / 1000.0, rate, states[0])
+        release, states[1] = _one_pole_from(reduction, release_ms / 1000.0, rate, states[1])
+        smoothed = np.maximum(attack, release)
+        out[start : start + reduction.size] = 10.0 ** ((makeup_db - smoothed) / 20.0)
+    return out
+
+
+def _one_pole_from(
+    x: np.ndarray, time_s: float, rate_hz: float, state: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`_one_pole` of a stretch of a longer signal: from `state` (None: the signal's start)."""
+    if time_s <= 0 or x.size == 0:
+        return x.astype(np.float64), state
+    coef = math.exp(-1.0 / (time_s * rate_hz))
+    zi = np.array([coef * float(x[0])]) if state is None else state
+    y, zf = signal.lfilter([1.0 - coef], [1.0, -coef], x, zi=zi)
+    return np.asarray(y), zf
+
+
+def knots_between(knots: np.ndarray, block: int, start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of `_knots_to_samples(knots, block, n)`, computed from the knots
+    that reach them alone: the same values, a block at a time."""
+    first, skip = divmod(start, block)
+    count = stop - start + skip
+    curve = _knots_to_samples(knots[first : first + -(-count // block) + 1], block, count)
+    return curve[skip:]
+
+
+def block_peaks(x: np.ndarray, block: int = 0) -> np.ndarray:
+    """Max |x| over channels per block of `block` samples (default `CONTROL_BLOCK`)."""
+    return _block_peak(x, block or CONTROL_BLOCK)
 
 
 def duck_curve(
@@ -280,36 +332,55 @@ def duck_curve(
 
     Triggers are onset times (s) or a key signal (its block-peak envelope, normalised).
     """
-    block = _CONTROL_BLOCK
-    n_blocks = -(-n_samples // block) + 1
-    rate = sample_rate / block
+    knots = duck_knots(
+        n_samples=n_samples, sample_rate=sample_rate, depth_db=depth_db,
+        release_ms=release_ms, attack_ms=attack_ms, onsets_s=onsets_s, key_signal=key_signal,
+    )  # fmt: skip
+    return _knots_to_samples(knots, CONTROL_BLOCK, n_samples)
+
+
+def duck_knots(
+    *,
+    n_samples: int,
+    sample_rate: int,
+    depth_db: float,
+    release_ms: float,
+    attack_ms: float = 4.0,
+    onsets_s: np.ndarray | None = None,
+    key_signal: np.ndarray | None = None,
+) -> np.ndarray:
+    """`duck_curve` at every `CONTROL_BLOCK`-th sample (`knots_between` turns any stretch
+    of them into samples)."""
+    rate = sample_rate / CONTROL_BLOCK
     if onsets_s is not None:
+        n_blocks = -(-n_samples // CONTROL_BLOCK) + 1
         onsets = np.asarray(onsets_s, dtype=np.float64).reshape(-1)
         if not np.all(np.isfinite(onsets)):
             raise ParameterError("sidechain onsets must be finite")
         idx = np.round(onsets * rate).astype(np.int64)
-        idx = idx[(idx >= 0) & (idx < n_blocks)]
-        trigger = np.zeros(n_blocks)
-        trigger[idx] = 1.0
-        env = np.minimum(_one_pole_impulse(trigger, release_ms / 1000.0, rate), 1.0)
-        env = _one_pole(env, attack_ms / 1000.0, rate)
-    elif key_signal is not None:
-        key = _channels(key_signal)
-        peaks = _block_peak(key, block)
+        idx = np.sort(idx[(idx >= 0) & (idx < n_blocks)])
+        decay = math.exp(-1.0 / (max(release_ms / 1000.0, 1e-6) * rate))
+        out = np.empty(n_blocks, dtype=np.float64)
+        held = np.zeros(1)
+        state: np.ndarray | None = None
+        for start in range(0, n_blocks, _KNOT_CHUNK):  # a stretch at a time, state carried
+            trigger = np.zeros(min(_KNOT_CHUNK, n_blocks - start))
+            hits = idx[(idx >= start) & (idx < start + trigger.size)] - start
+            trigger[hits] = 1.0
+            env, held = signal.lfilter([1.0], [1.0, -decay], trigger, zi=held)
+            env = np.minimum(env, 1.0)
+            env, state = _one_pole_from(env, attack_ms / 1000.0, rate, state)
+            out[start : start + env.size] = 10.0 ** (-depth_db * np.clip(env, 0.0, 1.0) / 20.0)
+        return out
+    if key_signal is not None:
+        peaks = _block_peak(_channels(key_signal), CONTROL_BLOCK)
         top = float(peaks.max()) if peaks.size else 0.0
         level = peaks / top if top > 0 else np.zeros_like(peaks)
         env = _attack_release(level, attack_ms / 1000.0, release_ms / 1000.0, rate)
         env = np.concatenate([env, env[-1:]])
     else:
         raise ParameterError("ducking needs onset times or a key signal")
-    gain = 10.0 ** (-depth_db * np.clip(env, 0.0, 1.0) / 20.0)
-    return _knots_to_samples(gain, block, n_samples)
-
-
-def _one_pole_impulse(trigger: np.ndarray, release_s: float, rate_hz: float) -> np.ndarray:
-    """Each trigger starts an exponential decay from 1 (sum of decays, no smoothing of the rise)."""
-    coef = math.exp(-1.0 / (max(release_s, 1e-6) * rate_hz))
-    return np.asarray(signal.lfilter([1.0], [1.0, -coef], trigger))
+    return np.asarray(10.0 ** (-depth_db * np.clip(env, 0.0, 1.0) / 20.0))
 
 
 def sidechain_duck(
@@ -506,15 +577,8 @@ def limit_true_peak(
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if float(need.min()) >= 1.0:
         return x.copy(), float(peaks.max()), None
-    # knot k sits at sample k*B and bounds the blocks on both sides of it
-    knots = np.minimum(np.concatenate([need, need[-1:]]), np.concatenate([need[:1], need]))
-    window = max(1, math.ceil(lookahead_ms / 1000.0 * sample_rate / TP_BLOCK))
-    ahead = minimum_filter1d(knots, size=window + 1, origin=-((window + 1) // 2), mode="nearest")
-    padded = np.concatenate([np.ones(window), ahead])
-    csum = np.concatenate([[0.0], np.cumsum(padded)])
-    averaged = (csum[window + 1 : window + 1 + knots.size] - csum[1 : 1 + knots.size]) / window
-    released = np.minimum(
-        averaged, _one_pole(averaged, release_ms / 1000.0, sample_rate / TP_BLOCK)
+    released = limiter_knots(
+        need, sample_rate=sample_rate, lookahead_ms=lookahead_ms, release_ms=release_ms
     )
     gain = _knots_to_samples(released, TP_BLOCK, n)
     y = x * gain[None, :]
@@ -526,6 +590,47 @@ def limit_true_peak(
         gain *= np.float32(trim)
         measured *= trim
     return y, measured, gain
+
+
+def limiter_knots(
+    need: np.ndarray, *, sample_rate: int, lookahead_ms: float = 1.5, release_ms: float = 60.0
+) -> np.ndarray:
+    """The limiter's gain at every `TP_BLOCK`-th sample (one knot more than blocks) from the
+    gain each block needs (ceiling / its true peak, at most 1): the minimum over the
+    look-ahead window, averaged over it, released by a one-pole. Computed a stretch of
+    knots at a time (each with the look-ahead it reads, the one-pole's state carried), so
+    a long piece needs no more than its result."""
+    window = max(1, math.ceil(lookahead_ms / 1000.0 * sample_rate / TP_BLOCK))
+    n_knots = need.size + 1
+    out = np.empty(n_knots, dtype=np.float32)
+    rate = sample_rate / TP_BLOCK
+    coef = math.exp(-1.0 / (release_ms / 1000.0 * rate)) if release_ms > 0 else 0.0
+    state: np.ndarray | None = None
+    for start in range(0, n_knots, _KNOT_CHUNK):
+        stop = min(start + _KNOT_CHUNK, n_knots)
+        first = max(0, start - window + 1)  # the averaging reads this far back
+        ahead = _look_ahead(need, first, stop, window)
+        padded = np.concatenate([np.ones(max(0, window - 1 - start + first)), ahead])
+        csum = np.concatenate([[0.0], np.cumsum(padded)])
+        averaged = (csum[window:] - csum[:-window])[: stop - start] / window
+        if coef == 0.0:
+            released = averaged
+        else:
+            if state is None:
+                state = np.array([coef * float(averaged[0])])
+            released, state = signal.lfilter([1.0 - coef], [1.0, -coef], averaged, zi=state)
+        out[start:stop] = np.minimum(averaged, released)
+    return out
+
+
+def _look_ahead(need: np.ndarray, start: int, stop: int, window: int) -> np.ndarray:
+    """Knots [start, stop) of the minimum over each knot and the `window` knots after it,
+    where knot k bounds the blocks on both sides of it (the last knot repeats the end)."""
+    last = need.size
+    index = np.minimum(np.arange(start, min(stop + window, last + 1)), last)
+    knots = np.minimum(need[np.minimum(index, last - 1)], need[np.maximum(index - 1, 0)])
+    ahead = minimum_filter1d(knots, size=window + 1, origin=-((window + 1) // 2), mode="nearest")
+    return np.asarray(ahead[: stop - start])
 
 
 def remove_dc(audio: np.ndarray, *, sample_rate: int, cutoff_hz: float = 8.0) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
 from soundstar.engine.options import EngineOptions
 from soundstar.engine.render import ProgressFn, RenderResult, render_score
+from soundstar.engine.spool import spool_of
 from soundstar.errors import ParameterError
 from soundstar.models import Score
 
@@ -66,8 +67,8 @@ def render_loop(
         for stem in stems.values():
             stem *= gain
         peak = true_peak_dbtp(audio, sample_rate=sample_rate)
-    rendered.audio = audio
-    rendered.stems = stems
+    rendered.master_audio = spool_of(audio)
+    rendered.stem_audio = {name: spool_of(stem) for name, stem in stems.items()}
     rendered.true_peak_dbtp = peak
     rendered.lufs = integrated_loudness(audio, sample_rate=sample_rate)
     rendered.stages_run = [*rendered.stages_run, "loop"]

@@ -6,24 +6,28 @@ took and which ran.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from soundstar.audio.export import SUPPORTED_SAMPLE_RATES
+from soundstar.engine.blockmix import EnergyCurve, SpooledStem, chain_spool, mix_spooled
+from soundstar.engine.blocks import PlayFn, TrackBlocks, block_edges
 from soundstar.engine.ddsp import render_notes
-from soundstar.engine.drums import GM_DRUM_NOTES, render_drum_hits
-from soundstar.engine.effects import vinyl_noise
+from soundstar.engine.drums import GM_DRUM_NOTES, drum_draws, hat_onsets, render_drum_hits
+from soundstar.engine.effects import duck_knots, vinyl_noise
 from soundstar.engine.humanise import perform
-from soundstar.engine.mixer import MasterGains, StemInput, equalise, mix
+from soundstar.engine.master import CHUNK, MasterGains
+from soundstar.engine.mixer import StemInput
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
-from soundstar.engine.production import Chain, Production, production_for
+from soundstar.engine.production import Chain, Production, Vinyl, production_for
 from soundstar.engine.rave import RaveCodec, rave_status
 from soundstar.engine.sampler import SoundFontSampler
+from soundstar.engine.spool import BlockAudio, Spool, spool_of
 from soundstar.engine.timbres import load_timbre
 from soundstar.errors import ConfigError, ParameterError, RenderError
 from soundstar.knowledge import KnowledgeBase, load_knowledge
@@ -33,30 +37,43 @@ from soundstar.theory import pitch_class
 ProgressFn = Callable[[str, float], None]
 
 _DRUM_VOICE_BY_NOTE = {note: voice for voice, note in GM_DRUM_NOTES.items()}
-_ENVELOPE_CHUNK = 1 << 18
-_EQ_BEHIND = True
-_PENDING = np.zeros(0, dtype=np.float32)
-_VINYL_STREAM = 3000  # the record surface's generator: (seed, this), apart from the tracks'
+_SAMPLED_TAIL_S = 3.0  # what a SoundFont note or a drum hit may sound past its end
+_VINYL_STREAM = 3000  # the record surface's generators: (seed, this, segment)
 _KICK_NOTES = frozenset(float(n) for v, n in GM_DRUM_NOTES.items() if v == "kick")
 
 
 @dataclass
 class RenderResult:
-    audio: np.ndarray  # (2, n_samples) float32, mastered
-    stems: dict[str, np.ndarray]  # track name → (2, n_samples) as it sits in the mix
+    """A render: the master lives in a spool (in memory within the spools' budget, else in
+    a file) and each stem is read from spools a block at a time; `audio` gives the master
+    as an array and `stems`
+    reads every stem whole (for callers that want arrays). `master_gains` is what the
+    master applied: given back to `render_score`, a part of the piece is mastered alike."""
+
+    master_audio: BlockAudio  # (2, n_samples) float32, mastered
+    stem_audio: dict[str, BlockAudio]  # track name → (2, n_samples) as it sits in the mix
     sample_rate: int
     lufs: float
     true_peak_dbtp: float
+    master_gains: MasterGains = field(default_factory=MasterGains)
     timings_ms: dict[str, float] = field(default_factory=dict)
     stages_run: list[str] = field(default_factory=list)
     synthesis: dict[str, Synthesis] = field(default_factory=dict)  # track → sampler | ddsp
     rave: dict[str, str] = field(default_factory=dict)  # {"status": "run"|"skipped", "reason"}
     notices: list[str] = field(default_factory=list)  # for the person: fallbacks, skipped stages
-    master: MasterGains = field(default_factory=MasterGains)  # the gains the master applied
 
     @property
     def master_gain_db(self) -> float:
-        return self.master.gain_db
+        """The level gain the master applied (normalisation, or the gains given)."""
+        return self.master_gains.gain_db
+
+    @property
+    def audio(self) -> np.ndarray:
+        return self.master_audio.array()
+
+    @property
+    def stems(self) -> dict[str, np.ndarray]:
+        return {name: stem.array() for name, stem in self.stem_audio.items()}
 
 
 def _plan_track(
@@ -104,25 +121,18 @@ def _note_arrays(track: Track, seconds_per_beat: float) -> tuple[np.ndarray, ...
     return pitch, onset, duration, velocity
 
 
-def _energy_envelope(score: Score, n_samples: int, sample_rate: int) -> np.ndarray:
-    """A per-sample 0–1 curve of the plan's section energies, ramped over one beat at each change."""
+def _energy_curve(score: Score, production: Production) -> EnergyCurve:
+    """The plan's section energies as a curve, ramped over one beat at each change."""
     spb = score.seconds_per_beat
-    bar_beats = score.beats_per_bar
     times: list[float] = []
     values: list[float] = []
-    ramp = spb
     for section in score.sections:
-        start = section.start_bar * bar_beats * spb
-        times.extend([start, start + ramp])
+        start = section.start_bar * score.beats_per_bar * spb
+        times.extend([start, start + spb])
         values.extend([values[-1] if values else section.energy_level, section.energy_level])
-    times.append(n_samples / sample_rate)
+    times.append(score.duration_seconds)
     values.append(values[-1])
-    out = np.empty(n_samples, dtype=np.float32)
-    knots_t, knots_v = np.array(times), np.array(values)
-    for start in range(0, n_samples, _ENVELOPE_CHUNK):  # chunks: no float64 copy of the track
-        t = np.arange(start, min(start + _ENVELOPE_CHUNK, n_samples)) / sample_rate
-        out[start : start + t.size] = np.interp(t, knots_t, knots_v)
-    return out
+    return EnergyCurve(np.array(times), np.array(values), production.energy_range_db)
 
 
 def _unique_names(tracks: list[Track]) -> list[str]:
@@ -156,33 +166,73 @@ def _load_sampler(
         return None
 
 
-def _sample(
+def _sampler_player(
     sampler: SoundFontSampler,
     track: Track,
     kit_program: int | None,
     notes: tuple[np.ndarray, ...],
-    n_samples: int,
     notices: list[str],
     key_pc: int,
-) -> np.ndarray | None:
+) -> PlayFn | None:
     """A track played from the SoundFont at the DDSP presets' level (a kit's kick tuned to
     the key, as the synthesized kits are); None (and a notice) when the SoundFont lacks its
     program, so DDSP plays it instead."""
     table = synthesis_table()
     program = kit_program if track.is_drum and kit_program is not None else track.program
-    try:
+    pitch, onset, duration, velocity = notes
+    level = np.float32(10.0 ** (table.gain_db(program, is_drum=track.is_drum) / 20.0))
+    tuned = key_pc if track.is_drum else None
+
+    def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
         audio = sampler.render_notes(
-            *notes,
-            program=program,
-            is_drum=track.is_drum,
-            n_samples=n_samples,
-            key_pc=key_pc if track.is_drum else None,
-        )
+            pitch[picked], onset[picked], duration[picked], velocity[picked],
+            program=program, is_drum=track.is_drum, n_samples=n, key_pc=tuned, first_sample=first,
+        )  # fmt: skip
+        audio *= level
+        return audio
+
+    try:  # a first note, short, tells whether the SoundFont has the program
+        play(
+            np.zeros(1, dtype=np.int64), round(float(onset[0]) * sampler.sample_rate), 1
+        ) if onset.size else None
     except ParameterError as exc:
         notices.append(f"{track.name}: {exc.message}; it was synthesized with DDSP instead.")
         return None
-    audio *= np.float32(10.0 ** (table.gain_db(program, is_drum=track.is_drum) / 20.0))
-    return audio
+    return play
+
+
+def _drum_player(
+    notes: tuple[np.ndarray, ...], kit: str, sample_rate: int, rng: np.random.Generator, key_pc: int
+) -> PlayFn:
+    pitch, onset, _, velocity = notes
+    voices = [_DRUM_VOICE_BY_NOTE.get(int(p), "snare") for p in pitch]
+    variants, jitter = drum_draws(rng, onset.size)
+    hats = hat_onsets(onset, voices)
+
+    def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
+        return render_drum_hits(
+            onset[picked], [voices[i] for i in picked], velocity[picked], kit=kit,
+            sample_rate=sample_rate, n_samples=n, rng=rng, key_pc=key_pc,
+            draws=(variants[picked], jitter[picked]), hat_times_s=hats, first_sample=first,
+        )  # fmt: skip
+
+    return play
+
+
+def _ddsp_player(
+    notes: tuple[np.ndarray, ...], timbre: str, sample_rate: int, rng: np.random.Generator
+) -> tuple[PlayFn, int]:
+    """The DDSP player of a track and the samples its release sounds past a note."""
+    pitch, onset, duration, velocity = notes
+    preset = load_timbre(timbre)
+
+    def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
+        return render_notes(
+            pitch[picked], onset[picked], duration[picked], velocity[picked],
+            preset=preset, sample_rate=sample_rate, n_samples=n, rng=rng, first_sample=first,
+        )  # fmt: skip
+
+    return play, max(int(preset.release_s * sample_rate), int(0.012 * sample_rate)) + 1
 
 
 def _run_rave(
@@ -212,49 +262,48 @@ def _run_rave(
     return {"status": "run", "reason": f"stems {names} through {codec!r}"}
 
 
-def _equalise_timed(
-    audio: np.ndarray, role: str, chain: Chain, sample_rate: int
-) -> tuple[np.ndarray, float]:
-    """`equalise` and the seconds it took."""
+def _chain_timed(audio: Spool, chain: Chain, sample_rate: int) -> tuple[Spool, float]:
+    """`chain_spool` and the seconds it took."""
     start = time.perf_counter()
-    out = equalise(audio, role=role, sample_rate=sample_rate, chain=chain)
-    return out, time.perf_counter() - start
+    return chain_spool(audio, chain, sample_rate=sample_rate), time.perf_counter() - start
 
 
-def _equalise_later(
-    pool: ThreadPoolExecutor | None, audio: np.ndarray, role: str, chain: Chain, sample_rate: int
-) -> Future[tuple[np.ndarray, float]]:
-    """`_equalise_timed` on `pool`, or done here and now without one."""
-    if pool is not None:
-        return pool.submit(_equalise_timed, audio, role, chain, sample_rate)
-    job: Future[tuple[np.ndarray, float]] = Future()
-    job.set_result(_equalise_timed(audio, role, chain, sample_rate))
-    return job
+def _rave_spools(
+    raw: list[Spool],
+    names: list[str],
+    roles: list[str],
+    options: EngineOptions,
+    *,
+    sample_rate: int,
+    seed: int,
+) -> dict[str, str]:
+    """`_run_rave` on the spooled stems of its roles (read whole: the codec takes a stem at
+    once), each written back to its spool."""
+    chosen = [i for i, role in enumerate(roles) if role in options.rave_roles]
+    if options.rave_model_path is None or not chosen:
+        return _run_rave([], options, sample_rate=sample_rate, seed=seed)
+    stems = [
+        StemInput(name=names[i], role=roles[i], audio=np.array(raw[i].array()[0])) for i in chosen
+    ]
+    rave = _run_rave(stems, options, sample_rate=sample_rate, seed=seed)
+    for i, stem in zip(chosen, stems, strict=True):
+        raw[i] = spool_of(np.asarray(stem.audio, dtype=np.float32))
+    return rave
 
 
-def _collect(equalising: list[tuple[StemInput, Future[tuple[np.ndarray, float]]]]) -> float:
-    """Hand each stem its equalised audio; empties the list (so that the mixer, which frees
-    each stem as it goes, holds the only reference) and returns the seconds spent."""
-    seconds = 0.0
-    for stem, job in equalising:
-        stem.audio, spent = job.result()
-        stem.equalised = True
-        seconds += spent
-    equalising.clear()
-    return seconds
-
-
-def _vinyl_stem(production: Production, n_samples: int, sample_rate: int, seed: int) -> StemInput:
-    """The record's surface the production lays under the mix, as a dry stem of its own."""
-    vinyl = production.vinyl
-    if vinyl is None:  # pragma: no cover - the caller checks
-        raise ValueError("the production has no vinyl")
-    audio = vinyl_noise(
-        n_samples, sample_rate=sample_rate, crackles_per_s=vinyl.crackles_per_s,
-        crackle_db=vinyl.crackle_db, hiss_db=vinyl.hiss_db,
-        rng=np.random.default_rng([seed, _VINYL_STREAM]),
-    )  # fmt: skip
-    return StemInput(name="vinyl", role="texture", audio=audio, chain=())
+def _vinyl_spool(vinyl: Vinyl, n_samples: int, sample_rate: int, seed: int) -> Spool:
+    """The record's surface a production lays under the mix, a dry mono stem of its own:
+    made in segments of `CHUNK` samples, each from its own generator, so it is the same
+    for a seed whatever the blocks and takes no memory with length."""
+    out = Spool(1, expected_samples=n_samples)
+    for index, start in enumerate(range(0, n_samples, CHUNK)):
+        surface = vinyl_noise(
+            min(CHUNK, n_samples - start), sample_rate=sample_rate,
+            crackles_per_s=vinyl.crackles_per_s, crackle_db=vinyl.crackle_db,
+            hiss_db=vinyl.hiss_db, rng=np.random.default_rng([seed, _VINYL_STREAM, index]),
+        )  # fmt: skip
+        out.append(surface)
+    return out
 
 
 def render_score(
@@ -266,7 +315,8 @@ def render_score(
     ceiling_dbtp: float = -1.0,
     progress: ProgressFn | None = None,
     options: EngineOptions | None = None,
-    master: MasterGains | None = None,
+    bars_per_block: int | None = None,
+    master_gains: MasterGains | None = None,
 ) -> RenderResult:
     """Synthesize every track of `score` and master the mix to the loudness target.
 
@@ -276,8 +326,11 @@ def render_score(
     knowledge-base genre id), which picks the production of data/mix.yaml: its own, its
     nearest parent's, or the default. The notes are played as that style's players play
     them: off the grid by its humanisation (`humanise.perform`), the same for a seed.
-    `master` (a render's `master`) masters with those gains instead of normalising, so a
-    part of a piece sits at the level it had in it.
+    `master_gains` (a render's `master_gains`) masters with those gains instead of
+    normalising, so a part of a piece sits at the level it had in it.
+
+    Every stage works a block of bars at a time (`bars_per_block`; default: blocks of
+    about 8 s) and keeps its audio in spools on disk, so memory does not grow with length.
     """
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         raise ParameterError(
@@ -294,7 +347,6 @@ def render_score(
     key_pc = pitch_class(split_key(score.key)[0])
     timings: dict[str, float] = {}
     notices: list[str] = []
-    stems_in: list[StemInput] = []
     kick_onsets: list[float] = []
     names = _unique_names(score.tracks)
     plans = [_plan_track(track, kb, options, score.drum_kit, production) for track in score.tracks]
@@ -302,99 +354,112 @@ def render_score(
     synthesis: dict[str, Synthesis] = {}
     spent = {"ddsp": 0.0, "drums": 0.0, "sampler": 0.0, "eq": 0.0}
     used: set[str] = set()
-    # a stem the RAVE stage may still change is equalised by the mixer, after it
+    edges = block_edges(
+        n_samples=n_samples, bar_seconds=score.beats_per_bar * spb, sample_rate=sample_rate,
+        bars_per_block=bars_per_block,
+    )  # fmt: skip
+    raw: list[Spool] = []
+    roles = [track.role.value for track in score.tracks]
+    # a stem is chained on a thread (`sosfilt` releases the GIL) while the next is
+    # synthesized; one the RAVE stage may still change is chained after it
     rave_roles = set(options.rave_roles) if options.rave_model_path is not None else set()
-    equalising: list[tuple[StemInput, Future[tuple[np.ndarray, float]]]] = []
-    t_synth = time.perf_counter()
-    # each stem is equalised on a thread (`sosfilt` releases the GIL) while the next one is
-    # synthesized; the audio is the same as equalising them one after the other
-    with ThreadPoolExecutor(max_workers=1) if _EQ_BEHIND else nullcontext() as eq_pool:
-        for index, (track, name, (choice, kit_program, kit, timbre)) in enumerate(
-            zip(score.tracks, names, plans, strict=True)
-        ):
-            rng = np.random.default_rng([seed, 1000 + index])
-            notes = _note_arrays(track, spb)
-            pitch, onset, duration, velocity = notes
-            start = time.perf_counter()
-            if track.is_drum:
-                kick_onsets.extend(
-                    float(o) for o, p in zip(onset, pitch, strict=True) if p in _KICK_NOTES
-                )
-            sampled = None
-            if choice == "sampler" and sampler is not None:
-                sampled = _sample(sampler, track, kit_program, notes, n_samples, notices, key_pc)
-            if sampled is not None:
-                audio, stage = sampled, "sampler"
-            elif track.is_drum:
-                voices = [_DRUM_VOICE_BY_NOTE.get(int(p), "snare") for p in pitch]
-                audio = render_drum_hits(
-                    onset, voices, velocity, kit=kit, sample_rate=sample_rate,
-                    n_samples=n_samples, rng=rng, key_pc=key_pc,
-                )  # fmt: skip
-                stage = "drums"
-            else:
-                audio = render_notes(
-                    pitch, onset, duration, velocity, preset=load_timbre(timbre),
-                    sample_rate=sample_rate, n_samples=n_samples, rng=rng,
-                )  # fmt: skip
-                stage = "ddsp"
-            spent[stage] += time.perf_counter() - start
-            used.add(stage)
-            synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
-            role = track.role.value
-            channel = production.roles[role]  # type: ignore[index]
-            stem = StemInput(
-                name=name, role=role, audio=audio, pan=channel.pan, gain_db=channel.gain_db,
-                reverb_send=channel.reverb_send, chain=channel.chain,
-            )  # fmt: skip
-            stems_in.append(stem)
-            if role not in rave_roles:
-                stem.audio = _PENDING  # only the equalised stem is kept
-                job = _equalise_later(eq_pool, audio, role, channel.chain, sample_rate)
-                equalising.append((stem, job))
-            del audio, sampled
-            if progress is not None:
-                progress("synthesis", (index + 1) / max(1, len(score.tracks)))
-        spent["eq"] = _collect(equalising)
-    for stage, seconds in spent.items():
-        timings[stage] = seconds * 1000
-    timings["synthesis"] = (time.perf_counter() - t_synth) * 1000
+    chaining: dict[int, Future[tuple[Spool, float]]] = {}
+    pool = ThreadPoolExecutor(max_workers=1)
+    for index, (track, name, (choice, kit_program, kit, timbre)) in enumerate(
+        zip(score.tracks, names, plans, strict=True)
+    ):
+        rng = np.random.default_rng([seed, 1000 + index])
+        notes = _note_arrays(track, spb)
+        pitch, onset, duration, _ = notes
+        start = time.perf_counter()
+        if track.is_drum:
+            kick_onsets.extend(
+                float(o) for o, p in zip(onset, pitch, strict=True) if p in _KICK_NOTES
+            )
+        play = None
+        tail = round(_SAMPLED_TAIL_S * sample_rate)
+        if choice == "sampler" and sampler is not None:
+            play = _sampler_player(sampler, track, kit_program, notes, notices, key_pc)
+            stage = "sampler"
+        if play is None and track.is_drum:
+            play, stage = _drum_player(notes, kit, sample_rate, rng, key_pc), "drums"
+        elif play is None:
+            (play, tail), stage = _ddsp_player(notes, timbre, sample_rate, rng), "ddsp"
+        voice = TrackBlocks(
+            onset, onset + duration, play=play, tail_samples=tail, n_samples=n_samples,
+            sample_rate=sample_rate,
+        )  # fmt: skip
+        spool = Spool(1, expected_samples=n_samples)
+        for block_start, block_stop in itertools.pairwise(edges):
+            spool.append(voice.render_block(block_start, block_stop))
+        raw.append(spool)
+        if roles[index] not in rave_roles:
+            chain = production.roles[roles[index]].chain  # type: ignore[index]
+            chaining[index] = pool.submit(_chain_timed, spool, chain, sample_rate)
+        spent[stage] += time.perf_counter() - start
+        used.add(stage)
+        synthesis[name] = "sampler" if stage == "sampler" else "ddsp"
+        if progress is not None:
+            progress("synthesis", (index + 1) / max(1, len(score.tracks)))
+    timings["synthesis"] = sum(spent.values()) * 1000
 
-    if production.vinyl is not None:
-        stems_in.append(_vinyl_stem(production, n_samples, sample_rate, seed))
     start = time.perf_counter()
-    rave = _run_rave(stems_in, options, sample_rate=sample_rate, seed=seed)
+    rave = _rave_spools(raw, names, roles, options, sample_rate=sample_rate, seed=seed)
     timings["rave"] = (time.perf_counter() - start) * 1000
     if rave["status"] == "skipped" and options.rave_model_path is not None:
         notices.append(f"The RAVE stage was skipped: {rave['reason']}.")
 
     start = time.perf_counter()
-    mixed = mix(
-        stems_in,
-        sample_rate=sample_rate,
-        energy_envelope=_energy_envelope(score, n_samples, sample_rate),
-        target_lufs=target_lufs,
-        ceiling_dbtp=ceiling_dbtp,
-        sidechain=score.sidechain and bool(kick_onsets),
-        sidechain_onsets_s=np.array(sorted(kick_onsets)) if kick_onsets else None,
-        production=production,
-        master=master,
-    )
+    stems: list[SpooledStem] = []
+    for index, (name, role, audio) in enumerate(zip(names, roles, raw, strict=True)):
+        channel = production.roles[role]  # type: ignore[index]
+        job = chaining.get(index) or pool.submit(_chain_timed, audio, channel.chain, sample_rate)
+        chained, seconds = job.result()
+        spent["eq"] += seconds
+        stems.append(
+            SpooledStem(
+                name=name, role=role, pan=channel.pan, gain_db=channel.gain_db,
+                reverb_send=channel.reverb_send, ducked=channel.ducked, audio=chained,
+            )
+        )  # fmt: skip
+    pool.shutdown()
+    del raw, chaining
+    if production.vinyl is not None:
+        stems.append(
+            SpooledStem(
+                name="vinyl", role="texture",
+                audio=_vinyl_spool(production.vinyl, n_samples, sample_rate, seed),
+            )
+        )  # fmt: skip
+    duck = None
+    if score.sidechain and kick_onsets:
+        duck = duck_knots(
+            n_samples=n_samples, sample_rate=sample_rate,
+            depth_db=production.sidechain.depth_db, release_ms=production.sidechain.release_ms,
+            onsets_s=np.array(sorted(kick_onsets)),
+        )  # fmt: skip
+    mixed = mix_spooled(
+        stems, sample_rate=sample_rate, n_samples=n_samples, energy=_energy_curve(score, production),
+        duck=duck, production=production, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+        fixed=master_gains,
+    )  # fmt: skip
+    for stage, seconds in spent.items():
+        timings[stage] = seconds * 1000
     timings["mix"] = (time.perf_counter() - start) * 1000
     if progress is not None:
         progress("mix", 1.0)
     stages: list[str] = [s for s in ("sampler", "ddsp", "drums") if s in used]
     stages += ["rave"] if rave["status"] == "run" else []
     return RenderResult(
-        audio=mixed.audio,
-        stems=mixed.stems,
+        master_audio=mixed.mastered.audio,
+        stem_audio=mixed.stems,
         sample_rate=sample_rate,
-        lufs=mixed.lufs,
-        true_peak_dbtp=mixed.true_peak_dbtp,
+        lufs=mixed.mastered.lufs,
+        true_peak_dbtp=mixed.mastered.true_peak_dbtp,
+        master_gains=mixed.mastered.gains,
         timings_ms=timings,
         stages_run=[*stages, "mix"],
         synthesis=synthesis,
         rave=rave,
         notices=notices,
-        master=mixed.master,
     )

@@ -181,6 +181,7 @@ class SoundFontSampler:
         is_drum: bool,
         n_samples: int,
         key_pc: int | None = None,
+        first_sample: int = 0,
     ) -> np.ndarray:
         """Play a list of notes with one GM program, as `ddsp.render_notes` does with a preset.
 
@@ -197,6 +198,7 @@ class SoundFontSampler:
         n_samples : output length; what would sound later is dropped, with a short fade.
         key_pc : for drums, the piece's tonic pitch class: the kit's bass drums and snares
             are tuned to its nearest tonic (within a tritone); None keeps the kit's tuning.
+        first_sample : the track's sample the output starts at (see `ddsp.render_notes`).
 
         Returns mono float32 audio [n_samples] (the SoundFont's stereo summed to its
         mid, so the mixer pans it like any other stem).
@@ -220,6 +222,8 @@ class SoundFontSampler:
         sr = self.sample_rate
         on_smp = np.rint(onset * sr).astype(np.int64)
         off_smp = np.maximum(np.rint((onset + duration) * sr).astype(np.int64), on_smp + 1)
+        on_smp -= first_sample
+        off_smp -= first_sample
         stereo = np.empty((n_samples, _STEREO), dtype=np.float32)
         with self._lock:
             if not is_drum:

@@ -220,11 +220,11 @@ def test_failed_write_leaves_previous_file_and_no_temporary(
     target = tmp_path / "track.wav"
     target.write_bytes(b"previous render")
 
-    def half_write(file: str | Path, data: np.ndarray, *_args: object, **_kwargs: object) -> None:
-        Path(file).write_bytes(b"RIFF partial")
+    def half_write(self: sf.SoundFile, data: np.ndarray) -> None:
+        Path(self.name).write_bytes(b"RIFF partial")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("soundstar.audio.export.sf.write", half_write)
+    monkeypatch.setattr("soundstar.audio.export.sf.SoundFile.write", half_write)
     with pytest.raises(RuntimeError, match="disk full"):
         write_audio(target, stereo(), sample_rate=SR)
     assert target.read_bytes() == b"previous render"
@@ -278,16 +278,16 @@ def test_write_stems_validates_every_stem_before_writing_any(tmp_path: Path) -> 
 def test_write_stems_removes_its_files_when_a_later_write_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write = sf.write
+    real_write = sf.SoundFile.write
     calls = {"n": 0}
 
-    def fail_second(*args: object, **kwargs: object) -> None:
+    def fail_second(self: sf.SoundFile, data: np.ndarray) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("encoder failed")
-        real_write(*args, **kwargs)
+        real_write(self, data)
 
-    monkeypatch.setattr("soundstar.audio.export.sf.write", fail_second)
+    monkeypatch.setattr("soundstar.audio.export.sf.SoundFile.write", fail_second)
     with pytest.raises(RuntimeError, match="encoder failed"):
         write_stems(tmp_path, {"bass": sine(), "pad": sine()}, sample_rate=SR)
     assert dir_listing(tmp_path) == []

@@ -61,7 +61,7 @@ def test_an_extension_can_be_remade_and_extended_again(original: Original) -> No
 
 @pytest.mark.parametrize(
     ("to", "needle"),
-    [(20.0, "longer than the piece"), (30.0, "longer"), (DURATION_MAX_S + 1, "at most")],
+    [(20.0, "longer than the piece"), (30.0, "longer"), (DURATION_MAX_S + 1.0, "at most")],
 )
 def test_a_length_it_cannot_reach_is_refused(original: Original, to: float, needle: str) -> None:
     with pytest.raises(ParameterError, match=needle):

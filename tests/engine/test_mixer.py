@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
+from soundstar.engine.blockmix import REVERB_STEM
 from soundstar.engine.ddsp import render_notes
 from soundstar.engine.drums import render_drum_hits
 from soundstar.engine.effects import biquad_eq
-from soundstar.engine.mixer import REVERB_STEM, StemInput, equalise, mix
+from soundstar.engine.mixer import StemInput, equalise, mix
 from soundstar.engine.production import (
     Compressor,
     HighpassFilter,
@@ -115,20 +116,6 @@ def test_stems_come_back_processed_and_add_up_to_the_master(
     bus -= bus.mean(axis=1, keepdims=True)
     np.testing.assert_allclose(bus, result.audio, atol=2e-3)
     assert max(float(np.abs(s).max()) for s in result.stems.values()) <= 1.0
-
-
-@pytest.mark.parametrize("n_stems", [1, 3, 4])
-def test_stems_equalised_on_two_threads_mix_exactly_as_on_one(
-    song: tuple[list[StemInput], np.ndarray], n_stems: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stems = song[0][:n_stems]
-    threaded = mix(stems, sample_rate=SR, energy_envelope=_energy())
-    monkeypatch.setattr("soundstar.engine.mixer._EQ_THREADS", 1)
-    single = mix(stems, sample_rate=SR, energy_envelope=_energy())
-    np.testing.assert_array_equal(threaded.audio, single.audio)
-    assert list(threaded.stems) == list(single.stems)
-    for name, stem in single.stems.items():
-        np.testing.assert_array_equal(threaded.stems[name], stem)
 
 
 def test_stems_equalised_beforehand_mix_exactly_and_are_let_go(

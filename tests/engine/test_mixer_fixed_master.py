@@ -42,13 +42,13 @@ def _energy() -> np.ndarray:
 
 def test_the_gains_given_back_master_the_same_stems_the_same() -> None:
     first = mix(_stems(), sample_rate=SR, energy_envelope=_energy(), target_lufs=-14.0)
-    assert first.master.pre_gain_db != 0.0
-    assert first.master.energy_peak == pytest.approx(0.8)
+    assert first.master_gains.pre_gain_db != 0.0
+    assert first.master_gains.energy_peak == pytest.approx(0.8)
     again = mix(
         _stems(), sample_rate=SR, energy_envelope=_energy(), target_lufs=-14.0,
-        master=first.master,
+        master_gains=first.master_gains,
     )  # fmt: skip
-    assert again.master == first.master
+    assert again.master_gains == first.master_gains
     np.testing.assert_allclose(again.audio, first.audio, atol=2e-6)
 
 
@@ -56,7 +56,7 @@ def test_quieter_material_with_given_gains_stays_quieter() -> None:
     first = mix(_stems(), sample_rate=SR, energy_envelope=_energy(), target_lufs=-14.0)
     quiet = mix(
         _stems(0.25), sample_rate=SR, energy_envelope=_energy(), target_lufs=-14.0,
-        master=first.master,
+        master_gains=first.master_gains,
     )  # fmt: skip
     renormalised = mix(_stems(0.25), sample_rate=SR, energy_envelope=_energy(), target_lufs=-14.0)
     loud = integrated_loudness(first.audio, sample_rate=SR)
@@ -69,8 +69,12 @@ def test_the_section_dynamics_follow_the_given_energy_peak() -> None:
     low = np.full(N, 0.4, dtype=np.float32)
     whole = MasterGains(pre_gain_db=0.0, energy_peak=0.8)
     alone = MasterGains(pre_gain_db=0.0, energy_peak=0.4)
-    under = mix(_stems(), sample_rate=SR, energy_envelope=low, target_lufs=-14.0, master=whole)
-    level = mix(_stems(), sample_rate=SR, energy_envelope=low, target_lufs=-14.0, master=alone)
+    under = mix(
+        _stems(), sample_rate=SR, energy_envelope=low, target_lufs=-14.0, master_gains=whole
+    )
+    level = mix(
+        _stems(), sample_rate=SR, energy_envelope=low, target_lufs=-14.0, master_gains=alone
+    )
     assert (
         integrated_loudness(under.audio, sample_rate=SR)
         < integrated_loudness(level.audio, sample_rate=SR) - 1.0

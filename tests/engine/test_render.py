@@ -162,25 +162,6 @@ def test_sampler_and_ddsp_renders_differ() -> None:
     assert _same_part(sampled.stems["synth_lead"], synthesized.stems["synth_lead"])
 
 
-@needs_sf2
-@pytest.mark.parametrize("sampled", [False, True])
-def test_stems_equalised_on_a_thread_during_synthesis_render_exactly_as_inline(
-    sampled: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if sampled and (SF2 is None or not HAVE_TSF):
-        pytest.skip("needs tinysoundfont and a General MIDI SoundFont")
-    options = engine_options_from_settings(EngineConfig()) if sampled else None
-    behind = _render(options)
-    assert "eq" in behind.timings_ms and behind.timings_ms["eq"] > 0
-    monkeypatch.setattr("soundstar.engine.render._EQ_BEHIND", False)
-    inline = _render(options)
-    np.testing.assert_array_equal(behind.audio, inline.audio)
-    assert list(behind.stems) == list(inline.stems)
-    for name, stem in inline.stems.items():
-        np.testing.assert_array_equal(behind.stems[name], stem)
-    assert behind.notices == inline.notices
-
-
 def test_same_seed_same_audio_with_the_sampler() -> None:
     options = EngineOptions(soundfont_path=SF2)
     first, second = _render(options), _render(options)
