@@ -35,7 +35,6 @@ from typing import Any
 
 import mido
 import numpy as np
-import pyloudnorm
 import soundfile
 from scipy.stats import spearmanr
 
@@ -45,12 +44,12 @@ from soundstar.audio.meter import estimate_beats_per_bar
 from soundstar.aurora.pipeline import Aurora
 from soundstar.aurora.refit import refit
 from soundstar.controls import apply_to_parameters, parse_override
-from soundstar.engine import render as render_module
 from soundstar.engine.composer import compose
 from soundstar.errors import ParameterError
 from soundstar.keys import key_correlations
 from soundstar.models import MusicalParameters, Score, split_key
 from soundstar.pipeline import GenerateRequest, generate
+from soundstar.project import load_project
 from soundstar.settle import settle
 from soundstar.theory import pitch_class
 
@@ -140,26 +139,6 @@ def _pulse(mono: np.ndarray) -> dict[str, float]:
     return {"pulse_clarity": clarity, "onset_regularity": regular}
 
 
-class _PremasterLoudness:
-    """Wraps the renderer's mixer to read the loudness of the stems summed at their mix
-    gains before the master normalises it (the only place that figure exists)."""
-
-    def __init__(self) -> None:
-        self.real = render_module.mix
-        self.lufs = float("nan")
-
-    def __call__(self, stems: list[Any], **kwargs: Any) -> Any:
-        sample_rate = kwargs["sample_rate"]
-        bus = None
-        for stem in stems:
-            audio = np.atleast_2d(np.asarray(stem.audio, dtype=np.float64)).mean(axis=0)
-            audio = audio * 10.0 ** (stem.gain_db / 20.0)
-            bus = audio if bus is None else bus[: audio.size] + audio[: bus.size]
-        if bus is not None:
-            self.lufs = float(pyloudnorm.Meter(sample_rate).integrated_loudness(bus))
-        return self.real(stems, **kwargs)
-
-
 def accuracy2(read_bpm: float, set_bpm: float) -> float:
     """The reading at the metrical level (x1/2, x1, x2) nearest the tempo set."""
     return min((read_bpm * f for f in (0.5, 1.0, 2.0)), key=lambda b: abs(b - set_bpm))
@@ -204,24 +183,21 @@ def render_once(
     """One render with one control set; its score and audio features."""
     base = aurora.understand(prompt, duration_seconds=DURATION_S, check_length=False).parameters
     params: MusicalParameters = apply_to_parameters(base, [parse_override(f"{name}={value}")])
-    spy = _PremasterLoudness()
-    render_module.mix = spy
-    try:
-        generate(
-            GenerateRequest(
-                prompt=prompt,
-                output_path=tmp / "mix.wav",
-                midi_path=tmp / "score.mid",
-                sample_rate=SAMPLE_RATE,
-                bit_depth=32,
-                seed=seed,
-                parameters=params,
-                check_length=False,
-            ),
-            aurora=aurora,
-        )
-    finally:
-        render_module.mix = spy.real
+    request = GenerateRequest(
+        prompt=prompt,
+        output_path=tmp / "mix.wav",
+        midi_path=tmp / "score.mid",
+        project_path=tmp / "project.json",
+        sample_rate=SAMPLE_RATE,
+        bit_depth=32,
+        seed=seed,
+        parameters=params,
+        check_length=False,
+    )
+    generate(request, aurora=aurora)
+    # the master's pre-gain took the bus to the target: the bus was that much off it
+    project = load_project(tmp / "project.json")
+    before_master = request.target_lufs - project.master.pre_gain_db
     settled = settle(params).parameters  # as the pipeline settles given parameters
     plan = refit(settled, aurora.plan(settled).value).plan
     score = compose(settled, plan, seed=seed)
@@ -230,7 +206,7 @@ def render_once(
         _score_features(score)
         | _midi_features(tmp / "score.mid")
         | _audio_features(audio.T, settled.tempo_bpm)
-        | {"lufs_before_mastering": spy.lufs}
+        | {"lufs_before_mastering": before_master}
     )
 
 

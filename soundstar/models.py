@@ -514,6 +514,13 @@ class Score(_Model):
     genre: str | None = Field(
         default=None, description="the knowledge-base style whose production the render uses"
     )
+    timing_spread: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="the share of the style's humanised timing its players keep (render): "
+        "less in a piece asked to be more danceable than its style",
+    )
 
     @property
     def seconds_per_beat(self) -> float:

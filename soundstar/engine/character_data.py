@@ -95,6 +95,7 @@ class DanceabilityData(_Data):
     strong_kicks_margin: float
     every_kick_margin: float
     added_kick_velocity: float
+    tight_at_top: float = Field(ge=0.0, le=1.0)
 
 
 class EnergyData(_Data):

@@ -99,16 +99,18 @@ _STREAM = 2000  # a track's generator: (seed, _STREAM + its place), apart from t
 
 
 def perform(score: Score, kb: KnowledgeBase, *, seed: int) -> Score:
-    """`score` as its style's players play it (see `humanise`); unchanged where the style
-    plays on the grid. A note is never moved past the piece's end."""
+    """`score` as its style's players play it (see `humanise`), their timing spread as
+    tight as the score asks (`Score.timing_spread`); unchanged where the style plays on
+    the grid. A note is never moved past the piece's end."""
     genre = kb.genres.get(score.genre) if score.genre else None
     feel = humanise_of(kb, genre) if genre is not None else humanise_data().default
     if feel.timing_ms == 0 and feel.velocity_spread == 0 and not feel.behind_ms:
         return score
+    tightened = feel.model_copy(update={"timing_ms": feel.timing_ms * score.timing_spread})
     tracks = []
     for place, track in enumerate(score.tracks):
         rng = np.random.default_rng([seed, _STREAM + place])
-        played = humanise(track.notes, feel, track.role, score.tempo_bpm, rng)
+        played = humanise(track.notes, tightened, track.role, score.tempo_bpm, rng)
         kept = [
             p
             if p.start_beat < score.total_beats

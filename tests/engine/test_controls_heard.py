@@ -18,7 +18,9 @@ from soundstar.engine.character_data import character_data
 from soundstar.engine.composer import compose
 from soundstar.engine.composer.colour import colour_chord
 from soundstar.engine.drums import GM_DRUM_NOTES
+from soundstar.engine.humanise import humanise_of, perform
 from soundstar.keys import key_correlations
+from soundstar.knowledge import load_knowledge
 from soundstar.models import MusicalParameters, Role, Score, StructuralPlan
 from soundstar.pipeline import GenerateRequest, generate
 from soundstar.settle import settle
@@ -135,6 +137,36 @@ def test_danceability_steadies_the_groove_and_locks_the_bass_to_the_kick(
     assert drums(loose) < drums(steady)
     assert _off_grid(loose) > _off_grid(steady)
     assert _kick_bass(loose) < _kick_bass(steady)
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=SEEDS)
+def test_a_danceable_piece_is_played_tighter_to_the_grid_than_its_style(seed: int) -> None:
+    prompt = "a neo soul groove with rhodes, bass and drums"
+    style = _read(prompt).danceability
+    danceable = _score(prompt, seed, danceability=1.0)
+    assert _score(prompt, seed, danceability=style).timing_spread == 1.0
+    assert danceable.timing_spread == character_data().danceability.tight_at_top
+    kb = load_knowledge()
+
+    feel = humanise_of(kb, kb.genres[danceable.genre or ""])
+
+    def strayed(score: Score) -> float:
+        """The furthest an onset moved from where it was written, beyond its role's pocket
+        (the ms it sits behind the beat), in ms."""
+        played = perform(score, kb, seed=seed)
+        return max(
+            abs(
+                (p.start_beat - n.start_beat) * 60_000 / score.tempo_bpm
+                - feel.behind_ms.get(t.role, 0.0)
+            )
+            for t, pt in zip(score.tracks, played.tracks, strict=True)
+            for n, p in zip(t.notes, pt.notes, strict=True)
+            if p.start_beat > 0
+        )
+
+    assert strayed(danceable) <= feel.timing_ms * danceable.timing_spread + 1e-6
+    assert strayed(danceable.model_copy(update={"timing_spread": 1.0})) > strayed(danceable)
 
 
 def test_the_most_danceable_pop_song_has_a_kick_on_every_beat() -> None:

@@ -129,5 +129,6 @@ def compose(
         tracks=tracks,
         drum_kit=genre.drum_kit or "acoustic",
         sidechain=genre.sidechain,
+        timing_spread=round(character.timing_spread, 6),
         genre=genre.id,
     )

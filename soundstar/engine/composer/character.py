@@ -76,6 +76,16 @@ class Character:
         return max(0.0, (edge - self.danceability) / edge) if edge > 0 else 0.0
 
     @property
+    def timing_spread(self) -> float:
+        """The share of the style's humanised timing the players keep: all of it up to the
+        style's own danceability, down to `tight_at_top` at danceability 1."""
+        above = self.danceability - self.style_danceability
+        if above <= 0 or self.style_danceability >= 1:
+            return 1.0
+        share = above / (1.0 - self.style_danceability)
+        return 1.0 - (1.0 - self.data.danceability.tight_at_top) * share
+
+    @property
     def locked(self) -> bool:
         """The bass moves onto the kick."""
         return self._above_style(self.data.danceability.lock_margin)
