@@ -148,7 +148,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(live: Live, tmp_
             "--max-time",
             "240",
             "--request-timeout",
-            "30",
+            "65",  # above the 60 s an edit (or generate) may be asked to wait for its result
             "--phases",
             "examples,coverage,fuzzing,stateful",
             "--seed",
