@@ -29,11 +29,10 @@ from soundstar.api.live_wire import (
     started,
 )
 from soundstar.api.routes.stream import (
-    SUBPROTOCOL,
-    _authenticate,
     _error,
     _failure,
     decode_frame,
+    open_socket,
 )
 from soundstar.api.state import AppState
 from soundstar.live.changes import read_control
@@ -154,18 +153,10 @@ async def _answer(live: _Live, raw: dict[str, Any]) -> bool:
 @router.websocket("/api/v1/aurora/live")
 async def live_socket(ws: WebSocket) -> None:
     state: AppState = ws.app.state.soundstar
-    offered = ws.scope.get("subprotocols") or []
-    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-    try:
-        principal, pending = await _authenticate(ws, state)
-    except WebSocketDisconnect:
+    opened = await open_socket(ws, state)
+    if opened is None:
         return
-    except Exception as exc:
-        with contextlib.suppress(Exception):
-            await ws.send_json(_failure(exc))
-            status = getattr(exc, "http_status", 500)
-            await ws.close(code=4401 if status == 401 else 4429 if status == 429 else 1011)
-        return
+    principal, pending = opened
     live = _Live(ws, state, principal)
     try:
         await live.send({"type": "ready", "user": principal.user.name})

@@ -229,21 +229,33 @@ async def _answer(session: _Stream, message: dict[str, Any]) -> None:
         await session.send(_failure(exc))
 
 
-async def _serve(ws: WebSocket) -> None:
-    state: AppState = ws.app.state.soundstar
+async def open_socket(
+    ws: WebSocket, state: AppState
+) -> tuple[Principal, dict[str, Any] | None] | None:
+    """Accept the socket and learn who is on it (with the first message, when it should
+    still be answered); a caller who cannot be let in is refused with an error frame and a
+    close code, and None is returned."""
     offered = ws.scope.get("subprotocols") or []
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     try:
-        principal, pending = await _authenticate(ws, state)
+        return await _authenticate(ws, state)
     except WebSocketDisconnect:
-        return
+        return None
     except Exception as exc:
         refusal = _failure(exc)
         with contextlib.suppress(Exception):
             await ws.send_json(refusal)
             status = getattr(exc, "http_status", 500)
             await ws.close(code=4401 if status == 401 else 4429 if status == 429 else 1011)
+        return None
+
+
+async def _serve(ws: WebSocket) -> None:
+    state: AppState = ws.app.state.soundstar
+    opened = await open_socket(ws, state)
+    if opened is None:
         return
+    principal, pending = opened
     session = _Stream(ws, state, principal)
     try:
         await session.send({"type": "ready", "user": principal.user.name})
