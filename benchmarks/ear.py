@@ -8,8 +8,10 @@ acoustic instruments with DDSP for the rest; DDSP alone; optionally another Soun
 - genre: the rank of the asked genre's family among each model's genre tags (top-1,
   top-3), overall and per family; families a model has no tag for are left out of its
   figures (MTT has no jazz or hip-hop tag).
-- instruments: each instrument tag's ROC AUC between the renders whose score plays it
-  (by GM program, or a drum track) and those that do not.
+- instruments: each instrument tag's ROC AUC between the renders whose words ask for it
+  (`auc_asked`: an instrument the prompt names, by GM program; drums or percussion) and
+  those that do not, and between the renders whose score plays it (`auc`: by GM program,
+  or a drum track, the style's own lineup included) and those that do not.
 The taggers answer to singing and rapping (MSD's Hip-Hop, rnb and soul tags are learnt
 from songs with vocals); Soundstar sings no words, so those families are marked `sung`.
 The taggers run in a benchmark-only environment, benchmarks/.cache/ear-venv, which this
@@ -41,10 +43,11 @@ from benchmarks.common import ROOT, eval_dir, read_jsonl, write_results
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import EngineConfig
 from soundstar.engine.composer import compose
+from soundstar.engine.composer.arrange import on_drum_channel
 from soundstar.engine.options import EngineOptions, engine_options_from_settings
 from soundstar.engine.render import render_score
 from soundstar.knowledge import KnowledgeBase, load_knowledge
-from soundstar.models import Score
+from soundstar.models import MusicalParameters, Provenance, Score
 
 CACHE = ROOT / "benchmarks" / ".cache"
 ENV = CACHE / "ear-venv"
@@ -181,6 +184,16 @@ def _programs(score: Score) -> set[int]:
     return {-1 if t.is_drum else t.program for t in score.tracks if t.notes}
 
 
+def _asked(params: MusicalParameters, kb: KnowledgeBase) -> set[int]:
+    """GM programs of the instruments the words named (-1: drums or percussion)."""
+    asked: set[int] = set()
+    for spec in params.instrumentation:
+        inst = kb.instruments.get(spec.name)
+        if spec.provenance == Provenance.STATED and inst is not None:
+            asked.add(-1 if on_drum_channel(inst) else inst.gm_program)
+    return asked
+
+
 def render_variant(
     name: str, prompts: list[dict[str, Any]], options: EngineOptions, kb: KnowledgeBase
 ) -> dict[str, Any]:
@@ -202,6 +215,7 @@ def render_variant(
         path = folder / f"{item['id']}.wav"
         sf.write(path, result.audio.mean(axis=0), SAMPLE_RATE, subtype="PCM_16")
         item.setdefault("programs", sorted(_programs(score)))
+        item.setdefault("asked", sorted(_asked(u.parameters, kb)))
         item.setdefault("parsed_genre", score.genre)
         item[f"wav_{name}"] = str(path)
     return {"median_render_s": round(float(np.median(seconds)), 3), "notices": sorted(notices)}
@@ -281,11 +295,18 @@ def _instrument_figures(
         for tag, programs in instruments.items():
             column = labels[model].index(tag)
             wanted = set(programs) or {-1}
-            pos, neg = [], []
+            pos: list[float] = []
+            neg: list[float] = []
+            asked: list[float] = []
+            unasked: list[float] = []
             for item in prompts:
                 score = tags[item[f"wav_{variant}"]][model][column]
                 (pos if wanted & set(item["programs"]) else neg).append(score)
-            out[model][tag] = {"auc": _auc(pos, neg), "playing": len(pos), "not": len(neg)}
+                (asked if wanted & set(item["asked"]) else unasked).append(score)
+            out[model][tag] = {
+                "auc": _auc(pos, neg), "playing": len(pos), "not": len(neg),
+                "auc_asked": _auc(asked, unasked), "asked": len(asked),
+            }  # fmt: skip
     return out
 
 
@@ -349,7 +370,9 @@ def main() -> None:
             print(f"{name} {model}: genre top1 {genre['top1']} top3 {genre['top3']} "
                   f"(unsung top1 {genre['top1_unsung']})")  # fmt: skip
         aucs = {t: v["auc"] for t, v in figures["instruments"]["MTT_musicnn"].items()}
-        print(f"{name} instrument AUC (MTT): {aucs}")
+        asked = {t: v["auc_asked"] for t, v in figures["instruments"]["MTT_musicnn"].items()}
+        print(f"{name} instrument AUC (MTT), plays it: {aucs}")
+        print(f"{name} instrument AUC (MTT), asked for: {asked}")
     print(f"wrote {path}")
 
 

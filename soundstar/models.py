@@ -479,6 +479,9 @@ class Track(_Model):
     role: Role
     program: int = Field(ge=0, le=127, description="General MIDI program (0-based)")
     is_drum: bool = False
+    featured: bool = Field(
+        default=False, description="the person named this instrument: the mix brings it forward"
+    )
     notes: list[Note] = Field(default_factory=list)
 
 

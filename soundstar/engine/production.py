@@ -131,6 +131,16 @@ class RoleMix(BaseModel):
     reverb_send: float = Field(ge=0.0, le=1.0)
     ducked: bool = Field(description="ducks under the kick when the genre side-chains")
     chain: Chain = ()
+    featured_gain_db: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=12.0,
+        description="lift of a part whose instrument the person named, over the role's gain",
+    )
+
+    def gain_for(self, *, featured: bool) -> float:
+        """The channel's gain (dB) for a part, named by the person or not."""
+        return self.gain_db + (self.featured_gain_db if featured else 0.0)
 
 
 class ReverbRoom(BaseModel):

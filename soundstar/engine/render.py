@@ -418,7 +418,8 @@ def render_score(
         spent["eq"] += seconds
         stems.append(
             SpooledStem(
-                name=name, role=role, pan=channel.pan, gain_db=channel.gain_db,
+                name=name, role=role, pan=channel.pan,
+                gain_db=channel.gain_for(featured=score.tracks[index].featured),
                 reverb_send=channel.reverb_send, ducked=channel.ducked, audio=chained,
             )
         )  # fmt: skip

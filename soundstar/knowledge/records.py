@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -168,6 +168,11 @@ with warnings.catch_warnings():
             default=(),
             description="instruments whose exclusion leaves this one out too ('without piano': "
             "no electric piano), without it standing in for their name as a variant does",
+        )
+        hands: Literal[1, 2] = Field(
+            default=1,
+            description="2: a keyboard played with both hands, whose chord part is laid out "
+            "as a keyboard player's (engine/data/comping.yaml two_hands)",
         )
 
         @property

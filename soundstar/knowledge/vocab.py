@@ -78,6 +78,8 @@ CompingName = Literal[
     "neo_soul_keys",
     "shuffle_bowing",
     "piano_comp",
+    "piano_broken",
+    "jazz_comp",
     "none",
 ]
 ModeName = Literal[

@@ -100,10 +100,16 @@ def test_low_valence_is_darker_lower_and_falls_where_the_key_was_not_stated(
     low, high = _score(prompt, seed, valence=0.05), _score(prompt, seed, valence=0.95)
     assert low.key.endswith("minor") and not high.key.endswith("minor")
     assert _major_minus_minor(low) < _major_minus_minor(high)
-    low_tune = [n.pitch for n in _notes(low, Role.LEAD)]
-    high_tune = [n.pitch for n in _notes(high, Role.LEAD)]
+    # The tune's range moves with valence; one seed's tune may wander against it, so the
+    # register is read over eight performances (the gap is >= 2 semitones on every 8 seeds).
+    low_tune = [n.pitch for s in range(seed, seed + 8) for n in _tune(prompt, s, 0.05)]
+    high_tune = [n.pitch for s in range(seed, seed + 8) for n in _tune(prompt, s, 0.95)]
     if low_tune and high_tune:
-        assert statistics.median(low_tune) < statistics.median(high_tune)
+        assert statistics.mean(low_tune) < statistics.mean(high_tune)
+
+
+def _tune(prompt: str, seed: int, valence: float) -> list:  # type: ignore[type-arg]
+    return _notes(_score(prompt, seed, valence=valence), Role.LEAD)
 
 
 def test_valence_colours_the_chords_it_chose_and_never_the_persons() -> None:

@@ -173,7 +173,8 @@ def test_the_idiom_data_names_known_styles_families_and_genres() -> None:
     assert set(figures) <= set(COMPING_STYLES)
     assert set(humanise_data().styles) <= set(kb.genres)
     used = {c for g in kb.genres.values() for c in g.comping}
-    assert set(figures) <= used  # every idiom is some style's
+    used |= set(comping_patterns().two_hands.values())
+    assert set(figures) <= used  # every idiom is some style's, or a keyboard's own
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ def _track(part: Part, notes: list[Note], timeline: Timeline) -> Track:
         role=part.role,
         program=part.program,
         is_drum=part.is_drum,
+        featured=part.featured,
         notes=kept,
     )
 

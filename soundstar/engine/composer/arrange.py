@@ -17,7 +17,7 @@ from typing import Any
 
 from soundstar.engine.composer.bass_part import beat_bass, marks_every_beat
 from soundstar.engine.composer.character import character_of
-from soundstar.engine.composer.comping import is_idiom, plays_style
+from soundstar.engine.composer.comping import is_idiom, plays_style, two_handed
 from soundstar.engine.composer.drums_part import shaker_groove
 from soundstar.engine.composer.feel import FAST_BPM
 from soundstar.engine.composer.grooves import (
@@ -32,7 +32,7 @@ from soundstar.engine.composer.strokes import pattern_voices
 from soundstar.errors import ParameterError
 from soundstar.knowledge import BassGroove, DrumGroove, Genre, Instrument, KnowledgeBase
 from soundstar.knowledge.exclusion import excludes
-from soundstar.models import InstrumentSpec, MusicalParameters, Role, split_meter
+from soundstar.models import InstrumentSpec, MusicalParameters, Provenance, Role, split_meter
 
 # Timbres whose chord parts are power chords (see `voicing.power_chord`).
 POWER_CHORD_TIMBRES = frozenset({"guitar_distorted"})
@@ -83,6 +83,7 @@ class Part:
     octave: int = 0  # an octave up or down asked for ("low strings")
     follows: int | None = None  # place of the part a partner or doubling joins
     partner_voice: int = 0  # a partner's place among the melody's partners (1, 2, ...)
+    featured: bool = False  # the person named this instrument: the mix brings it forward
 
 
 def instrument_of(kb: KnowledgeBase, name: str) -> Instrument:
@@ -326,6 +327,7 @@ class _Arranger:
                 register=(inst.register[0], inst.register[1]),
                 stream=player.index,
                 octave=0 if drum else octave,
+                featured=inst is player.inst and player.spec.provenance == Provenance.STATED,
                 **fields,
             )
         )
@@ -403,6 +405,8 @@ class _Arranger:
             style = playing.style or idiom or styles[self.chord_parts % len(styles)]
             if style != idiom:
                 self.chord_parts += 1
+                if inst.hands == 2 and not playing.style:
+                    style = two_handed(style)
             self.comped.append(style)
             power = inst.timbre in POWER_CHORD_TIMBRES
             self.add(player, kind, style=style, power_chords=power, keeps_beat=keeps)

@@ -32,10 +32,21 @@ class CompingPatterns(BaseModel):
     patterns_4_4: dict[CompingName, tuple[tuple[float, float], ...]]
     every_beat_when_slow: frozenset[CompingName]
     figures: dict[CompingName, Figure] = {}
+    two_hands: dict[CompingName, CompingName] = {}
 
     def figure(self, style: str) -> Figure | None:
         """The idiom's figure `style` plays, or None for a pattern style."""
         return next((f for name, f in self.figures.items() if name == style), None)
+
+    @model_validator(mode="after")
+    def _two_hands_name_keyboard_idioms(self) -> CompingPatterns:
+        for style, idiom in self.two_hands.items():
+            figure = self.figures.get(idiom)
+            if style in self.figures or figure is None or not figure.suits("keys"):
+                raise ValueError(
+                    f"two_hands: {style} -> {idiom} must map a pattern style to a keys figure"
+                )
+        return self
 
     @model_validator(mode="after")
     def _hits_in_the_bar(self) -> CompingPatterns:
@@ -61,6 +72,11 @@ def plays_style(style: str, family: str) -> bool:
     idiom's figure, the families it names."""
     figure = comping_patterns().figure(style)
     return figure is None or figure.suits(family)
+
+
+def two_handed(style: CompingName) -> CompingName:
+    """What a keyboard played with both hands plays for the genre's pattern `style`."""
+    return next((idiom for s, idiom in comping_patterns().two_hands.items() if s == style), style)
 
 
 def is_idiom(style: str) -> bool:
@@ -129,7 +145,7 @@ def write_comping(
     `shift` moves the voicings' range by semitones (darker down, brighter up)."""
     figure = comping_patterns().figure(style)
     if figure is not None and not on_beats:
-        return _write_figure(timeline, register, figure, rng, base_velocity)
+        return _write_figure(timeline, register, figure, rng, base_velocity, shift)
     lo, hi = max(register[0], 48 + shift), min(register[1], 84 + shift)
     if power_chords:
         lo, hi = max(register[0], 40), min(register[1], 72)
@@ -187,16 +203,17 @@ def _write_figure(
     figure: Figure,
     rng: np.random.Generator,
     base_velocity: int,
+    shift: int = 0,
 ) -> list[Note]:
     """A chord part played as an idiom's figure, bar by bar, the last bar's chord held."""
     notes: list[Note] = []
     previous: tuple[int, ...] | None = None
     for bar in range(timeline.n_bars):
-        voicing = figure_voicing(figure, timeline.chords[bar], previous, *register)
+        voicing = figure_voicing(figure, timeline.chords[bar], previous, *register, shift)
         previous = voicing
         start, length = timeline.bar_start(bar), timeline.bar_length(bar)
         vel = base_velocity * (0.7 + 0.35 * timeline.section_of(bar).energy)
-        if bar == timeline.n_bars - 1:
+        if bar == timeline.final_bar:
             notes.extend(
                 Note(pitch=p, start_beat=start, duration_beats=length, velocity=int(vel))
                 for p in voicing

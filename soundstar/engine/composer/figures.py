@@ -61,11 +61,18 @@ class Figure(BaseModel):
 
 
 def figure_voicing(
-    figure: Figure, symbol: str, previous: tuple[int, ...] | None, lo: int, hi: int
+    figure: Figure,
+    symbol: str,
+    previous: tuple[int, ...] | None,
+    lo: int,
+    hi: int,
+    shift: int = 0,
 ) -> tuple[int, ...]:
     """The bar's voicing for `figure`, low to high, led from the previous bar's: in the
-    figure's pitch range where the instrument's [lo, hi] reaches it, else in the figure's."""
-    own = figure.pitch_range or DEFAULT_RANGE
+    figure's pitch range (moved `shift` semitones: the valence's darker or brighter
+    voicing) where the instrument's [lo, hi] reaches it, else in the figure's."""
+    base = figure.pitch_range or DEFAULT_RANGE
+    own = (base[0] + shift, base[1] + shift)
     lo, hi = max(lo, own[0]), min(hi, own[1])
     if hi - lo < 12:
         lo, hi = own
