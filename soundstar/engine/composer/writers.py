@@ -108,7 +108,7 @@ def _double(part: Part, ctx: WriteContext) -> list[Note]:
     two bass parts that each drew a line of their own would fight over the root."""
     lo, hi = part.register
     return [
-        n.model_copy(update={"pitch": into_register(n.pitch, lo, hi)}) for n in _followed(part, ctx)
+        n.moved_to(into_register(n.pitch, lo, hi)) for n in _followed(part, ctx)
     ]
 
 
