@@ -425,9 +425,15 @@ class DrumGroove(Record):
         return self
 
 
+GLIDE_MARK = "~"
+"""In a bass groove's `glides` mask: the step's note slides in from the note before it."""
+
+
 class BassGroove(Record):
     """A bar of a bass line. `plain` marks the meter's plain groove, played by a style with
-    none in the meter."""
+    none in the meter. `glides`, a mask as long as `pattern`, marks with `~` the notes that
+    slide in from the note sounding before them (an 808's slide), over `glide_beats`; on
+    the bar's first step, from the previous bar's last note."""
 
     id: Id
     name: str = Field(min_length=1)
@@ -435,6 +441,8 @@ class BassGroove(Record):
     meter: str
     steps: int = Field(ge=2, le=64)
     pattern: str
+    glides: str | None = None
+    glide_beats: float = Field(default=0.25, gt=0.0, le=4.0)
     aliases: Aliases = ()
 
     @model_validator(mode="after")
@@ -443,4 +451,20 @@ class BassGroove(Record):
         _check_patterns([("pattern", self.pattern)], self.steps, BASS_STEPS)
         if self.pattern[0] in "-":
             raise ValueError("pattern cannot start by holding a note that was never played")
+        if self.glides is not None:
+            _check_patterns([("glides", self.glides)], self.steps, frozenset(GLIDE_MARK + "."))
+            silent = [
+                f"{step} ({self.pattern[step]!r})"
+                for step, mark in enumerate(self.glides)
+                if mark == GLIDE_MARK and self.pattern[step] in "-."
+            ]
+            if silent:
+                raise ValueError(
+                    f"glides mark step {', '.join(silent)} of the pattern, which plays no note: "
+                    "a glide can only fall on a step that plays one"
+                )
         return self
+
+    def glides_at(self, step: int) -> bool:
+        """Whether the note the pattern plays on `step` slides in from the one before."""
+        return self.glides is not None and self.glides[step] == GLIDE_MARK
