@@ -536,6 +536,36 @@ def _vibrato(preset: TimbrePreset, key: str, n_total: int, sr: int) -> _Vibrato 
     return _Vibrato(n_plain, cached.whole[:m], cached.frac[:m])
 
 
+def glide_positions(n_samples: int, n_glide: int, semitones: float) -> np.ndarray:
+    """Read positions (samples, float64, shape [n_samples]) of a loop that sounds its own
+    pitch moved by `semitones` at the start, gliding in a straight line of semitones to
+    its pitch over the first `n_glide` samples, then plain (a constant shift).
+
+    Position k is the sum of the read rates before it, rate 2^(offset / 12) where offset
+    falls linearly from `semitones` to 0.
+    """
+    n_glide = min(max(n_glide, 0), n_samples)
+    rate = np.ones(n_samples, dtype=np.float64)
+    if n_glide:
+        offset = semitones * (1.0 - np.arange(n_glide, dtype=np.float64) / n_glide)
+        rate[:n_glide] = np.exp2(offset / 12.0)
+    pos = np.empty(n_samples, dtype=np.float64)
+    if n_samples:
+        pos[0] = 0.0
+        np.cumsum(rate[:-1], out=pos[1:])
+    return pos
+
+
+def _glide_bend(n_total: int, n_glide: int, semitones: float, vib: _Vibrato | None) -> _Vibrato:
+    """Read positions of a gliding note, the vibrato's bend (if any) added on top: the
+    vibrato moves the read position by the same samples whatever the glide does."""
+    pos = glide_positions(n_total, n_glide, semitones)
+    if vib is not None:
+        pos[vib.n_plain :] += vib.whole + vib.frac - np.arange(vib.n_plain, n_total)
+    whole = np.floor(pos)
+    return _Vibrato(0, whole.astype(np.int64), (pos - whole).astype(np.float32))
+
+
 def _read(loop: _Loop, offset: int, n: int, vib: _Vibrato | None) -> np.ndarray:
     """n samples of the loop from `offset`, bent by the vibrato when there is one."""
     if vib is None:
@@ -608,6 +638,35 @@ def check_note_arrays(
         raise ParameterError("pitch_midi must be in [0, 127]", field="pitch_midi")
 
 
+_MAX_GLIDE_SEMITONES = 48.0
+
+
+def check_glide_arrays(
+    glide_semitones: np.ndarray | None, glide_s: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The glide arrays every note renderer takes, checked against the notes' shape
+    (None when none are given)."""
+    if glide_semitones is None and glide_s is None:
+        return None
+    if glide_semitones is None or glide_s is None:
+        raise ParameterError("give glide_semitones and glide_s together", field="glide_s")
+    semis = np.asarray(glide_semitones, dtype=np.float64).reshape(-1)
+    seconds = np.asarray(glide_s, dtype=np.float64).reshape(-1)
+    for name, arr in (("glide_semitones", semis), ("glide_s", seconds)):
+        if arr.shape != (n,):
+            raise ParameterError(
+                f"{name} must have the shape of pitch_midi ({n},), got {arr.shape}", field=name
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError(f"{name} holds NaN or infinite values", field=name)
+    if np.any(seconds < 0) or np.any(np.abs(semis) > _MAX_GLIDE_SEMITONES):
+        raise ParameterError(
+            f"glides must last >= 0 s and span at most {_MAX_GLIDE_SEMITONES:g} semitones",
+            field="glide_s",
+        )
+    return semis, seconds
+
+
 def _axpy(y: np.ndarray, x: np.ndarray, a: float) -> None:
     """y += a * x (float32, same length), scaling the scratch array `x` in place.
 
@@ -629,6 +688,8 @@ def render_notes(
     n_samples: int,
     rng: np.random.Generator,
     first_sample: int = 0,
+    glide_semitones: np.ndarray | None = None,
+    glide_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """Synthesize a list of notes with one timbre preset.
 
@@ -644,6 +705,11 @@ def render_notes(
     rng : start phases of loops and noise; same seed, same audio.
     first_sample : the track's sample the output starts at (a block of a longer track:
         onsets stay the track's, notes before it must not be given).
+    glide_semitones, glide_s : per note, where its pitch starts (semitones from
+        `pitch_midi`, within +-48) and how long (s, >= 0; 0 or a zero offset: no glide) it
+        takes to glide there in a straight line of semitones, shape [n_notes]; both or
+        neither. The loop of the note's pitch is read at a moving rate (as the vibrato
+        bends it), so a glide from above raises its partials too.
 
     Returns mono float32 audio [n_samples].
     """
@@ -654,6 +720,7 @@ def render_notes(
     if sample_rate <= 0 or n_samples < 0:
         raise ParameterError("sample_rate must be positive and n_samples non-negative")
     check_note_arrays(pitch, onset, duration, vel)
+    glides = check_glide_arrays(glide_semitones, glide_s, pitch.size)
     out = np.zeros(n_samples, dtype=np.float32)
     if pitch.size == 0 or n_samples == 0:
         return out
@@ -680,13 +747,21 @@ def render_notes(
         bright = 1.0 - preset.velocity_brightness * (1.0 - vel[i])
         cents = round(float(pitch[i] * 100.0))
         vib = _vibrato(preset, key, n_total, sr)
+        n_glide = round(float(glides[1][i] * sr)) if glides is not None else 0
+        gliding = n_glide > 0 and glides is not None and glides[0][i] != 0.0
+        if gliding and glides is not None:
+            vib = _glide_bend(n_total, n_glide, float(glides[0][i]), vib)
         if decaying:
             dark, diff = _tone_loops(preset, key, cents, sr, scale)
             offset = int(rng.integers(dark.length))
             tone = _read(dark, offset, n_total, vib)
             if diff is not None:
                 n_b = min(n_total, n_bright)
-                moving = _read(diff, offset, n_b, vib if n_b == n_total else None)
+                if gliding and vib is not None:
+                    head: _Vibrato | None = _Vibrato(0, vib.whole[:n_b], vib.frac[:n_b])
+                else:
+                    head = vib if n_b == n_total else None
+                moving = _read(diff, offset, n_b, head)
                 moving *= _exp_curve(preset.brightness_decay_s * sr, n_b)
                 _axpy(tone[:n_b], moving, bright)
         else:

@@ -53,9 +53,7 @@ def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> 
     middle = float(np.median([n.pitch for n in notes])) + 12 * octave
     if not register[0] <= middle <= register[1]:
         return notes
-    return [
-        n.moved_to(int(np.clip(n.pitch + 12 * octave, 0, 127))) for n in notes
-    ]
+    return [n.moved_to(int(np.clip(n.pitch + 12 * octave, 0, 127))) for n in notes]
 
 
 def _track(part: Part, notes: list[Note], timeline: Timeline) -> Track:
