@@ -17,7 +17,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import scipy.fft
@@ -400,6 +400,7 @@ def clear_caches() -> None:
     _SCALARS.clear()
     _CURVES.clear()
     _VIBRATO.clear()
+    _plain_glide.cache_clear()
 
 
 def _as_loop(wave: np.ndarray) -> _Loop:
@@ -556,14 +557,67 @@ def glide_positions(n_samples: int, n_glide: int, semitones: float) -> np.ndarra
     return pos
 
 
-def _glide_bend(n_total: int, n_glide: int, semitones: float, vib: _Vibrato | None) -> _Vibrato:
-    """Read positions of a gliding note, the vibrato's bend (if any) added on top: the
-    vibrato moves the read position by the same samples whatever the glide does."""
-    pos = glide_positions(n_total, n_glide, semitones)
-    if vib is not None:
-        pos[vib.n_plain :] += vib.whole + vib.frac - np.arange(vib.n_plain, n_total)
+@dataclass(frozen=True)
+class _Glide:
+    """Read positions of a gliding note: bent (`whole`/`frac`, from the note's start) over
+    the glide, then one fixed shift (`tail_whole`, `tail_frac`: the position of the first
+    sample after the bend) for the rest, so a long note costs a bend of its glide only."""
+
+    whole: np.ndarray  # int64 sample offsets from the note start
+    frac: np.ndarray  # float32 fractional parts
+    tail_whole: int
+    tail_frac: float
+
+
+def _glide_of(pos: np.ndarray) -> _Glide:
+    """The _Glide whose bent part is all of `pos` but its last position (the tail's)."""
     whole = np.floor(pos)
-    return _Vibrato(0, whole.astype(np.int64), (pos - whole).astype(np.float32))
+    n_head = pos.size - 1
+    head_whole = whole[:n_head].astype(np.int64)
+    head_frac = (pos - whole)[:n_head].astype(np.float32)
+    head_whole.setflags(write=False)  # shared between notes (cached)
+    head_frac.setflags(write=False)
+    return _Glide(head_whole, head_frac, int(whole[n_head]), float(pos[n_head] - whole[n_head]))
+
+
+@lru_cache(maxsize=256)
+def _plain_glide(n_glide: int, semitones: float) -> _Glide:
+    """A glide without vibrato: the same for every note gliding as far for as long (an
+    808 line repeats a few), so it is computed once."""
+    return _glide_of(glide_positions(n_glide + 1, n_glide, semitones))
+
+
+def _glide_read(n_total: int, n_glide: int, semitones: float, vib: _Vibrato | None) -> _Glide:
+    """The read positions of a gliding note, the vibrato's bend (if any) added on top: the
+    vibrato moves the read position by the same samples whatever the glide does (with a
+    vibrato the whole note is bent)."""
+    if vib is None:
+        return _plain_glide(n_glide, semitones)
+    pos = glide_positions(n_total + 1, n_glide, semitones)
+    pos[vib.n_plain : n_total] += vib.whole + vib.frac - np.arange(vib.n_plain, n_total)
+    return _glide_of(pos)
+
+
+def _read_glide(loop: _Loop, offset: int, n: int, glide: _Glide) -> np.ndarray:
+    """n samples of the loop from `offset`, along a glide's read positions."""
+    out = np.empty(n, dtype=np.float32)
+    head = min(n, glide.whole.size)
+    idx = (glide.whole[:head] + offset) % loop.length
+    a = loop.data2[idx]
+    b = loop.data2[idx + 1]
+    b -= a
+    b *= glide.frac[:head]
+    a += b
+    out[:head] = a
+    if n > head:
+        start = (offset + glide.tail_whole) % loop.length
+        lo = _tile(loop, start, n - head)
+        hi = _tile(loop, (start + 1) % loop.length, n - head)
+        hi -= lo
+        hi *= np.float32(glide.tail_frac)
+        lo += hi
+        out[head:] = lo
+    return out
 
 
 def _read(loop: _Loop, offset: int, n: int, vib: _Vibrato | None) -> np.ndarray:
@@ -747,27 +801,32 @@ def render_notes(
         bright = 1.0 - preset.velocity_brightness * (1.0 - vel[i])
         cents = round(float(pitch[i] * 100.0))
         vib = _vibrato(preset, key, n_total, sr)
-        n_glide = round(float(glides[1][i] * sr)) if glides is not None else 0
-        gliding = n_glide > 0 and glides is not None and glides[0][i] != 0.0
-        if gliding and glides is not None:
-            vib = _glide_bend(n_total, n_glide, float(glides[0][i]), vib)
+        glide = None
+        if glides is not None and glides[0][i] != 0.0 and (n_glide := round(glides[1][i] * sr)):
+            glide = _glide_read(n_total, n_glide, float(glides[0][i]), vib)
         if decaying:
             dark, diff = _tone_loops(preset, key, cents, sr, scale)
             offset = int(rng.integers(dark.length))
-            tone = _read(dark, offset, n_total, vib)
+            if glide is not None:
+                tone = _read_glide(dark, offset, n_total, glide)
+            else:
+                tone = _read(dark, offset, n_total, vib)
             if diff is not None:
                 n_b = min(n_total, n_bright)
-                if gliding and vib is not None:
-                    head: _Vibrato | None = _Vibrato(0, vib.whole[:n_b], vib.frac[:n_b])
+                if glide is not None:
+                    moving = _read_glide(diff, offset, n_b, glide)
                 else:
-                    head = vib if n_b == n_total else None
-                moving = _read(diff, offset, n_b, head)
+                    moving = _read(diff, offset, n_b, vib if n_b == n_total else None)
                 moving *= _exp_curve(preset.brightness_decay_s * sr, n_b)
                 _axpy(tone[:n_b], moving, bright)
         else:
             level = round(float(bright * _BRIGHT_STEPS)) if _has_dark(preset) else 0
             loop = _mixed_loop(preset, key, cents, sr, scale, level)
-            tone = _read(loop, int(rng.integers(loop.length)), n_total, vib)
+            offset = int(rng.integers(loop.length))
+            if glide is not None:
+                tone = _read_glide(loop, offset, n_total, glide)
+            else:
+                tone = _read(loop, offset, n_total, vib)
         tone *= env
         if noise is not None:
             _add_noise(tone, noise, preset, env, sr, rng)
