@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 
 from soundstar.aurora.pipeline import Aurora
+from soundstar.engine.bar_render import Bar, BarPart, BarRenderer
 from soundstar.engine.composer import compose
 from soundstar.engine.composer.bass_part import write_bass
 from soundstar.engine.composer.timeline import SectionSpan, Timeline
 from soundstar.engine.ddsp import glide_positions, render_notes
+from soundstar.engine.production import default_production
 from soundstar.engine.sampler import SoundFontSampler, find_soundfont
 from soundstar.engine.timbres import load_timbre
 from soundstar.errors import ParameterError
 from soundstar.knowledge import BassGroove
+from soundstar.live.play import play, start_session
 from soundstar.models import Note, Role, Score
 
 
@@ -234,3 +237,33 @@ def test_glides_on_their_own_channels_leave_the_other_notes_as_they_were() -> No
         glide_s=np.full(int((~keep).sum()), 0.1), **kw,
     )  # fmt: skip
     np.testing.assert_allclose(gliding, others + alone, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- live
+
+
+def test_a_bar_rendered_live_glides_as_the_whole_render_does() -> None:
+    part = BarPart(
+        name="808", role="bass", is_drum=False, sound="bass_808", pitch=np.array([45.0]),
+        onset_s=np.array([0.0]), duration_s=np.array([1.2]), velocity=np.array([0.9]),
+        glide_semitones=np.array([-12.0]), glide_s=np.array([0.4]),
+    )  # fmt: skip
+    bar = Bar(n_samples=int(1.3 * SR), energy=1.0, key_pc=9, parts=(part,))
+    audio = BarRenderer(sample_rate=SR).render(
+        bar, production=default_production(), rng=np.random.default_rng(0)
+    )
+    times, pitch = _pitch_track(audio.mean(axis=0), SR, 30.0, 200.0)
+    expected = 45.0 - 12.0 * np.clip(1.0 - times / 0.4, 0.0, 1.0)
+    gliding = (times > 0.03) & (times < 0.37)
+    assert np.max(np.abs(pitch[gliding] - expected[gliding])) < 0.6
+    assert abs(pitch[(times > 0.5) & (times < 1.1)].mean() - 45.0) < 0.3
+
+
+def test_a_live_trap_session_plays_its_808_slides() -> None:
+    session = start_session(Aurora(), "a dark trap beat with hard 808s", seed=2, sample_rate=SR)
+    blocks = list(play(session, 12.0, []))
+    glides = [
+        n for b in blocks for t in b.tracks if t.role == "bass" for n in t.notes if n.glide_from
+    ]
+    assert glides, "the 808 slides live too"
+    assert all(np.isfinite(b.audio).all() for b in blocks)
