@@ -220,7 +220,8 @@ class Artist(Record):
 
 
 class Articulation(Record):
-    """Words for how an instrument plays: a pattern (comping style) and/or an octave shift."""
+    """Words for how an instrument plays: a pattern (comping style), a bass groove, an octave
+    shift, or several of them."""
 
     words: tuple[str, ...] = Field(min_length=1)
     style: CompingName | None = None
@@ -229,8 +230,8 @@ class Articulation(Record):
 
     @model_validator(mode="after")
     def _says_something(self) -> Self:
-        if self.style is None and self.octave == 0:
-            raise ValueError("an articulation sets a style, an octave, or both")
+        if self.style is None and self.bass_groove is None and self.octave == 0:
+            raise ValueError("an articulation sets a style, a bass groove, an octave, or some")
         for word in self.words:
             if word != word.lower() or not word.isalpha():
                 raise ValueError(f"word {word!r} must be one lowercase word")

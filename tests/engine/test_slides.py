@@ -39,7 +39,15 @@ def _bass(score: Score) -> list[Note]:
 # --------------------------------------------------------------------------- composer
 
 
-@pytest.mark.parametrize("prompt", ["a dark trap beat with hard 808s", "a drill beat, ominous"])
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a dark trap beat with hard 808s",
+        "a drill beat, ominous",
+        "a trap beat with electric bass",  # sampled: the glides are the groove's, not the 808's
+        "a boom bap hip hop beat with sliding 808",  # asked for in a style that does not slide
+    ],
+)
 def test_a_trap_808_slides_from_the_note_it_last_sounded(prompt: str) -> None:
     bass = _bass(_score(prompt))
     glides = [(i, n) for i, n in enumerate(bass) if n.glide_from is not None]
