@@ -10,9 +10,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -465,12 +473,79 @@ class ControlEmbedding(_Model):
 
 
 class Note(_Model):
-    """One note; beats are quarter notes from the start of the piece."""
+    """One note; beats are quarter notes from the start of the piece.
+
+    A note may glide (portamento, an 808's slide): it starts at `glide_from` and moves to
+    `pitch` in a straight line of semitones over its first `glide_beats`. A note that does
+    not glide leaves both out of its JSON, as it was before glides existed.
+    """
 
     pitch: int = Field(ge=0, le=127)
     start_beat: float = Field(ge=0.0)
     duration_beats: float = Field(gt=0.0)
     velocity: int = Field(ge=1, le=127)
+    glide_from: int | None = Field(
+        default=None, ge=0, le=127, description="the MIDI pitch the note starts at, gliding"
+    )
+    glide_beats: float = Field(
+        default=0.0, ge=0.0, description="how long the glide into `pitch` takes (beats)"
+    )
+
+    @model_validator(mode="after")
+    def _glide_whole(self) -> Note:
+        if self.glide_from is None:
+            if self.glide_beats != 0.0:
+                raise ValueError("glide_beats is set but glide_from is not: give both or neither")
+        elif not 0.0 < self.glide_beats <= self.duration_beats:
+            raise ValueError(
+                f"a gliding note needs 0 < glide_beats <= duration_beats, got glide_beats "
+                f"{self.glide_beats} for a note of {self.duration_beats} beats"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _drop_no_glide(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave the glide out of a note that does not glide: Score JSON and its digests
+        stay what they were before glides existed."""
+        data: dict[str, Any] = handler(self)
+        if self.glide_from is None:
+            data.pop("glide_from", None)
+            data.pop("glide_beats", None)
+        return data
+
+    @property
+    def glide_semitones(self) -> float:
+        """Where the note starts, in semitones from its pitch (0 when it does not glide)."""
+        return 0.0 if self.glide_from is None else float(self.glide_from - self.pitch)
+
+    def moved_to(self, pitch: int) -> Note:
+        """The note at another pitch, its glide moved with it (a part doubled an octave
+        away, a line moved into a register), kept within MIDI's range."""
+        update: dict[str, Any] = {"pitch": pitch}
+        if self.glide_from is not None:
+            update["glide_from"] = min(max(self.glide_from + pitch - self.pitch, 0), 127)
+        return self.model_copy(update=update)
+
+    def retimed(
+        self,
+        *,
+        start_beat: float | None = None,
+        duration_beats: float | None = None,
+        glide: bool = True,
+    ) -> Note:
+        """The note moved or cut, its glide kept within its length; `glide=False` leaves
+        the glide out (a note struck again, or entered after its glide was over)."""
+        update: dict[str, Any] = {}
+        if start_beat is not None:
+            update["start_beat"] = start_beat
+        length = self.duration_beats if duration_beats is None else duration_beats
+        update["duration_beats"] = length
+        if self.glide_from is not None:
+            if glide:
+                update["glide_beats"] = min(self.glide_beats, length)
+            else:
+                update["glide_from"], update["glide_beats"] = None, 0.0
+        return self.model_copy(update=update)
 
 
 class Track(_Model):

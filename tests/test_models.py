@@ -189,3 +189,51 @@ def test_stage_milliseconds_counts_each_stage_once() -> None:
     assert stage_milliseconds(timings) == (190.0, 3.0, 175.0)
     del timings["total"]
     assert stage_milliseconds(timings)[0] == 178.0
+
+
+# --------------------------------------------------------------------------- glides
+
+
+@given(
+    duration=st.floats(min_value=0.01, max_value=16.0),
+    glide=st.floats(min_value=0.0, max_value=20.0),
+    glide_from=st.one_of(st.none(), st.integers(min_value=0, max_value=127)),
+)
+def test_a_note_glides_with_both_fields_or_neither(
+    duration: float, glide: float, glide_from: int | None
+) -> None:
+    fields = {"pitch": 40, "start_beat": 0.0, "duration_beats": duration, "velocity": 90}
+    valid = glide == 0.0 if glide_from is None else 0.0 < glide <= duration
+    if valid:
+        note = Note(**fields, glide_from=glide_from, glide_beats=glide)
+        assert Note.model_validate_json(note.model_dump_json()) == note
+    else:
+        with pytest.raises(ValidationError, match="glide"):
+            Note(**fields, glide_from=glide_from, glide_beats=glide)
+
+
+def test_a_note_that_does_not_glide_serialises_as_before() -> None:
+    note = Note(pitch=36, start_beat=1.0, duration_beats=2.0, velocity=100)
+    assert note.model_dump() == {
+        "pitch": 36,
+        "start_beat": 1.0,
+        "duration_beats": 2.0,
+        "velocity": 100,
+    }
+    gliding = Note(
+        pitch=48, start_beat=1.0, duration_beats=2.0, velocity=100, glide_from=36, glide_beats=0.5
+    )
+    assert gliding.model_dump()["glide_from"] == 36
+    assert gliding.glide_semitones == -12.0
+
+
+def test_moving_or_cutting_a_gliding_note_keeps_its_glide_whole() -> None:
+    note = Note(
+        pitch=48, start_beat=0.0, duration_beats=2.0, velocity=100, glide_from=36, glide_beats=0.5
+    )
+    assert note.moved_to(36).glide_from == 24
+    cut = note.retimed(duration_beats=0.25)
+    assert cut.glide_beats == 0.25
+    assert Note.model_validate(cut.model_dump()) == cut
+    struck = note.retimed(start_beat=1.0, glide=False)
+    assert struck.glide_from is None and struck.glide_beats == 0.0

@@ -1,12 +1,14 @@
 """The Score as a standard MIDI file (type 1): a conductor track, then one track per part.
 
 Track 0 holds tempo, meter, key signature and section markers; every Score
-track follows with its name, program and notes. `midi_to_summary` reads a
+track follows with its name, program and notes, and a track whose notes glide with its
+pitch-bend range (RPN 0) and a bend ramp over each glide. `midi_to_summary` reads a
 file back into plain values for tests and benchmarks.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +19,16 @@ import mido
 
 from soundstar.audio.export import atomic_output
 from soundstar.errors import NotFoundError, ParameterError
-from soundstar.models import Score, Track, split_key, split_meter
+from soundstar.models import Note, Score, Track, split_key, split_meter
 
 TICKS_PER_BEAT = 480
+# Glides are pitch-bend ramps: the bend range (RPN 0) is set to cover the widest glide of
+# a track, at least an octave and at most two (larger glides are cut to two octaves), and
+# the bend steps every _BEND_STEP_TICKS (a 48th of a beat).
+MIN_BEND_RANGE = 12
+MAX_BEND_RANGE = 24
+_BEND_STEP_TICKS = 10
+_BEND_MAX = 8191
 DRUM_CHANNEL = 9
 MELODIC_CHANNELS = tuple(c for c in range(16) if c != DRUM_CHANNEL)
 
@@ -177,6 +186,38 @@ def _note_spans(track: Track) -> dict[int, list[_Span]]:
     return spans
 
 
+def bend_range(track: Track) -> int | None:
+    """The pitch-bend range (semitones) a track's glides need; None when none glides."""
+    widest = max((abs(n.glide_semitones) for n in track.notes), default=0.0)
+    if track.is_drum or widest == 0.0:
+        return None
+    return min(max(MIN_BEND_RANGE, math.ceil(widest)), MAX_BEND_RANGE)
+
+
+def _bend_range_messages(channel: int, semitones: int) -> list[mido.Message]:
+    """RPN 0 (pitch-bend sensitivity) set to `semitones`, then the null RPN, so a later
+    data entry changes nothing."""
+    return [
+        mido.Message("control_change", channel=channel, control=control, value=value)
+        for control, value in ((101, 0), (100, 0), (6, semitones), (38, 0), (101, 127), (100, 127))
+    ]
+
+
+def _glide_bends(note: Note, channel: int, semitones: int) -> list[tuple[int, mido.Message]]:
+    """A note's glide as a pitch-bend ramp from its start (the bend that puts it at
+    `glide_from`) back to the centre when the glide ends: (tick, message)."""
+    start = _ticks(note.start_beat)
+    length = max(_ticks(min(note.glide_beats, note.duration_beats)), 1)
+    ticks = [*range(0, length, _BEND_STEP_TICKS), length]
+    bends: list[tuple[int, mido.Message]] = []
+    for tick in ticks:
+        offset = note.glide_semitones * (1.0 - tick / length) / semitones
+        value = int(max(-_BEND_MAX - 1, min(_BEND_MAX, round(offset * (_BEND_MAX + 1)))))
+        if not bends or bends[-1][1].pitch != value:
+            bends.append((start + tick, mido.Message("pitchwheel", channel=channel, pitch=value)))
+    return bends
+
+
 def _part_track(track: Track, channel: int) -> mido.MidiTrack:
     events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = [
         (0, 0, mido.MetaMessage("track_name", name=track.name)),
@@ -184,6 +225,12 @@ def _part_track(track: Track, channel: int) -> mido.MidiTrack:
     if not track.is_drum:
         program = mido.Message("program_change", channel=channel, program=track.program)
         events.append((0, 1, program))
+    semitones = bend_range(track)
+    if semitones is not None:
+        events += [(0, 1, m) for m in _bend_range_messages(channel, semitones)]
+        for note in track.notes:
+            if note.glide_from is not None:
+                events += [(t, 2, m) for t, m in _glide_bends(note, channel, semitones)]
     for pitch, spans in _note_spans(track).items():
         for span in spans:
             on = mido.Message("note_on", channel=channel, note=pitch, velocity=span.velocity)

@@ -98,7 +98,9 @@ def excerpt(score: Score, start_bar: int, end_bar: int) -> Score:
             if (span := _clip(n.start_beat, n.duration_beats, lo, hi)) is not None:
                 start = span[0] if n.start_beat >= lo else 0.0
                 length = n.duration_beats if n.start_beat >= lo else span[1]
-                notes.append(n.model_copy(update={"start_beat": start, "duration_beats": length}))
+                notes.append(
+                    n.retimed(start_beat=start, duration_beats=length, glide=n.start_beat >= lo)
+                )
         tracks.append(track.model_copy(update={"notes": notes}))
     chords = [
         c.model_copy(update={"start_beat": span[0], "duration_beats": span[1]})

@@ -35,7 +35,9 @@ class BarPart:
     """One part's notes in one bar; onsets in seconds from the bar's start.
 
     `sound` names the DDSP timbre of a pitched part, or the kit of a drum part, whose
-    `voices` (one per note) then say which drum each note strikes.
+    `voices` (one per note) then say which drum each note strikes. `glide_semitones` and
+    `glide_s` (per note, or None when none glides) are the notes' glides, as
+    `ddsp.render_notes` takes them.
     """
 
     name: str
@@ -47,6 +49,8 @@ class BarPart:
     duration_s: np.ndarray
     velocity: np.ndarray  # in [0, 1]
     voices: tuple[str, ...] = ()
+    glide_semitones: np.ndarray | None = None
+    glide_s: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ class BarRenderer:
                 n = max(bar.n_samples, math.ceil((ring + 0.03 + _FILTER_RING_S) * sr))
                 audio = render_notes(
                     part.pitch, part.onset_s, part.duration_s, part.velocity, preset=preset,
-                    sample_rate=sr, n_samples=n, rng=rng,
+                    sample_rate=sr, n_samples=n, rng=rng, glide_semitones=part.glide_semitones,
+                    glide_s=part.glide_s,
                 )  # fmt: skip
             filters = [p for p in channel.chain if not isinstance(p, Compressor)]
             audio = run_chain(audio, filters, sample_rate=sr)

@@ -17,7 +17,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import scipy.fft
@@ -400,6 +400,7 @@ def clear_caches() -> None:
     _SCALARS.clear()
     _CURVES.clear()
     _VIBRATO.clear()
+    _plain_glide.cache_clear()
 
 
 def _as_loop(wave: np.ndarray) -> _Loop:
@@ -536,6 +537,89 @@ def _vibrato(preset: TimbrePreset, key: str, n_total: int, sr: int) -> _Vibrato 
     return _Vibrato(n_plain, cached.whole[:m], cached.frac[:m])
 
 
+def glide_positions(n_samples: int, n_glide: int, semitones: float) -> np.ndarray:
+    """Read positions (samples, float64, shape [n_samples]) of a loop that sounds its own
+    pitch moved by `semitones` at the start, gliding in a straight line of semitones to
+    its pitch over the first `n_glide` samples, then plain (a constant shift).
+
+    Position k is the sum of the read rates before it, rate 2^(offset / 12) where offset
+    falls linearly from `semitones` to 0.
+    """
+    n_glide = min(max(n_glide, 0), n_samples)
+    rate = np.ones(n_samples, dtype=np.float64)
+    if n_glide:
+        offset = semitones * (1.0 - np.arange(n_glide, dtype=np.float64) / n_glide)
+        rate[:n_glide] = np.exp2(offset / 12.0)
+    pos = np.empty(n_samples, dtype=np.float64)
+    if n_samples:
+        pos[0] = 0.0
+        np.cumsum(rate[:-1], out=pos[1:])
+    return pos
+
+
+@dataclass(frozen=True)
+class _Glide:
+    """Read positions of a gliding note: bent (`whole`/`frac`, from the note's start) over
+    the glide, then one fixed shift (`tail_whole`, `tail_frac`: the position of the first
+    sample after the bend) for the rest, so a long note costs a bend of its glide only."""
+
+    whole: np.ndarray  # int64 sample offsets from the note start
+    frac: np.ndarray  # float32 fractional parts
+    tail_whole: int
+    tail_frac: float
+
+
+def _glide_of(pos: np.ndarray) -> _Glide:
+    """The _Glide whose bent part is all of `pos` but its last position (the tail's)."""
+    whole = np.floor(pos)
+    n_head = pos.size - 1
+    head_whole = whole[:n_head].astype(np.int64)
+    head_frac = (pos - whole)[:n_head].astype(np.float32)
+    head_whole.setflags(write=False)  # shared between notes (cached)
+    head_frac.setflags(write=False)
+    return _Glide(head_whole, head_frac, int(whole[n_head]), float(pos[n_head] - whole[n_head]))
+
+
+@lru_cache(maxsize=256)
+def _plain_glide(n_glide: int, semitones: float) -> _Glide:
+    """A glide without vibrato: the same for every note gliding as far for as long (an
+    808 line repeats a few), so it is computed once."""
+    return _glide_of(glide_positions(n_glide + 1, n_glide, semitones))
+
+
+def _glide_read(n_total: int, n_glide: int, semitones: float, vib: _Vibrato | None) -> _Glide:
+    """The read positions of a gliding note, the vibrato's bend (if any) added on top: the
+    vibrato moves the read position by the same samples whatever the glide does (with a
+    vibrato the whole note is bent)."""
+    if vib is None:
+        return _plain_glide(n_glide, semitones)
+    pos = glide_positions(n_total + 1, n_glide, semitones)
+    pos[vib.n_plain : n_total] += vib.whole + vib.frac - np.arange(vib.n_plain, n_total)
+    return _glide_of(pos)
+
+
+def _read_glide(loop: _Loop, offset: int, n: int, glide: _Glide) -> np.ndarray:
+    """n samples of the loop from `offset`, along a glide's read positions."""
+    out = np.empty(n, dtype=np.float32)
+    head = min(n, glide.whole.size)
+    idx = (glide.whole[:head] + offset) % loop.length
+    a = loop.data2[idx]
+    b = loop.data2[idx + 1]
+    b -= a
+    b *= glide.frac[:head]
+    a += b
+    out[:head] = a
+    if n > head:
+        start = (offset + glide.tail_whole) % loop.length
+        lo = _tile(loop, start, n - head)
+        hi = _tile(loop, (start + 1) % loop.length, n - head)
+        hi -= lo
+        hi *= np.float32(glide.tail_frac)
+        lo += hi
+        out[head:] = lo
+    return out
+
+
 def _read(loop: _Loop, offset: int, n: int, vib: _Vibrato | None) -> np.ndarray:
     """n samples of the loop from `offset`, bent by the vibrato when there is one."""
     if vib is None:
@@ -608,6 +692,35 @@ def check_note_arrays(
         raise ParameterError("pitch_midi must be in [0, 127]", field="pitch_midi")
 
 
+_MAX_GLIDE_SEMITONES = 48.0
+
+
+def check_glide_arrays(
+    glide_semitones: np.ndarray | None, glide_s: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The glide arrays every note renderer takes, checked against the notes' shape
+    (None when none are given)."""
+    if glide_semitones is None and glide_s is None:
+        return None
+    if glide_semitones is None or glide_s is None:
+        raise ParameterError("give glide_semitones and glide_s together", field="glide_s")
+    semis = np.asarray(glide_semitones, dtype=np.float64).reshape(-1)
+    seconds = np.asarray(glide_s, dtype=np.float64).reshape(-1)
+    for name, arr in (("glide_semitones", semis), ("glide_s", seconds)):
+        if arr.shape != (n,):
+            raise ParameterError(
+                f"{name} must have the shape of pitch_midi ({n},), got {arr.shape}", field=name
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError(f"{name} holds NaN or infinite values", field=name)
+    if np.any(seconds < 0) or np.any(np.abs(semis) > _MAX_GLIDE_SEMITONES):
+        raise ParameterError(
+            f"glides must last >= 0 s and span at most {_MAX_GLIDE_SEMITONES:g} semitones",
+            field="glide_s",
+        )
+    return semis, seconds
+
+
 def _axpy(y: np.ndarray, x: np.ndarray, a: float) -> None:
     """y += a * x (float32, same length), scaling the scratch array `x` in place.
 
@@ -629,6 +742,8 @@ def render_notes(
     n_samples: int,
     rng: np.random.Generator,
     first_sample: int = 0,
+    glide_semitones: np.ndarray | None = None,
+    glide_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """Synthesize a list of notes with one timbre preset.
 
@@ -644,6 +759,11 @@ def render_notes(
     rng : start phases of loops and noise; same seed, same audio.
     first_sample : the track's sample the output starts at (a block of a longer track:
         onsets stay the track's, notes before it must not be given).
+    glide_semitones, glide_s : per note, where its pitch starts (semitones from
+        `pitch_midi`, within +-48) and how long (s, >= 0; 0 or a zero offset: no glide) it
+        takes to glide there in a straight line of semitones, shape [n_notes]; both or
+        neither. The loop of the note's pitch is read at a moving rate (as the vibrato
+        bends it), so a glide from above raises its partials too.
 
     Returns mono float32 audio [n_samples].
     """
@@ -654,6 +774,7 @@ def render_notes(
     if sample_rate <= 0 or n_samples < 0:
         raise ParameterError("sample_rate must be positive and n_samples non-negative")
     check_note_arrays(pitch, onset, duration, vel)
+    glides = check_glide_arrays(glide_semitones, glide_s, pitch.size)
     out = np.zeros(n_samples, dtype=np.float32)
     if pitch.size == 0 or n_samples == 0:
         return out
@@ -680,19 +801,32 @@ def render_notes(
         bright = 1.0 - preset.velocity_brightness * (1.0 - vel[i])
         cents = round(float(pitch[i] * 100.0))
         vib = _vibrato(preset, key, n_total, sr)
+        glide = None
+        if glides is not None and glides[0][i] != 0.0 and (n_glide := round(glides[1][i] * sr)):
+            glide = _glide_read(n_total, n_glide, float(glides[0][i]), vib)
         if decaying:
             dark, diff = _tone_loops(preset, key, cents, sr, scale)
             offset = int(rng.integers(dark.length))
-            tone = _read(dark, offset, n_total, vib)
+            if glide is not None:
+                tone = _read_glide(dark, offset, n_total, glide)
+            else:
+                tone = _read(dark, offset, n_total, vib)
             if diff is not None:
                 n_b = min(n_total, n_bright)
-                moving = _read(diff, offset, n_b, vib if n_b == n_total else None)
+                if glide is not None:
+                    moving = _read_glide(diff, offset, n_b, glide)
+                else:
+                    moving = _read(diff, offset, n_b, vib if n_b == n_total else None)
                 moving *= _exp_curve(preset.brightness_decay_s * sr, n_b)
                 _axpy(tone[:n_b], moving, bright)
         else:
             level = round(float(bright * _BRIGHT_STEPS)) if _has_dark(preset) else 0
             loop = _mixed_loop(preset, key, cents, sr, scale, level)
-            tone = _read(loop, int(rng.integers(loop.length)), n_total, vib)
+            offset = int(rng.integers(loop.length))
+            if glide is not None:
+                tone = _read_glide(loop, offset, n_total, glide)
+            else:
+                tone = _read(loop, offset, n_total, vib)
         tone *= env
         if noise is not None:
             _add_noise(tone, noise, preset, env, sr, rng)

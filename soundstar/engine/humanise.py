@@ -89,7 +89,12 @@ def humanise(
     # every value is in its field's bounds (clipped above): built without re-validation
     return [
         Note.model_construct(
-            pitch=n.pitch, start_beat=float(b), duration_beats=n.duration_beats, velocity=int(v)
+            pitch=n.pitch,
+            start_beat=float(b),
+            duration_beats=n.duration_beats,
+            velocity=int(v),
+            glide_from=n.glide_from,
+            glide_beats=n.glide_beats,
         )
         for n, b, v in zip(notes, played, velocity, strict=True)
     ]

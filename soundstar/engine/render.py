@@ -121,6 +121,31 @@ def _note_arrays(track: Track, seconds_per_beat: float) -> tuple[np.ndarray, ...
     return pitch, onset, duration, velocity
 
 
+Glides = tuple[np.ndarray, np.ndarray]
+"""Per note of a track: where its pitch starts (semitones from it) and how long its glide
+takes (s); 0 and 0 for a note that does not glide."""
+
+
+def _glides(track: Track, seconds_per_beat: float) -> Glides | None:
+    """The track's glides as arrays beside `_note_arrays`; None when no note glides."""
+    if all(n.glide_from is None for n in track.notes):
+        return None
+    semitones = np.array([n.glide_semitones for n in track.notes], dtype=np.float64)
+    seconds = np.array(
+        [min(n.glide_beats, n.duration_beats) for n in track.notes], dtype=np.float64
+    )
+    return semitones, seconds * seconds_per_beat
+
+
+def _picked_glides(
+    glides: Glides | None, picked: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The glides of the notes a block plays (None, None where the track has none)."""
+    if glides is None:
+        return None, None
+    return glides[0][picked], glides[1][picked]
+
+
 def _energy_curve(score: Score, production: Production) -> EnergyCurve:
     """The plan's section energies as a curve, ramped over one beat at each change."""
     spb = score.seconds_per_beat
@@ -173,6 +198,7 @@ def _sampler_player(
     notes: tuple[np.ndarray, ...],
     notices: list[str],
     key_pc: int,
+    glides: Glides | None = None,
 ) -> PlayFn | None:
     """A track played from the SoundFont at the DDSP presets' level (a kit's kick tuned to
     the key, as the synthesized kits are); None (and a notice) when the SoundFont lacks its
@@ -184,9 +210,11 @@ def _sampler_player(
     tuned = key_pc if track.is_drum else None
 
     def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
+        semitones, seconds = _picked_glides(glides, picked)
         audio = sampler.render_notes(
             pitch[picked], onset[picked], duration[picked], velocity[picked],
             program=program, is_drum=track.is_drum, n_samples=n, key_pc=tuned, first_sample=first,
+            glide_semitones=semitones, glide_s=seconds,
         )  # fmt: skip
         audio *= level
         return audio
@@ -220,16 +248,22 @@ def _drum_player(
 
 
 def _ddsp_player(
-    notes: tuple[np.ndarray, ...], timbre: str, sample_rate: int, rng: np.random.Generator
+    notes: tuple[np.ndarray, ...],
+    timbre: str,
+    sample_rate: int,
+    rng: np.random.Generator,
+    glides: Glides | None = None,
 ) -> tuple[PlayFn, int]:
     """The DDSP player of a track and the samples its release sounds past a note."""
     pitch, onset, duration, velocity = notes
     preset = load_timbre(timbre)
 
     def play(picked: np.ndarray, first: int, n: int) -> np.ndarray:
+        semitones, seconds = _picked_glides(glides, picked)
         return render_notes(
             pitch[picked], onset[picked], duration[picked], velocity[picked],
             preset=preset, sample_rate=sample_rate, n_samples=n, rng=rng, first_sample=first,
+            glide_semitones=semitones, glide_s=seconds,
         )  # fmt: skip
 
     return play, max(int(preset.release_s * sample_rate), int(0.012 * sample_rate)) + 1
@@ -370,6 +404,7 @@ def render_score(
     ):
         rng = np.random.default_rng([seed, 1000 + index])
         notes = _note_arrays(track, spb)
+        glides = None if track.is_drum else _glides(track, spb)
         pitch, onset, duration, _ = notes
         start = time.perf_counter()
         if track.is_drum:
@@ -379,12 +414,12 @@ def render_score(
         play = None
         tail = round(_SAMPLED_TAIL_S * sample_rate)
         if choice == "sampler" and sampler is not None:
-            play = _sampler_player(sampler, track, kit_program, notes, notices, key_pc)
+            play = _sampler_player(sampler, track, kit_program, notes, notices, key_pc, glides)
             stage = "sampler"
         if play is None and track.is_drum:
             play, stage = _drum_player(notes, kit, sample_rate, rng, key_pc), "drums"
         elif play is None:
-            (play, tail), stage = _ddsp_player(notes, timbre, sample_rate, rng), "ddsp"
+            (play, tail), stage = _ddsp_player(notes, timbre, sample_rate, rng, glides), "ddsp"
         voice = TrackBlocks(
             onset, onset + duration, play=play, tail_samples=tail, n_samples=n_samples,
             sample_rate=sample_rate,

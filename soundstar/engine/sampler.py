@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from soundstar.engine.ddsp import check_note_arrays
+from soundstar.engine.ddsp import check_glide_arrays, check_note_arrays
 from soundstar.errors import ConfigError, ParameterError
 
 STANDARD_SOUNDFONT_PATHS: tuple[Path, ...] = (
@@ -66,6 +66,16 @@ TUNED_DRUMS: dict[int, tuple[float, float]] = {
     40: (120.0, 400.0),
 }
 _PROBE_S = 0.5
+# A gliding note has a channel to itself (its tuning moves while it sounds), free for the
+# next glide this long after its note-off (the SoundFont's release); the tuning steps
+# every _GLIDE_STEP samples, the block TinySoundFont updates its own modulators on (1.5 ms
+# at 44.1 kHz; each step costs a call into the synth).
+_GLIDE_REST_S = _FLUSH_MAX_S
+_GLIDE_STEP = 64
+# Event kinds, in the order they run at one sample.
+_OFF, _TUNE, _ON = 0, 1, 2
+Event = tuple[int, int, int, int, float]
+"""(sample, kind, channel, key, velocity for _ON or tuning in semitones for _TUNE)"""
 
 
 def prefers_sampler(program: int, *, is_drum: bool = False) -> bool:
@@ -126,16 +136,58 @@ def _note_events(
     off_smp: np.ndarray,
     vel_127: np.ndarray,
     channel: np.ndarray,
-) -> Iterator[tuple[int, int, int, int, int]]:
-    """(sample, is_on, channel, key, velocity) sorted by time; at equal times note-offs
-    come first."""
-    events = [(int(s), 0, int(c), int(k), 0) for s, c, k in zip(off_smp, channel, key, strict=True)]
+    tunes: list[Event] | None = None,
+) -> Iterator[Event]:
+    """Note-ons, note-offs and `tunes` sorted by time; at equal times note-offs come
+    first, then tunings, then note-ons."""
+    events: list[Event] = [
+        (int(s), _OFF, int(c), int(k), 0.0) for s, c, k in zip(off_smp, channel, key, strict=True)
+    ]
     events += [
-        (int(s), 1, int(c), int(k), int(v))
+        (int(s), _ON, int(c), int(k), float(v))
         for s, c, k, v in zip(on_smp, channel, key, vel_127, strict=True)
     ]
+    events += tunes or []
     events.sort()
     return iter(events)
+
+
+def glide_tunings(
+    on_smp: int, n_glide: int, channel: int, start_semitones: float, end_semitones: float
+) -> list[Event]:
+    """A channel's tuning moved in a straight line from `start_semitones` (set at the
+    note-on) to `end_semitones` over `n_glide` samples, a step every `_GLIDE_STEP`."""
+    steps = np.arange(0, n_glide, _GLIDE_STEP, dtype=np.int64)
+    values = start_semitones + (end_semitones - start_semitones) * steps / max(n_glide, 1)
+    tunes: list[Event] = [
+        (on_smp + int(k), _TUNE, channel, -1, float(v)) for k, v in zip(steps, values, strict=True)
+    ]
+    tunes.append((on_smp + n_glide, _TUNE, channel, -1, float(end_semitones)))
+    return tunes
+
+
+def _glide_passes(
+    on_smp: np.ndarray, off_smp: np.ndarray, channels: int, rest: int
+) -> list[list[tuple[int, int]]]:
+    """Gliding notes spread over passes of the synth, each note on a channel of its own
+    from its note-on to `rest` samples after its note-off: [(note index, channel slot)]
+    per pass, in onset order."""
+    passes: list[list[tuple[int, int]]] = []
+    free_at: list[list[int]] = []  # per pass, per channel slot: the sample it is free from
+    for i in np.argsort(on_smp, kind="stable"):
+        on = int(on_smp[i])
+        placed = False
+        for slots, members in zip(free_at, passes, strict=True):
+            slot = next((c for c, free in enumerate(slots) if free <= on), None)
+            if slot is not None:
+                slots[slot] = int(off_smp[i]) + rest
+                members.append((int(i), slot))
+                placed = True
+                break
+        if not placed:
+            free_at.append([int(off_smp[i]) + rest] + [-1] * (channels - 1))
+            passes.append([(int(i), 0)])
+    return passes
 
 
 class SoundFontSampler:
@@ -182,6 +234,8 @@ class SoundFontSampler:
         n_samples: int,
         key_pc: int | None = None,
         first_sample: int = 0,
+        glide_semitones: np.ndarray | None = None,
+        glide_s: np.ndarray | None = None,
     ) -> np.ndarray:
         """Play a list of notes with one GM program, as `ddsp.render_notes` does with a preset.
 
@@ -199,6 +253,9 @@ class SoundFontSampler:
         key_pc : for drums, the piece's tonic pitch class: the kit's bass drums and snares
             are tuned to its nearest tonic (within a tritone); None keeps the kit's tuning.
         first_sample : the track's sample the output starts at (see `ddsp.render_notes`).
+        glide_semitones, glide_s : per note, the glide into its pitch (see
+            `ddsp.render_notes`); a gliding note plays on a channel of its own whose tuning
+            is moved while it sounds (drums do not glide).
 
         Returns mono float32 audio [n_samples] (the SoundFont's stereo summed to its
         mid, so the mixer pans it like any other stem).
@@ -212,19 +269,26 @@ class SoundFontSampler:
         duration = np.asarray(duration_s, dtype=np.float64).reshape(-1)
         vel = np.asarray(velocity, dtype=np.float64).reshape(-1)
         check_note_arrays(pitch, onset, duration, vel)
+        glides = check_glide_arrays(glide_semitones, glide_s, pitch.size)
         out = np.zeros(n_samples, dtype=np.float32)
         vel_127 = np.rint(vel * 127.0).astype(np.int64)
         keep = vel_127 > 0
         if n_samples == 0 or not np.any(keep):
             return out
         pitch, onset, duration, vel_127 = pitch[keep], onset[keep], duration[keep], vel_127[keep]
-        key = np.clip(np.rint(pitch), 0, 127).astype(np.int64)
         sr = self.sample_rate
+        semis = np.zeros(pitch.size) if glides is None else glides[0][keep]
+        n_glide = np.zeros(pitch.size, dtype=np.int64)
+        if glides is not None and not is_drum:
+            n_glide = np.rint(glides[1][keep] * sr).astype(np.int64)
+        gliding = (n_glide > 0) & (semis != 0.0)
+        key = np.clip(np.rint(pitch), 0, 127).astype(np.int64)
         on_smp = np.rint(onset * sr).astype(np.int64)
         off_smp = np.maximum(np.rint((onset + duration) * sr).astype(np.int64), on_smp + 1)
         on_smp -= first_sample
         off_smp -= first_sample
         stereo = np.empty((n_samples, _STEREO), dtype=np.float32)
+        plain = ~gliding
         with self._lock:
             if not is_drum:
                 detune_cents = np.rint((pitch - key) * 100.0)
@@ -234,13 +298,13 @@ class SoundFontSampler:
                     for note in TUNED_DRUMS.keys() & {int(k) for k in key}:
                         detune_cents[key == note] = self._drum_cents(program, note, key_pc)
             channels = _DRUM_CHANNELS if is_drum else _MELODIC_CHANNELS
-            tunings = np.unique(detune_cents)
+            tunings = np.unique(detune_cents[plain])
             for first in range(0, tunings.size, len(channels)):
                 batch = tunings[first : first + len(channels)]
                 channel = np.full(key.shape, -1, dtype=np.int64)
                 for chan, cents in zip(channels, batch, strict=False):
                     channel[detune_cents == cents] = chan
-                sel = channel >= 0
+                sel = (channel >= 0) & plain
                 self._render_pass(
                     stereo,
                     _note_events(key[sel], on_smp[sel], off_smp[sel], vel_127[sel], channel[sel]),
@@ -252,6 +316,32 @@ class SoundFontSampler:
                     },
                 )
                 out += (stereo[:, 0] + stereo[:, 1]) * np.float32(0.5)
+            if np.any(gliding):
+                detune = detune_cents / 100.0
+                glide_on = on_smp[gliding]
+                for members in _glide_passes(
+                    glide_on, off_smp[gliding], len(channels), int(_GLIDE_REST_S * sr)
+                ):
+                    notes = np.flatnonzero(gliding)[[m for m, _ in members]]
+                    chans = np.array([channels[slot] for _, slot in members], dtype=np.int64)
+                    tunes = [
+                        event
+                        for i, chan in zip(notes, chans, strict=True)
+                        for event in glide_tunings(
+                            int(on_smp[i]), int(n_glide[i]), int(chan),
+                            float(detune[i] + semis[i]), float(detune[i]),
+                        )
+                    ]  # fmt: skip
+                    self._render_pass(
+                        stereo,
+                        _note_events(
+                            key[notes], on_smp[notes], off_smp[notes], vel_127[notes], chans, tunes
+                        ),
+                        program=program,
+                        is_drum=is_drum,
+                        tunings={int(c): 0.0 for c in np.unique(chans)},
+                    )
+                    out += (stereo[:, 0] + stereo[:, 1]) * np.float32(0.5)
         n_fade = min(max(int(_END_FADE_S * sr), 1), n_samples)
         out[n_samples - n_fade :] *= np.linspace(1.0, 0.0, n_fade, dtype=np.float32)
         return out
@@ -259,14 +349,15 @@ class SoundFontSampler:
     def _render_pass(
         self,
         stereo: np.ndarray,
-        events: Iterator[tuple[int, int, int, int, int]],
+        events: Iterator[Event],
         *,
         program: int,
         is_drum: bool,
         tunings: Mapping[int, float],
     ) -> None:
-        """Fill `stereo` [n, 2] by running the synth between note events, from silence;
-        `tunings` gives each channel the events use its tuning in semitones."""
+        """Fill `stereo` [n, 2] by running the synth between events (note-ons, note-offs,
+        tunings of a channel that move its sounding voices), from silence; `tunings` gives
+        each channel the events use its starting tuning in semitones."""
         synth = self._synth
         self._silence()
         for chan, semitones in tunings.items():
@@ -280,15 +371,17 @@ class SoundFontSampler:
             synth.set_tuning(chan, semitones)
         n = stereo.shape[0]
         pos = 0
-        for at, is_on, chan, key, vel in events:
+        for at, what, chan, key, value in events:
             at = min(at, n)
             if at > pos:
                 synth.generate_simple(at - pos, buffer=stereo[pos:at].data.cast("B"))
                 pos = at
             if at >= n:
                 break
-            if is_on:
-                synth.noteon(chan, key, vel)
+            if what == _ON:
+                synth.noteon(chan, key, int(value))
+            elif what == _TUNE:
+                synth.set_tuning(chan, value)
             else:
                 synth.noteoff(chan, key)
         if pos < n:

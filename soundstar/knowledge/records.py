@@ -225,7 +225,8 @@ class Artist(Record):
 
 
 class Articulation(Record):
-    """Words for how an instrument plays: a pattern (comping style) and/or an octave shift."""
+    """Words for how an instrument plays: a pattern (comping style), a bass groove, an octave
+    shift, or several of them."""
 
     words: tuple[str, ...] = Field(min_length=1)
     style: CompingName | None = None
@@ -234,8 +235,8 @@ class Articulation(Record):
 
     @model_validator(mode="after")
     def _says_something(self) -> Self:
-        if self.style is None and self.octave == 0:
-            raise ValueError("an articulation sets a style, an octave, or both")
+        if self.style is None and self.bass_groove is None and self.octave == 0:
+            raise ValueError("an articulation sets a style, a bass groove, an octave, or some")
         for word in self.words:
             if word != word.lower() or not word.isalpha():
                 raise ValueError(f"word {word!r} must be one lowercase word")
@@ -430,9 +431,15 @@ class DrumGroove(Record):
         return self
 
 
+GLIDE_MARK = "~"
+"""In a bass groove's `glides` mask: the step's note slides in from the note before it."""
+
+
 class BassGroove(Record):
     """A bar of a bass line. `plain` marks the meter's plain groove, played by a style with
-    none in the meter."""
+    none in the meter. `glides`, a mask as long as `pattern`, marks with `~` the notes that
+    slide in from the note sounding before them (an 808's slide), over `glide_beats`; on
+    the bar's first step, from the previous bar's last note."""
 
     id: Id
     name: str = Field(min_length=1)
@@ -440,6 +447,8 @@ class BassGroove(Record):
     meter: str
     steps: int = Field(ge=2, le=64)
     pattern: str
+    glides: str | None = None
+    glide_beats: float = Field(default=0.25, gt=0.0, le=4.0)
     aliases: Aliases = ()
 
     @model_validator(mode="after")
@@ -448,4 +457,20 @@ class BassGroove(Record):
         _check_patterns([("pattern", self.pattern)], self.steps, BASS_STEPS)
         if self.pattern[0] in "-":
             raise ValueError("pattern cannot start by holding a note that was never played")
+        if self.glides is not None:
+            _check_patterns([("glides", self.glides)], self.steps, frozenset(GLIDE_MARK + "."))
+            silent = [
+                f"{step} ({self.pattern[step]!r})"
+                for step, mark in enumerate(self.glides)
+                if mark == GLIDE_MARK and self.pattern[step] in "-."
+            ]
+            if silent:
+                raise ValueError(
+                    f"glides mark step {', '.join(silent)} of the pattern, which plays no note: "
+                    "a glide can only fall on a step that plays one"
+                )
         return self
+
+    def glides_at(self, step: int) -> bool:
+        """Whether the note the pattern plays on `step` slides in from the one before."""
+        return self.glides is not None and self.glides[step] == GLIDE_MARK

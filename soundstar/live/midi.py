@@ -20,7 +20,7 @@ from soundstar.audio.midi import (
     time_signature_message,
 )
 from soundstar.live.session import LiveBlock
-from soundstar.models import Note, Score, ScoreSection, Track
+from soundstar.models import Score, ScoreSection, Track
 
 
 def _score(blocks: Sequence[LiveBlock]) -> Score:
@@ -34,11 +34,7 @@ def _score(blocks: Sequence[LiveBlock]) -> Score:
                 Track(name=played.name, instrument=played.instrument, role=played.role,
                       program=played.program, is_drum=played.is_drum),
             )  # fmt: skip
-            track.notes.extend(
-                Note(pitch=n.pitch, start_beat=beat + n.start_beat,
-                     duration_beats=n.duration_beats, velocity=n.velocity)
-                for n in played.notes
-            )  # fmt: skip
+            track.notes.extend(n.retimed(start_beat=beat + n.start_beat) for n in played.notes)
         beat += block.beats
     first = blocks[0]
     return Score(

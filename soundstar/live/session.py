@@ -296,6 +296,10 @@ def _bar_part(
         sound = inst.kit if inst is not None and inst.kit else score.drum_kit
     else:
         sound = inst.timbre if inst is not None and inst.timbre else "piano"
+    semitones = seconds = None
+    if not track.is_drum and any(n.glide_from is not None for n in notes):
+        semitones = np.array([n.glide_semitones for n in notes], dtype=np.float64)
+        seconds = np.array([min(n.glide_beats, n.duration_beats) for n in notes]) * seconds_per_beat
     return BarPart(
         name=track.name,
         role=track.role,
@@ -308,6 +312,8 @@ def _bar_part(
         voices=tuple(_DRUM_VOICE_BY_NOTE.get(n.pitch, "snare") for n in notes)
         if track.is_drum
         else (),
+        glide_semitones=semitones,
+        glide_s=seconds,
     )
 
 

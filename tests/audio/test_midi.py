@@ -276,3 +276,82 @@ def test_reading_a_missing_or_corrupt_file_raises_clear_errors(tmp_path: Path) -
     bogus.write_bytes(b"not a midi file at all")
     with pytest.raises(ParameterError, match="not a readable MIDI file"):
         read_midi_notes(bogus)
+
+
+# --------------------------------------------------------------------------- glides
+
+
+def _gliding_score() -> Score:
+    """The bass slides up an octave into its second note and down a fifth into its third."""
+    bass = Track(
+        name="808",
+        instrument="808 bass",
+        role=Role.BASS,
+        program=38,
+        notes=[
+            n(33, 0, 1.5),
+            Note(pitch=45, start_beat=1.5, duration_beats=1.0, velocity=90, glide_from=33,
+                 glide_beats=0.25),
+            Note(pitch=38, start_beat=3.0, duration_beats=2.0, velocity=90, glide_from=45,
+                 glide_beats=0.5),
+        ],
+    )  # fmt: skip
+    return make_score(meter="4/4", tracks=[bass])
+
+
+def _part_messages(midi: mido.MidiFile) -> list[tuple[int, mido.Message]]:
+    now, out = 0, []
+    for message in midi.tracks[1]:
+        now += message.time
+        out.append((now, message))
+    return out
+
+
+def test_glides_are_written_as_bend_ramps_under_an_octave_bend_range(tmp_path: Path) -> None:
+    path = write_midi(tmp_path / "glide.mid", _gliding_score())
+    messages = _part_messages(mido.MidiFile(filename=str(path)))
+    controls = [(m.control, m.value) for t, m in messages if m.type == "control_change"]
+    assert controls[:4] == [(101, 0), (100, 0), (6, 12), (38, 0)], "RPN 0: 12 semitones"
+    assert controls[4:] == [(101, 127), (100, 127)], "then the null RPN"
+    bends = [(t, m.pitch) for t, m in messages if m.type == "pitchwheel"]
+    ons = {m.note: t for t, m in messages if m.type == "note_on" and m.velocity > 0}
+    up = [(t, p) for t, p in bends if ons[45] <= t <= ons[45] + 120]
+    down = [(t, p) for t, p in bends if ons[38] <= t <= ons[38] + 240]
+    assert up[0] == (ons[45], -8192) and up[-1] == (ons[45] + 120, 0)
+    assert down[0] == (ons[38], round(7 / 12 * 8192)) and down[-1] == (ons[38] + 240, 0)
+    for ramp in (up, down):
+        values = [abs(p) for _, p in ramp]
+        assert values == sorted(values, reverse=True) and len(ramp) >= 10
+    # each bend comes before the note it bends, at the same tick
+    order = [(t, m.type) for t, m in messages if m.type in ("pitchwheel", "note_on")]
+    assert order.index((ons[45], "pitchwheel")) < order.index((ons[45], "note_on"))
+
+
+def test_a_score_without_glides_writes_no_bend_and_glides_keep_the_notes(tmp_path: Path) -> None:
+    plain = make_score()
+    messages = _part_messages(score_to_midi(plain))
+    assert not [m for _, m in messages if m.type in ("pitchwheel", "control_change")]
+    gliding = _gliding_score()
+    stripped = gliding.model_copy(
+        update={
+            "tracks": [
+                t.model_copy(update={"notes": [x.retimed(glide=False) for x in t.notes]})
+                for t in gliding.tracks
+            ]
+        }
+    )
+    assert read_midi_notes(write_midi(tmp_path / "a.mid", gliding)) == read_midi_notes(
+        write_midi(tmp_path / "b.mid", stripped)
+    )
+
+
+def test_a_glide_wider_than_an_octave_widens_the_bend_range() -> None:
+    bass = Track(
+        name="808", instrument="808 bass", role=Role.BASS, program=38,
+        notes=[Note(pitch=60, start_beat=0, duration_beats=1.0, velocity=90, glide_from=40,
+                    glide_beats=0.5)],
+    )  # fmt: skip
+    messages = _part_messages(score_to_midi(make_score(meter="4/4", tracks=[bass])))
+    controls = [(m.control, m.value) for _, m in messages if m.type == "control_change"]
+    assert (6, 20) in controls
+    assert next(m.pitch for _, m in messages if m.type == "pitchwheel") == -8192

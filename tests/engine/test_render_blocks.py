@@ -38,9 +38,10 @@ SR = 22050
 HAVE_SF2 = find_soundfont(None) is not None and importlib.util.find_spec("tinysoundfont")
 
 
-def _score(bars: int = 24) -> Score:
+def _score(bars: int = 24, *, glides: bool = False) -> Score:
     """`bars` bars at 126 BPM in two sections of different energy, ducked under the kick:
-    held pad chords (their tails cross block edges), a bass line, drums with open hats."""
+    held pad chords (their tails cross block edges), a bass line (with `glides`, every
+    other note slides in from the one before), drums with open hats."""
     beats = bars * 4
     pad = [
         Note(pitch=p, start_beat=float(b), duration_beats=3.9, velocity=70)
@@ -51,6 +52,13 @@ def _score(bars: int = 24) -> Score:
         Note(pitch=33 + (b % 3) * 2, start_beat=b * 1.0, duration_beats=0.7, velocity=95)
         for b in range(beats)
     ]
+    if glides:
+        bass = [
+            n.model_copy(update={"glide_from": bass[i - 1].pitch + 12, "glide_beats": 0.5})
+            if i % 2
+            else n
+            for i, n in enumerate(bass)
+        ]
     drums = [
         Note(pitch=36 if b % 2 == 0 else 38, start_beat=float(b), duration_beats=0.25, velocity=100)
         for b in range(beats)
@@ -81,10 +89,13 @@ def _score(bars: int = 24) -> Score:
     )  # fmt: skip
 
 
-def _render(bars_per_block: int | None, options: EngineOptions | None = None) -> RenderResult:
+def _render(
+    bars_per_block: int | None, options: EngineOptions | None = None, *, glides: bool = False
+) -> RenderResult:
     return render_score(
-        _score(), sample_rate=SR, seed=5, options=options, bars_per_block=bars_per_block
-    )
+        _score(glides=glides), sample_rate=SR, seed=5, options=options,
+        bars_per_block=bars_per_block,
+    )  # fmt: skip
 
 
 def _per_second_error_db(a: np.ndarray, b: np.ndarray) -> float:
@@ -98,9 +109,13 @@ def _per_second_error_db(a: np.ndarray, b: np.ndarray) -> float:
     return worst
 
 
-def test_blocks_of_one_bar_sound_as_the_piece_in_one_block() -> None:
+@pytest.mark.parametrize("glides", [False, True])
+def test_blocks_of_one_bar_sound_as_the_piece_in_one_block(glides: bool) -> None:
     # DDSP synthesis is exact across blocks: what differs is float rounding
-    whole, bars = _render(64), _render(1)
+    whole, bars = _render(64, glides=glides), _render(1, glides=glides)
+    if glides:
+        plain = _render(64)
+        assert _per_second_error_db(whole.stems["bass"], plain.stems["bass"]) > -20.0
     assert abs(whole.lufs - bars.lufs) < 0.1
     assert abs(whole.true_peak_dbtp - bars.true_peak_dbtp) < 0.1
     assert _per_second_error_db(bars.audio, whole.audio) < -60.0
@@ -168,24 +183,32 @@ def test_block_edges_leave_no_click() -> None:
     assert at_edges <= float(np.percentile(steps, 99.9))
 
 
-def test_a_track_in_blocks_is_the_track_rendered_whole() -> None:
-    preset = load_timbre("piano")
+@pytest.mark.parametrize(("timbre", "glides"), [("piano", False), ("piano", True), ("flute", True)])
+def test_a_track_in_blocks_is_the_track_rendered_whole(timbre: str, glides: bool) -> None:
+    # with glides: half the notes slide in from up to an octave away (the flute's vibrato
+    # bends them as well)
+    preset = load_timbre(timbre)
     rng = np.random.default_rng(0)
     onset = np.sort(rng.uniform(0.0, 9.0, 60))
     duration = rng.uniform(0.05, 2.5, 60)
     pitch = rng.integers(48, 84, 60).astype(float)
     velocity = rng.uniform(0.3, 1.0, 60)
+    semitones = np.where(rng.random(60) < 0.5, rng.uniform(-12.0, 12.0, 60), 0.0)
+    seconds = rng.uniform(0.0, 1.0, 60) * duration
+    glide = {"glide_semitones": semitones, "glide_s": seconds} if glides else {}
     n = 10 * SR
     whole = render_notes(
         pitch, onset, duration, velocity, preset=preset, sample_rate=SR, n_samples=n,
-        rng=np.random.default_rng(1),
+        rng=np.random.default_rng(1), **glide,
     )  # fmt: skip
     shared = np.random.default_rng(1)
 
     def play(picked: np.ndarray, first: int, length: int) -> np.ndarray:
+        picked_glide = {k: v[picked] for k, v in glide.items()}
         return render_notes(
             pitch[picked], onset[picked], duration[picked], velocity[picked],
             preset=preset, sample_rate=SR, n_samples=length, rng=shared, first_sample=first,
+            **picked_glide,
         )  # fmt: skip
 
     release = int(preset.release_s * SR) + 1 + int(0.012 * SR)

@@ -129,6 +129,23 @@ def test_bass_pattern_of_the_wrong_length(tmp_path: Path) -> None:
     _expect(data, "bass_grooves.yaml", "walking", "steps is 4")
 
 
+@pytest.mark.parametrize(
+    ("glides", "message"),
+    [
+        ("........~..~...", "'glides' has 15 characters"),
+        ("........~..x....", "'glides' uses 'x'"),
+        (".~..............", "glides mark step 1 ('-')"),
+        ("...............~", "which plays no note"),
+    ],
+)
+def test_bass_glides_that_do_not_fit_the_pattern(tmp_path: Path, glides: str, message: str) -> None:
+    data = _data_copy(tmp_path)
+    _edit(
+        data, "bass_grooves", lambda rs: _record(rs, "id", "trap_808_slides").update(glides=glides)
+    )
+    _expect(data, "bass_grooves.yaml", "trap_808_slides", message)
+
+
 def test_unknown_drum_voice(tmp_path: Path) -> None:
     data = _data_copy(tmp_path)
     _edit(

@@ -53,16 +53,14 @@ def _shift_octave(notes: list[Note], octave: int, register: tuple[int, int]) -> 
     middle = float(np.median([n.pitch for n in notes])) + 12 * octave
     if not register[0] <= middle <= register[1]:
         return notes
-    return [
-        n.model_copy(update={"pitch": int(np.clip(n.pitch + 12 * octave, 0, 127))}) for n in notes
-    ]
+    return [n.moved_to(int(np.clip(n.pitch + 12 * octave, 0, 127))) for n in notes]
 
 
 def _track(part: Part, notes: list[Note], timeline: Timeline) -> Track:
     """The track of a part: its notes cut to the piece's end."""
     end = timeline.total_beats
     kept = [
-        n.model_copy(update={"duration_beats": min(n.duration_beats, end - n.start_beat)})
+        n.retimed(duration_beats=min(n.duration_beats, end - n.start_beat))
         for n in notes
         if n.start_beat < end
     ]

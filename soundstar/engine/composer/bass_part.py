@@ -117,7 +117,7 @@ def write_bass(
                 )
             )
             continue
-        events: list[list[float]] = []  # [onset, duration, pitch, velocity]
+        events: list[list[float]] = []  # [onset, duration, pitch, velocity, glides (0/1)]
         walking_beats = [i for i, c in enumerate(groove.pattern) if c == "W"]
         for step, char in enumerate(groove.pattern[:steps]):
             onset = (
@@ -146,22 +146,36 @@ def write_bass(
                 pitch = _degree_pitch(char, root, chord.intervals)
             accent = 1.0 if step == 0 else (0.8 if char == "r" else 0.9)
             duration = step_beats * (0.5 if char == "r" else 0.92)
-            events.append([onset, duration, float(pitch), 100 * accent * velocity_scale])
-        for onset, duration, raw_pitch, vel in events:
+            glide = float(groove.glides_at(step))
+            events.append([onset, duration, float(pitch), 100 * accent * velocity_scale, glide])
+        for onset, duration, raw_pitch, vel, glide in events:
             pitch = int(raw_pitch)
             while pitch > hi:
                 pitch -= 12
             while pitch < lo:
                 pitch += 12
+            length = round(max(duration, 0.05), 6)
             notes.append(
                 Note(
                     pitch=int(pitch),
                     start_beat=round(onset, 6),
-                    duration_beats=round(max(duration, 0.05), 6),
+                    duration_beats=length,
                     velocity=int(np.clip(vel + rng.normal(0, 3), 30, 127)),
+                    **_glide(notes[-1] if notes else None, pitch, glide > 0, groove, length),
                 )
             )
     return notes
+
+
+def _glide(
+    previous: Note | None, pitch: int, marked: bool, groove: BassGroove, length: float
+) -> dict[str, float | int]:
+    """The glide fields of a note the groove marks as sliding: from the pitch the line
+    last sounded (after its folding into the register), over the groove's glide time or
+    the note's length if shorter; none where there is nothing to slide from."""
+    if not marked or previous is None or previous.pitch == pitch:
+        return {}
+    return {"glide_from": previous.pitch, "glide_beats": min(groove.glide_beats, length)}
 
 
 def marks_every_beat(groove: BassGroove, beats_per_bar: float) -> bool:

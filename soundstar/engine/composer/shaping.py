@@ -137,11 +137,10 @@ def _busier(
         strikes = int(length / beat + 1e-6)
         for k in range(strikes):
             out.extend(
-                n.model_copy(
-                    update={
-                        "start_beat": round(n.start_beat + k * beat, 6),
-                        "duration_beats": round(beat * 0.9, 6),
-                    }
+                n.retimed(
+                    start_beat=round(n.start_beat + k * beat, 6),
+                    duration_beats=round(beat * 0.9, 6),
+                    glide=k == 0,
                 )
                 for n in group
             )
@@ -195,12 +194,7 @@ def _lock(notes: list[Note], kicks: list[float], window: float) -> list[Note]:
         taken.add(slot)
         end = note.start_beat + note.duration_beats
         out.append(
-            note.model_copy(
-                update={
-                    "start_beat": round(start, 6),
-                    "duration_beats": round(max(end - start, 0.1), 6),
-                }
-            )
+            note.retimed(start_beat=round(start, 6), duration_beats=round(max(end - start, 0.1), 6))
         )
     return out
 

@@ -107,9 +107,7 @@ def _double(part: Part, ctx: WriteContext) -> list[Note]:
     """The same line on another instrument, each note moved by octaves into its register:
     two bass parts that each drew a line of their own would fight over the root."""
     lo, hi = part.register
-    return [
-        n.model_copy(update={"pitch": into_register(n.pitch, lo, hi)}) for n in _followed(part, ctx)
-    ]
+    return [n.moved_to(into_register(n.pitch, lo, hi)) for n in _followed(part, ctx)]
 
 
 def _melody(part: Part, ctx: WriteContext) -> list[Note]:
