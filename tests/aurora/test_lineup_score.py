@@ -18,7 +18,15 @@ KB = load_knowledge()
 GENRES = sorted(KB.genres)
 _NAMES = sorted(i.id for i in KB.instruments.values() if i.family not in ("fx",))
 _FORMS = ("without {x}", "no {x}", "leave out the {x}", "hold the {x}", "{x}-free")
-_GROUPS = ("no drums", "drumless", "no percussion", "no strings", "instrumental", "no brass")
+_GROUPS = (
+    "no drums",
+    "drumless",
+    "no percussion",
+    "no strings",
+    "instrumental",
+    "no brass",
+    "no melody",
+)
 
 
 def _score(prompt: str) -> tuple[Score, object]:

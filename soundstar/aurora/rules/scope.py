@@ -70,6 +70,9 @@ _GROUP_ROLES: dict[str, tuple[Role, ...]] = {
     "bassline": (Role.BASS,),
     "pads": (Role.PAD,),
     "pad": (Role.PAD,),
+    "melody": (Role.LEAD,),
+    "melodies": (Role.LEAD,),
+    "tune": (Role.LEAD,),
 }
 """Words that name a part of the arrangement: leaving one out leaves out the roles ("no
 percussion": the kit too)."""

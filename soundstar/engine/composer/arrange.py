@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -266,6 +266,10 @@ _KIND_BY_ROLE = {
 }
 # A second player of these parts joins the first instead of writing a line of its own.
 _JOINS_THE_FIRST = {PartKind.MELODY: PartKind.PARTNER, PartKind.BASS: PartKind.DOUBLE}
+# A keyboard that plays the tune too splits at middle C: the accompaniment's top in the left
+# hand, the tune's floor in the right.
+_LEFT_HAND_TOP = 67
+_RIGHT_HAND_BOTTOM = 60
 
 
 def kind_of(inst: Instrument, role: Role, style: str | None) -> PartKind:
@@ -413,6 +417,38 @@ class _Arranger:
         else:
             self.add(player, kind)
 
+    def tune_in_the_right_hand(self) -> None:
+        """Where no part carries the tune, a keyboard played with both hands plays it with
+        its right hand over its own accompaniment, moved under middle C into the left hand
+        (a solo piano piece, a piano trio): its tune is a part of its own, on its own track."""
+        if any(p.role == Role.LEAD for p in self.parts):
+            return
+        index = next(
+            (
+                i
+                for i, p in enumerate(self.parts)
+                if p.kind == PartKind.CHORDS and self.kb.instruments[p.instrument].hands == 2
+            ),
+            None,
+        )
+        if index is None:
+            return
+        hands = self.parts[index]
+        lo, hi = hands.register
+        self.parts[index] = replace(hands, register=(lo, min(hi, _LEFT_HAND_TOP)))
+        self.parts.append(
+            replace(
+                hands,
+                kind=PartKind.MELODY,
+                role=Role.LEAD,
+                track_name=f"{hands.track_name} right hand",
+                register=(max(lo, _RIGHT_HAND_BOTTOM), hi),
+                style=None,
+                power_chords=False,
+                keeps_beat=False,
+            )
+        )
+
     def _bass_groove(self, asked: str | None, keeps_beat: bool) -> BassGroove:
         """The style's bass groove (or the one a descriptor asked for); where the bass keeps
         the beat and the groove does not mark every beat, a root on every beat."""
@@ -440,4 +476,6 @@ def arrange(params: MusicalParameters, kb: KnowledgeBase) -> list[Part]:
     )
     for player in players:
         arranger.player(player)
+    if Role.LEAD not in params.exclusions.roles:
+        arranger.tune_in_the_right_hand()
     return arranger.parts

@@ -113,10 +113,11 @@ def test_no_kit_is_implied_where_only_the_lineup_plays_or_the_kit_is_left_out(
 ) -> None:
     lineup = [("piano", "chords"), ("claps", "drums")]
     parts = arrange(_params(lineup, genre="house", exclusions=exclusions), KB)
+    tune = ("piano", PartKind.MELODY)  # no lead: the piano's right hand plays the tune
     if exclusions.families:
-        assert _kinds(parts) == [("piano", PartKind.CHORDS)]
+        assert _kinds(parts) == [("piano", PartKind.CHORDS), tune]
     else:
-        assert _kinds(parts) == [("piano", PartKind.CHORDS), ("claps", PartKind.PIECE)]
+        assert _kinds(parts) == [("piano", PartKind.CHORDS), ("claps", PartKind.PIECE), tune]
 
 
 def test_a_second_bass_doubles_the_first_and_a_second_lead_partners_the_first() -> None:
@@ -155,7 +156,7 @@ def test_a_named_tempo_without_drums_is_kept_by_the_bass_then_the_chords() -> No
     with_timpani = [*lineup, ("timpani", "percussion")]
     assert beat_keeper(_params(with_timpani, tempo_stated=True), KB) == 1
     parts = arrange(_params(lineup, tempo_stated=True), KB)
-    assert [p.keeps_beat for p in parts] == [False, True]
+    assert [p.keeps_beat for p in parts] == [False, True, False]  # the right hand's tune last
 
 
 def test_a_kit_piece_left_out_is_taken_out_of_the_kit_fills_and_endings_included() -> None:

@@ -96,3 +96,28 @@ def test_the_valence_moves_a_figure_s_voicing_as_it_moves_a_pattern_s() -> None:
     bright = figure_voicing(figure, "Am", None, 36, 96, shift=4)
     assert sum(dark) < sum(plain) < sum(bright)
     assert min(dark) >= 55 - 5 and max(bright) <= 84 + 4
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a solo piano piece, gentle and reflective", "jazz piano trio, medium swing"]
+)
+def test_a_keyboard_with_no_tune_above_it_plays_the_tune_with_its_right_hand(prompt: str) -> None:
+    score = _score(prompt)
+    left = next(t for t in score.tracks if t.instrument == "piano" and t.role.value == "chords")
+    right = next(t for t in score.tracks if t.instrument == "piano" and t.role.value == "lead")
+    assert right.name == f"{left.name} right hand" and right.program == left.program
+    assert len(right.notes) >= 8
+    body = [n.pitch for n in left.notes if n.start_beat < score.chords[-1].start_beat]
+    assert (
+        sorted(body)[len(body) // 2] < sorted(n.pitch for n in right.notes)[len(right.notes) // 2]
+    )
+    assert max(body) <= 67 + 5  # the left hand's accompaniment stays about middle C
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a piano and cello duet", "solo piano, no melody", "a piano ballad"]
+)
+def test_no_right_hand_tune_where_another_part_sings_or_none_was_wanted(prompt: str) -> None:
+    score = _score(prompt)
+    pianos = [t for t in score.tracks if t.instrument == "piano"]
+    assert len(pianos) == 1
