@@ -7,13 +7,11 @@ reads them without importing the engine.
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from soundstar.errors import ConfigError
+from soundstar.engine.data_file import load_data_file
 from soundstar.theory import MODE_INTERVALS
 
 TriadKind = Literal["major", "minor"]
@@ -117,8 +115,4 @@ class CharacterData(_Data):
 @cache
 def character_data() -> CharacterData:
     """The character data, read once from the engine's data."""
-    text = resources.files("soundstar.engine").joinpath("data/character.yaml").read_text("utf-8")
-    try:
-        return CharacterData.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        raise ConfigError(f"data/character.yaml is invalid: {exc}") from exc
+    return load_data_file("character.yaml", CharacterData)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import signal
 
+from soundstar.engine.data_file import read_data_file
 from soundstar.errors import ConfigError, ParameterError
 
 GM_DRUM_NOTES: dict[str, int] = {
@@ -62,7 +61,6 @@ _HAT_CHOKERS = frozenset({"closed_hat", "pedal_hat", "open_hat"})
 _CHOKE_FADE_S = 0.006
 _N_VARIANTS = 2
 _SOFT_CUTOFF_HZ = 2500.0
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Spec(BaseModel):
@@ -143,8 +141,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def _kits() -> dict[str, Kit]:
-    text = resources.files("soundstar.engine").joinpath("data/drum_kits.yaml").read_text("utf-8")
-    raw = yaml.load(text, Loader=_YAML_LOADER)
+    raw = read_data_file("drum_kits.yaml")
     if not isinstance(raw, dict) or "voices" not in raw or "kits" not in raw:
         raise ConfigError("drum_kits.yaml must hold 'voices' and 'kits'")
     base_voices: dict[str, Any] = raw["voices"]

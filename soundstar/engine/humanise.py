@@ -11,13 +11,11 @@ generator of its own seeded by (seed, its place), so a seed gives the same perfo
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from soundstar.errors import ConfigError
+from soundstar.engine.data_file import load_data_file
 from soundstar.knowledge import Genre, KnowledgeBase
 from soundstar.models import Note, Role, Score
 
@@ -46,11 +44,7 @@ class HumaniseData(BaseModel):
 @cache
 def humanise_data() -> HumaniseData:
     """The humanisation table, read once from the engine's data."""
-    text = resources.files("soundstar.engine").joinpath("data/humanise.yaml").read_text("utf-8")
-    try:
-        return HumaniseData.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        raise ConfigError(f"data/humanise.yaml is invalid: {exc}") from exc
+    return load_data_file("humanise.yaml", HumaniseData)
 
 
 def humanise_of(kb: KnowledgeBase, genre: Genre) -> Humanise:

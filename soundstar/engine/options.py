@@ -9,14 +9,13 @@ played from the SoundFont when one is available; synths stay with DDSP. "ddsp" f
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from soundstar.config import EngineConfig
+from soundstar.engine.data_file import load_data_file
 from soundstar.engine.sampler import find_soundfont, prefers_sampler
 from soundstar.errors import ConfigError
 from soundstar.knowledge.vocab import DRUM_KITS, FAMILIES, RoleName
@@ -63,13 +62,7 @@ class SynthesisTable(BaseModel):
 @cache
 def synthesis_table() -> SynthesisTable:
     """Load and check data/synthesis.yaml (once per process)."""
-    text = resources.files("soundstar.engine").joinpath("data/synthesis.yaml").read_text("utf-8")
-    try:
-        table = SynthesisTable.model_validate(
-            yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        )
-    except ValidationError as exc:
-        raise ConfigError(f"synthesis.yaml is invalid: {exc}") from exc
+    table = load_data_file("synthesis.yaml", SynthesisTable)
     unknown = (
         [f"family {f!r}" for f in sorted(table.sampled_families) if f not in FAMILIES]
         + [f"kit {k!r}" for k in sorted(table.sampled_kits) if k not in DRUM_KITS]

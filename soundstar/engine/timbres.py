@@ -9,12 +9,11 @@ drive). The values live in `data/timbres.yaml`; this module only validates and l
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Annotated, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from soundstar.engine.data_file import read_data_file
 from soundstar.errors import ConfigError, ParameterError
 from soundstar.knowledge.vocab import TimbreName
 
@@ -100,8 +99,7 @@ class TimbrePreset(BaseModel):
 
 @cache
 def _all_presets() -> dict[str, TimbrePreset]:
-    text = resources.files("soundstar.engine").joinpath("data/timbres.yaml").read_text("utf-8")
-    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raw = read_data_file("timbres.yaml")
     if not isinstance(raw, dict) or not isinstance(raw.get("timbres"), dict):
         raise ConfigError("timbres.yaml must hold a 'timbres' mapping")
     presets: dict[str, TimbrePreset] = {}

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from soundstar.engine.composer.feel import SLOW_COMPING_BPM
 from soundstar.engine.composer.figures import Figure, figure_bar, figure_voicing
 from soundstar.engine.composer.pulse import Pulse
 from soundstar.engine.composer.timeline import Timeline
 from soundstar.engine.composer.voicing import nearest_pitch, power_chord, voice_lead
-from soundstar.errors import ConfigError
+from soundstar.engine.data_file import load_data_file
 from soundstar.knowledge.vocab import CompingName
 from soundstar.models import Note
 from soundstar.theory import parse_chord
@@ -60,11 +58,7 @@ class CompingPatterns(BaseModel):
 @cache
 def comping_patterns() -> CompingPatterns:
     """The comping patterns, read once from the engine's data."""
-    text = resources.files("soundstar.engine").joinpath("data/comping.yaml").read_text("utf-8")
-    try:
-        return CompingPatterns.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        raise ConfigError(f"data/comping.yaml is invalid: {exc}") from exc
+    return load_data_file("comping.yaml", CompingPatterns)
 
 
 def plays_style(style: str, family: str) -> bool:
