@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from soundstar.engine.effects import EqBand, biquad_eq, compress
 from soundstar.errors import ConfigError
 from soundstar.knowledge.vocab import ROLES, RoleName
+
+if TYPE_CHECKING:
+    from soundstar.knowledge import KnowledgeBase
 
 Hz = Annotated[float, Field(gt=0.0, lt=22050.0)]
 _BUTTERWORTH_Q = 0.7071
@@ -257,6 +260,13 @@ def production_for(genre_chain: Sequence[str]) -> Production:
         if genre in genres:
             return genres[genre]
     return default
+
+
+def genre_production(kb: KnowledgeBase, genre: str | None) -> Production:
+    """The production of `genre` or of its nearest ancestor that mix.yaml names; the
+    default for no genre or one the knowledge base does not know."""
+    lineage = [genre, *kb.genre_ancestors(genre)] if genre in kb.genres else []
+    return production_for([g for g in lineage if g is not None])
 
 
 def production_genres() -> frozenset[str]:

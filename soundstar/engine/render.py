@@ -23,8 +23,9 @@ from soundstar.engine.effects import duck_knots, vinyl_noise
 from soundstar.engine.humanise import perform
 from soundstar.engine.master import CHUNK, MasterGains
 from soundstar.engine.mixer import StemInput
+from soundstar.engine.note_arrays import Glides, glide_arrays, note_arrays
 from soundstar.engine.options import EngineOptions, Synthesis, synthesis_table
-from soundstar.engine.production import Chain, Production, Vinyl, production_for
+from soundstar.engine.production import Chain, Production, Vinyl, genre_production
 from soundstar.engine.rave import RaveCodec, rave_status
 from soundstar.engine.sampler import SoundFontSampler
 from soundstar.engine.spool import BlockAudio, Spool, spool_of
@@ -104,37 +105,7 @@ def _production(kb: KnowledgeBase, genre: str | None) -> Production:
     """The production for `genre` and, failing that, for its nearest parent that has one."""
     if genre is not None and genre not in kb.genres:
         raise ParameterError(f"unknown genre {genre!r}", field="genre")
-    lineage: list[str] = []
-    record = kb.genres.get(genre) if genre else None
-    while record is not None and record.id not in lineage:
-        lineage.append(record.id)
-        record = kb.genres.get(record.parent) if record.parent else None
-    return production_for(lineage)
-
-
-def _note_arrays(track: Track, seconds_per_beat: float) -> tuple[np.ndarray, ...]:
-    notes = track.notes
-    pitch = np.array([n.pitch for n in notes], dtype=np.float64)
-    onset = np.array([n.start_beat for n in notes], dtype=np.float64) * seconds_per_beat
-    duration = np.array([n.duration_beats for n in notes], dtype=np.float64) * seconds_per_beat
-    velocity = np.array([n.velocity for n in notes], dtype=np.float64) / 127.0
-    return pitch, onset, duration, velocity
-
-
-Glides = tuple[np.ndarray, np.ndarray]
-"""Per note of a track: where its pitch starts (semitones from it) and how long its glide
-takes (s); 0 and 0 for a note that does not glide."""
-
-
-def _glides(track: Track, seconds_per_beat: float) -> Glides | None:
-    """The track's glides as arrays beside `_note_arrays`; None when no note glides."""
-    if all(n.glide_from is None for n in track.notes):
-        return None
-    semitones = np.array([n.glide_semitones for n in track.notes], dtype=np.float64)
-    seconds = np.array(
-        [min(n.glide_beats, n.duration_beats) for n in track.notes], dtype=np.float64
-    )
-    return semitones, seconds * seconds_per_beat
+    return genre_production(kb, genre)
 
 
 def _picked_glides(
@@ -403,8 +374,8 @@ def render_score(
         zip(score.tracks, names, plans, strict=True)
     ):
         rng = np.random.default_rng([seed, 1000 + index])
-        notes = _note_arrays(track, spb)
-        glides = None if track.is_drum else _glides(track, spb)
+        notes = note_arrays(track.notes, spb)
+        glides = None if track.is_drum else glide_arrays(track.notes, spb)
         pitch, onset, duration, _ = notes
         start = time.perf_counter()
         if track.is_drum:

@@ -19,7 +19,8 @@ from soundstar.controls import Override
 from soundstar.engine.bar_render import Bar, BarPart, BarRenderer
 from soundstar.engine.composer import compose
 from soundstar.engine.drums import GM_DRUM_NOTES
-from soundstar.engine.production import Production, production_for
+from soundstar.engine.note_arrays import glide_arrays, note_arrays
+from soundstar.engine.production import genre_production
 from soundstar.errors import ParameterError
 from soundstar.knowledge import KnowledgeBase, load_knowledge
 from soundstar.live.changes import applied
@@ -151,7 +152,7 @@ class LiveSession:
         energy = score.sections[0].energy_level
         # sample positions within the bar, so a bar lasts as long in blocks of any size
         n = round(end * spb * self.sample_rate) - round(start * spb * self.sample_rate)
-        production = _production(kb, score.genre)
+        production = genre_production(kb, score.genre)
         bar = Bar(
             n_samples=n,
             energy=energy,
@@ -291,37 +292,25 @@ def _bar_part(
 ) -> BarPart:
     inst = kb.instruments.get(track.instrument)
     notes = track.notes
-    onset = np.array([n.start_beat for n in notes], dtype=np.float64) * seconds_per_beat
+    pitch, onset, duration, velocity = note_arrays(notes, seconds_per_beat)
     if track.is_drum:
         sound = inst.kit if inst is not None and inst.kit else score.drum_kit
     else:
         sound = inst.timbre if inst is not None and inst.timbre else "piano"
-    semitones = seconds = None
-    if not track.is_drum and any(n.glide_from is not None for n in notes):
-        semitones = np.array([n.glide_semitones for n in notes], dtype=np.float64)
-        seconds = np.array([min(n.glide_beats, n.duration_beats) for n in notes]) * seconds_per_beat
+    glides = None if track.is_drum else glide_arrays(notes, seconds_per_beat)
+    semitones, seconds = glides if glides is not None else (None, None)
     return BarPart(
         name=track.name,
         role=track.role,
         is_drum=track.is_drum,
         sound=sound,
-        pitch=np.array([n.pitch for n in notes], dtype=np.float64),
+        pitch=pitch,
         onset_s=onset,
-        duration_s=np.array([n.duration_beats for n in notes], dtype=np.float64) * seconds_per_beat,
-        velocity=np.array([n.velocity for n in notes], dtype=np.float64) / 127.0,
+        duration_s=duration,
+        velocity=velocity,
         voices=tuple(_DRUM_VOICE_BY_NOTE.get(n.pitch, "snare") for n in notes)
         if track.is_drum
         else (),
         glide_semitones=semitones,
         glide_s=seconds,
     )
-
-
-def _production(kb: KnowledgeBase, genre: str | None) -> Production:
-    """The production of `genre`'s nearest lineage that has one (data/mix.yaml)."""
-    lineage: list[str] = []
-    record = kb.genres.get(genre) if genre else None
-    while record is not None and record.id not in lineage:
-        lineage.append(record.id)
-        record = kb.genres.get(record.parent) if record.parent else None
-    return production_for(lineage)
