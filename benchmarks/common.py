@@ -12,6 +12,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
+RENDER_PROMPTS = (
+    "an upbeat 80s synthwave track at 118 BPM in A minor",
+    "a chill lofi hip hop beat with dusty piano and upright bass",
+    "energetic drum and bass with rolling bass and pads",
+    "a jazz trio with piano, double bass and brushes at 120 BPM",
+)
+"""The four styles the speed benchmarks render (synths, sampled keys and bass, breakbeats,
+a brushed trio), so render, live and FluidSynth figures speak of the same music."""
 
 
 def eval_dir() -> Path:

@@ -22,19 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import write_results
+from benchmarks.common import RENDER_PROMPTS, write_results
 from soundstar.audio.loudness import integrated_loudness, true_peak_dbtp
 from soundstar.aurora.pipeline import Aurora
 from soundstar.engine import ddsp, drums
 from soundstar.knowledge import load_knowledge
 from soundstar.live.play import start_session
 
-PROMPTS = [
-    "an upbeat 80s synthwave track at 118 BPM in A minor",
-    "a chill lofi hip hop beat with dusty piano and upright bass",
-    "energetic drum and bass with rolling bass and pads",
-    "a jazz trio with piano, double bass and brushes at 120 BPM",
-]
+PROMPTS = RENDER_PROMPTS
 SAMPLE_RATE = 44100
 GOAL_FIRST_BLOCK_MS = 200.0
 

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import write_results
+from benchmarks.common import RENDER_PROMPTS, write_results
 from soundstar.audio.midi import write_midi
 from soundstar.aurora.pipeline import Aurora
 from soundstar.config import EngineConfig
@@ -52,12 +52,7 @@ from soundstar.engine.render import render_score
 from soundstar.engine.spool import MEMORY_BUDGET_BYTES, SHARED_BUDGET
 from soundstar.models import Score
 
-PROMPTS = [
-    "an upbeat 80s synthwave track at 118 BPM in A minor",
-    "a chill lofi hip hop beat with dusty piano and upright bass",
-    "energetic drum and bass with rolling bass and pads",
-    "a jazz trio with piano, double bass and brushes at 120 BPM",
-]
+PROMPTS = RENDER_PROMPTS
 SAMPLE_RATE = 44100
 WHOLE_PROCESS_S = 30.0
 PARSE_PROMPT = "an upbeat 80s synthwave track with pulsing bass and dreamy pads"

@@ -13,6 +13,7 @@ piece rendered alone is mastered as it was in the whole.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -163,16 +164,25 @@ def _chunk_gain(glue: np.ndarray, limiter: np.ndarray | None, start: int, stop: 
     return gain
 
 
-def _driven_peaks(bus: Spool, stats: _BusStats, glue: np.ndarray, threshold: float) -> np.ndarray:
-    """True peaks per `_TP_BLOCK` of the bus under the glue gain (exact above `threshold`)."""
+def _gained_chunks(
+    bus: Spool, stats: _BusStats, glue: np.ndarray, limiter: np.ndarray | None
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """(start, stop, lo, audio) for each `CHUNK` of the bus: read from `lo`, `_MARGIN` early
+    (and as late) for the true-peak filter, centred and under the glue (and limiter) gain."""
     n = bus.n_samples
-    out = np.empty(-(-n // _TP_BLOCK), dtype=np.float32)
     for start in range(0, n, CHUNK):
         stop = min(start + CHUNK, n)
         lo, hi = max(0, start - _MARGIN), min(n, stop + _MARGIN)
         x = bus.read(lo, hi)
         x -= stats.mean
-        x *= _chunk_gain(glue, None, lo, hi)
+        x *= _chunk_gain(glue, limiter, lo, hi)
+        yield start, stop, lo, x
+
+
+def _driven_peaks(bus: Spool, stats: _BusStats, glue: np.ndarray, threshold: float) -> np.ndarray:
+    """True peaks per `_TP_BLOCK` of the bus under the glue gain (exact above `threshold`)."""
+    out = np.empty(-(-bus.n_samples // _TP_BLOCK), dtype=np.float32)
+    for start, stop, lo, x in _gained_chunks(bus, stats, glue, None):
         peaks = block_true_peaks(x, threshold=threshold)
         first = (start - lo) // _TP_BLOCK
         count = -(-(stop - start) // _TP_BLOCK)
@@ -184,14 +194,8 @@ def _output_peak(
     bus: Spool, stats: _BusStats, glue: np.ndarray, limiter: np.ndarray | None, floor: float
 ) -> float:
     """The largest true peak of the limited bus (exact where it is above `floor`)."""
-    n = bus.n_samples
     top = 0.0
-    for start in range(0, n, CHUNK):
-        stop = min(start + CHUNK, n)
-        lo, hi = max(0, start - _MARGIN), min(n, stop + _MARGIN)
-        x = bus.read(lo, hi)
-        x -= stats.mean
-        x *= _chunk_gain(glue, limiter, lo, hi)
+    for start, stop, lo, x in _gained_chunks(bus, stats, glue, limiter):
         peaks = block_true_peaks(x, threshold=max(floor, top))
         first = (start - lo) // _TP_BLOCK
         top = max(top, float(peaks[first : first + -(-(stop - start) // _TP_BLOCK)].max()))
